@@ -1,0 +1,1 @@
+"""Sandboxed, pytest-based grading of dfkit course notebooks."""
