@@ -87,11 +87,8 @@ def generate(config: MovingMNISTConfig = MovingMNISTConfig(), split: str = "trai
     bounced = np.zeros((n, t_len, d, 2), dtype=bool)
     positions[:, 0], velocities[:, 0] = position, velocity
     for t in range(1, t_len):
-        position = position + velocity
-        low, high = position < 0.0, position > limit
+        position, velocity, low, high = bounce_step(position, velocity, limit)
         hit = low | high
-        position = np.clip(position, 0.0, limit)
-        velocity = np.where(hit, -velocity, velocity)
         if config.stochastic:
             velocity = _redirect_after_bounce(velocity, low, high, config.speed, bounce_rng)
         positions[:, t], velocities[:, t], bounced[:, t] = position, velocity, hit
@@ -104,6 +101,21 @@ def generate(config: MovingMNISTConfig = MovingMNISTConfig(), split: str = "trai
         "bounced": bounced,
         "labels": digit_labels[which],
     }
+
+
+def bounce_step(position: np.ndarray, velocity: np.ndarray, limit: float):
+    """Advance digits by one frame inside the box [0, limit] along each axis.
+
+    position, velocity: (..., 2) as (row, col). A coordinate that leaves the box is
+    clamped to the wall it crossed and that velocity component flips sign; the other
+    component is untouched. Returns ``(position, velocity, hit_low, hit_high)``,
+    the last two boolean (..., 2) masks of the walls hit.
+    """
+    position = position + velocity
+    low, high = position < 0.0, position > limit
+    position = np.clip(position, 0.0, limit)
+    velocity = np.where(low | high, -velocity, velocity)
+    return position, velocity, low, high
 
 
 def _redirect_after_bounce(velocity, low, high, speed, rng):

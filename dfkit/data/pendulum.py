@@ -115,23 +115,32 @@ def simulate(initial_state, actions, dt: float = 0.1, gravity: float = 9.81, len
     if substeps < 1:
         raise ValueError(f"expected substeps >= 1, got {substeps}")
     h = dt / substeps
-
-    def derivative(s, u):
-        return np.stack([s[..., 1], acceleration(s[..., 0], s[..., 1], u, gravity, length, damping)], axis=-1)
-
     num_frames = actions.shape[-1]
     states = np.empty(state.shape[:-1] + (num_frames, 2))
     states[..., 0, :] = state
     for t in range(1, num_frames):
-        u = actions[..., t - 1]
         for _ in range(substeps):
-            k1 = derivative(state, u)
-            k2 = derivative(state + 0.5 * h * k1, u)
-            k3 = derivative(state + 0.5 * h * k2, u)
-            k4 = derivative(state + h * k3, u)
-            state = state + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+            state = rk4_step(state, actions[..., t - 1], h, gravity, length, damping)
         states[..., t, :] = state
     return states
+
+
+def rk4_step(state, torque, h: float, gravity: float = 9.81, length: float = 1.0, damping: float = 0.0):
+    """One classical Runge-Kutta step of size h for s = (θ, ω), s' = f(s) = (ω, θ''):
+
+        k1 = f(s), k2 = f(s + h/2 k1), k3 = f(s + h/2 k2), k4 = f(s + h k3)
+        s_next = s + h/6 (k1 + 2 k2 + 2 k3 + k4)
+
+    state: (..., 2); torque: broadcastable to state[..., 0].
+    """
+    def derivative(s):
+        return np.stack([s[..., 1], acceleration(s[..., 0], s[..., 1], torque, gravity, length, damping)], axis=-1)
+
+    k1 = derivative(state)
+    k2 = derivative(state + 0.5 * h * k1)
+    k3 = derivative(state + 0.5 * h * k2)
+    k4 = derivative(state + h * k3)
+    return state + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
 def energy(states, gravity: float = 9.81, length: float = 1.0) -> np.ndarray:
