@@ -1,0 +1,1 @@
+"""Sequence models of the course: teacher forcing, full-sequence diffusion and Diffusion Forcing."""
