@@ -80,11 +80,24 @@ def test_zero_terminal_snr_reaches_zero_and_keeps_the_first_level(kind):
     assert torch.allclose(after, after[-1] + slope * (before - before[-1]), atol=1e-6)
 
 
+def test_one_minus_alpha_bar_keeps_its_digits_near_clean_data():
+    K, s = 1000, 0.008
+    schedule = make_schedule("cosine", K)
+    assert torch.allclose(schedule.one_minus_alpha_bars, 1 - schedule.alpha_bars, rtol=0, atol=1e-7)
+    k = torch.arange(1, 6, dtype=torch.float64)
+    f = lambda k: torch.cos((k / K + s) / (1 + s) * math.pi / 2) ** 2
+    exact = 1 - f(k) / f(torch.zeros(1, dtype=torch.float64))          # ≈ 4e-5 … 1e-3
+    assert torch.allclose(schedule.one_minus_alpha_bars[1:6].double(), exact, rtol=1e-6)
+    # 1 - ᾱ computed from the float32 ᾱ would be off in the fourth digit
+    assert not torch.allclose(1 - schedule.alpha_bars[1:6].double(), exact, rtol=1e-4)
+
+
 def test_snr_is_signal_over_noise():
     schedule = make_schedule("cosine", 100)
     k = torch.tensor([1, 10, 50, 99])
     alpha_bar = schedule.alpha_bars[k]
-    assert torch.allclose(schedule.snr(k), alpha_bar / (1 - alpha_bar))
+    assert torch.allclose(schedule.snr(k), alpha_bar / schedule.one_minus_alpha_bars[k])
+    assert torch.allclose(schedule.snr(k), alpha_bar / (1 - alpha_bar), rtol=1e-3)
     assert math.isinf(float(schedule.snr(0)))
     assert bool((schedule.snr(torch.arange(1, 101)).diff() < 0).all())
 

@@ -9,12 +9,16 @@ Levels are integers ``k ∈ {0, …, K}``; ``k = 0`` is clean data and ``k = K``
 A schedule is nothing more than the handful of tensors below, indexed by level
 (index 0 is the clean level, so ``betas[0] = 0`` and ``alpha_bars[0] = 1``):
 
-    betas[k]      = β_k                    the variance added by step k
-    alphas[k]     = α_k = 1 - β_k
-    alpha_bars[k] = ᾱ_k = ∏_{s=1}^{k} α_s  the signal kept after k steps
-    snr(k)        = ᾱ_k / (1 - ᾱ_k)        signal-to-noise ratio
+    betas[k]                = β_k                    the variance added by step k
+    alphas[k]               = α_k = 1 - β_k
+    alpha_bars[k]           = ᾱ_k = ∏_{s=1}^{k} α_s  the signal kept after k steps
+    one_minus_alpha_bars[k] = 1 - ᾱ_k                the noise variance at level k
+    snr(k)                  = ᾱ_k / (1 - ᾱ_k)        signal-to-noise ratio
 
-Everything is computed in float64 and stored in float32.
+Everything is computed in float64 and stored in float32 (which every device
+supports). 1 - ᾱ_k is stored on its own because computing it from a float32 ᾱ_k
+close to 1 cancels digits: with the cosine schedule 1 - ᾱ_1 ≈ 4e-5 would keep
+only three correct digits.
 
 Levels may have any shape that is a *prefix* of the data shape: ``(B,)`` for a
 batch of images ``(B, C, H, W)``, or ``(B, T)`` for one level per frame of a
@@ -120,6 +124,7 @@ class NoiseSchedule:
         betas: ``(K + 1,)``, β_k with β_0 = 0.
         alphas: ``(K + 1,)``, α_k = 1 - β_k.
         alpha_bars: ``(K + 1,)``, ᾱ_k = ∏_{s ≤ k} α_s with ᾱ_0 = 1.
+        one_minus_alpha_bars: ``(K + 1,)``, 1 - ᾱ_k, computed before rounding to float32.
         num_levels: ``K``.
         kind: the name of the recipe that built it (for printing).
     """
@@ -127,6 +132,7 @@ class NoiseSchedule:
     betas: torch.Tensor
     alphas: torch.Tensor
     alpha_bars: torch.Tensor
+    one_minus_alpha_bars: torch.Tensor
     num_levels: int
     kind: str = "custom"
 
@@ -138,6 +144,10 @@ class NoiseSchedule:
         """ᾱ_k gathered at levels ``k``, shaped to broadcast against ``like``."""
         return self._gather(self.alpha_bars, k, like)
 
+    def one_minus_alpha_bar(self, k, like: torch.Tensor | None = None) -> torch.Tensor:
+        """1 - ᾱ_k gathered at levels ``k`` (accurate even where ᾱ_k is close to 1)."""
+        return self._gather(self.one_minus_alpha_bars, k, like)
+
     def alpha(self, k, like: torch.Tensor | None = None) -> torch.Tensor:
         """α_k = 1 - β_k gathered at levels ``k``."""
         return self._gather(self.alphas, k, like)
@@ -148,8 +158,7 @@ class NoiseSchedule:
 
     def snr(self, k, like: torch.Tensor | None = None) -> torch.Tensor:
         """Signal-to-noise ratio ᾱ_k / (1 - ᾱ_k): ``inf`` at k = 0, ``0`` where ᾱ_k = 0."""
-        alpha_bar = self.alpha_bar(k, like)
-        return alpha_bar / (1 - alpha_bar)
+        return self.alpha_bar(k, like) / self.one_minus_alpha_bar(k, like)
 
     def to(self, device) -> "NoiseSchedule":
         """The same schedule with its tensors on ``device``."""
@@ -157,6 +166,7 @@ class NoiseSchedule:
             betas=self.betas.to(device),
             alphas=self.alphas.to(device),
             alpha_bars=self.alpha_bars.to(device),
+            one_minus_alpha_bars=self.one_minus_alpha_bars.to(device),
             num_levels=self.num_levels,
             kind=self.kind,
         )
@@ -222,6 +232,7 @@ def make_schedule(kind: str = "cosine", num_levels: int = 1000, zero_terminal_sn
         betas=betas.float(),
         alphas=(1 - betas).float(),
         alpha_bars=alpha_bars.float(),
+        one_minus_alpha_bars=(1 - alpha_bars).float(),
         num_levels=K,
         kind=kind + (" (zero terminal SNR)" if zero_terminal_snr else ""),
     )
