@@ -1,0 +1,350 @@
+"""The video denoiser backbone shared by every sequence model of the course.
+
+One network, four objectives. It maps noisy frames and one noise level per frame to one
+prediction per frame; what the prediction means (eps, x0, v, or the next frame) is decided by
+the loss that trains it, not by the network:
+
+* teacher forcing: clean history at level 0, the frame to predict noisy, causal model;
+* full-sequence diffusion: one level for the whole clip, bidirectional model;
+* Diffusion Forcing: an independent level per frame, causal model (transformer or GRU);
+* next-frame regression: all levels 0, the output at frame t is trained to be frame t + 1.
+
+There is no context mask: a clean frame is a frame at level 0 ("noise as masking").
+
+    frames (B, T, C, H, W), levels (B, T) integers in 0..K
+      -> level embedding   sinusoidal(k) -> MLP                        (B·T, D)
+      -> frame encoder     stride-2 convs, FiLM by the frame's level,   (B·T, D) tokens
+                           keeps its feature maps as skips
+      -> temporal model    over the T tokens of each clip:              (B, T, D)
+                           causal transformer | bidirectional transformer | GRU
+      -> frame decoder     mirror of the encoder, adds the SAME frame's skips,
+                           last conv also sees the noisy frame itself   (B, T, C, H, W)
+
+Information crosses time only inside the temporal model: the encoder, the decoder and the skips
+work on each frame alone, and every normalization is per frame (GroupNorm / LayerNorm, never
+BatchNorm), so sample i of a batch never sees sample j.
+
+Cost. On a CPU most of the time goes into convolutions at high resolution, so the full and half
+resolution layers are thin (the first conv already has stride 2, the last one outputs C
+channels) and the work is done at 1/4 and 1/8 of the frame size.
+
+Rollouts past the training horizon. The GRU carries its hidden state:
+``model(frames, levels, state=h, return_state=True)`` continues a clip one frame (or a few) at a
+time. The transformers have no state; they roll out with a sliding window of at most
+``max_frames`` frames whose positions count from the start of the window.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+TEMPORAL_KINDS = ("causal", "bidirectional", "gru")
+
+
+@dataclass(frozen=True)
+class VideoBackboneConfig:
+    image_size: int = 32                     # frames are square: H = W = image_size (16, 28, 32, 64, ...)
+    channels: int = 1
+    widths: tuple[int, ...] = (32, 64, 64)   # channels after each stride-2 conv of the frame encoder
+    d_model: int = 192                       # width of a frame token and of the level embedding
+    num_layers: int = 3                      # transformer blocks or GRU layers
+    num_heads: int = 4
+    temporal: str = "causal"                 # "causal" | "bidirectional" | "gru"
+    max_frames: int = 64                     # longest window the transformers accept (positions 0..max_frames-1)
+    num_levels: int = 1000                   # K: levels run over 0 (clean) .. K (pure noise)
+    dropout: float = 0.0
+
+    def validate(self) -> None:
+        if self.temporal not in TEMPORAL_KINDS:
+            raise ValueError(f"expected temporal in {TEMPORAL_KINDS}, got {self.temporal!r}")
+        if self.channels < 1:
+            raise ValueError(f"expected channels >= 1, got {self.channels}")
+        if not self.widths or any(w < 1 for w in self.widths):
+            raise ValueError(f"expected a non-empty tuple of positive widths, got {self.widths}")
+        if self.image_size < 2 ** len(self.widths):
+            raise ValueError(f"expected image_size >= 2**len(widths) = {2 ** len(self.widths)}, got {self.image_size}")
+        if self.d_model < 2 or self.d_model % self.num_heads:
+            raise ValueError(f"expected d_model >= 2 divisible by num_heads={self.num_heads}, got {self.d_model}")
+        if self.num_layers < 1 or self.num_heads < 1 or self.max_frames < 1 or self.num_levels < 1:
+            raise ValueError(
+                f"expected num_layers, num_heads, max_frames, num_levels >= 1, got "
+                f"{self.num_layers}, {self.num_heads}, {self.max_frames}, {self.num_levels}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"expected 0 <= dropout < 1, got {self.dropout}")
+
+    @property
+    def feature_sizes(self) -> tuple[int, ...]:
+        """Side of the feature maps after each stride-2 conv: 32 -> (16, 8, 4), 28 -> (14, 7, 4)."""
+        sizes, size = [], self.image_size
+        for _ in self.widths:
+            size = (size + 1) // 2           # conv 3x3, stride 2, padding 1
+            sizes.append(size)
+        return tuple(sizes)
+
+
+def sinusoidal_embedding(levels: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
+    """Embedding of integer levels, (N,) -> (N, dim), as in the Transformer paper.
+
+    emb[:, i] = sin(k · ω_i), emb[:, dim/2 + i] = cos(k · ω_i), ω_i = max_period^(-i / (dim/2)).
+    The periods run from 2π to 2π·10000, made for k spread over 0..1000.
+    """
+    half = dim // 2
+    omega = torch.exp(-math.log(max_period) * torch.arange(half, device=levels.device, dtype=torch.float32) / half)
+    angles = levels.float()[:, None] * omega[None, :]                     # (N, half)
+    embedding = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)  # (N, 2 * half)
+    return F.pad(embedding, (0, dim % 2))                                 # (N, dim)
+
+
+def group_norm(channels: int) -> nn.GroupNorm:
+    """GroupNorm with groups of at least 4 channels (statistics of one frame, never of the batch)."""
+    groups = next(g for g in (8, 4, 2, 1) if channels % g == 0 and (channels // g >= 4 or g == 1))
+    return nn.GroupNorm(groups, channels)
+
+
+# -----------------------------------------------------------------------------
+# Per-frame CNN: encoder to a token, decoder back to a frame
+
+
+class FiLMBlock(nn.Module):
+    """conv -> GroupNorm -> FiLM by the frame's level embedding -> SiLU.
+
+    FiLM: h <- h · (1 + γ(e)) + β(e), with (γ, β) a linear map of the level embedding e,
+    so the features of every frame are modulated by that frame's own noise level.
+    ``up=False``: conv 3x3 stride 2 (halves the side); ``up=True``: transposed conv 4x4 stride 2
+    (doubles it; the caller crops odd sides, e.g. 4 -> 8 -> 7 for 28x28 frames).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, d_model: int, up: bool = False):
+        super().__init__()
+        if up:
+            self.conv = nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1)
+        else:
+            self.conv = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1)
+        self.norm = group_norm(out_channels)
+        self.film = nn.Linear(d_model, 2 * out_channels)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        h = self.conv(x)                                               # (N, C_out, h, w)
+        if size is not None:
+            h = h[:, :, : size[0], : size[1]]
+        gamma, beta = self.film(embedding)[:, :, None, None].chunk(2, dim=1)  # each (N, C_out, 1, 1)
+        return F.silu(self.norm(h) * (1 + gamma) + beta)
+
+
+class FrameEncoder(nn.Module):
+    """(N, C, H, W) frames -> (N, D) tokens, plus the feature map of every stage (the skips)."""
+
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        widths, d = config.widths, config.d_model
+        self.down = nn.ModuleList(FiLMBlock(c_in, c_out, d) for c_in, c_out in zip((config.channels,) + widths[:-1], widths))
+        side = config.feature_sizes[-1]
+        self.to_token = nn.Linear(widths[-1] * side * side, d)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        skips = []
+        for block in self.down:
+            x = block(x, embedding)                        # (N, w_i, side_i, side_i), side_i = ceil(H / 2^(i+1))
+            skips.append(x)
+        return self.to_token(x.flatten(1)), skips          # (N, D), one map per stage
+
+
+class FrameDecoder(nn.Module):
+    """The encoder run backwards: (N, D) tokens + the same frames' skips + the noisy frames -> (N, C, H, W).
+
+    Stage i (deepest first) adds the encoder's map i and undoes the encoder's conv i with a
+    transposed conv (w_i -> w_{i-1} channels, side doubled). The last stage outputs only
+    ``hidden`` channels at full resolution, and a 3x3 conv that also sees the noisy frame
+    gives the prediction.
+    """
+
+    hidden = 8
+
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        widths, d = config.widths, config.d_model
+        self.side = config.feature_sizes[-1]
+        self.from_token = nn.Linear(d, widths[-1] * self.side * self.side)
+        outs = (self.hidden,) + widths[:-1]
+        self.up = nn.ModuleList(FiLMBlock(widths[i], outs[i], d, up=True) for i in reversed(range(len(widths))))
+        self.out = nn.Conv2d(self.hidden + config.channels, config.channels, 3, padding=1)
+        nn.init.zeros_(self.out.weight)                     # the untrained model predicts 0
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, tokens: torch.Tensor, skips: list[torch.Tensor], noisy: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        h = self.from_token(tokens).view(tokens.shape[0], -1, self.side, self.side)  # (N, w_last, s, s)
+        sizes = [tuple(m.shape[-2:]) for m in [noisy] + skips[:-1]]                 # side of the stage above
+        for block, skip, size in zip(self.up, reversed(skips), reversed(sizes)):
+            h = block(h + skip, embedding, size)                                     # (N, w_{i-1}, side_{i-1}, side_{i-1})
+        return self.out(torch.cat([h, noisy], dim=1))                               # (N, C, H, W)
+
+
+# -----------------------------------------------------------------------------
+# Temporal models over the T tokens of each clip
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        self.num_heads, self.dropout = config.num_heads, config.dropout
+        self.causal = config.temporal == "causal"
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.proj = nn.Linear(config.d_model, config.d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, D = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
+        # causal: frame t attends to frames 0..t only; bidirectional: to all frames of the window
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, dropout_p=self.dropout if self.training else 0.0)
+        return self.proj(y.transpose(1, 2).reshape(B, T, D))  # (B, T, D)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(LN(x)), then x + MLP(LN(x))."""
+
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        d = config.d_model
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn = SelfAttention(config)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d), nn.Dropout(config.dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TransformerTemporal(nn.Module):
+    """Transformer over frame tokens; positions count from the start of the window."""
+
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        self.position = nn.Embedding(config.max_frames, config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.num_layers))
+        self.ln_f = nn.LayerNorm(config.d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        T = x.shape[1]
+        x = self.drop(x + self.position(torch.arange(T, device=x.device)))  # (B, T, D)
+        for block in self.blocks:
+            x = block(x)
+        return self.ln_f(x)
+
+
+class GRUTemporal(nn.Module):
+    """Multi-layer GRU over frame tokens (the Diffusion Forcing paper's RNN), residual around it.
+
+    The hidden state z_t summarizes frames 0..t; it has shape (num_layers, B, D) and can be
+    carried from one call to the next to continue a clip.
+    """
+
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        d = config.d_model
+        self.ln = nn.LayerNorm(d)
+        self.gru = nn.GRU(d, d, num_layers=config.num_layers, batch_first=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        out, state = self.gru(self.ln(x), state)   # (B, T, D), (num_layers, B, D)
+        return x + self.proj(out), state
+
+
+# -----------------------------------------------------------------------------
+# The backbone
+
+
+class VideoBackbone(nn.Module):
+    """Noisy frames (B, T, C, H, W) and integer levels (B, T) -> a prediction (B, T, C, H, W)."""
+
+    def __init__(self, config: VideoBackboneConfig | None = None):
+        super().__init__()
+        config = config or VideoBackboneConfig()
+        config.validate()
+        self.config = config
+        d = config.d_model
+        self.level_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.encoder = FrameEncoder(config)
+        self.temporal = GRUTemporal(config) if config.temporal == "gru" else TransformerTemporal(config)
+        self.decoder = FrameDecoder(config)
+
+    @property
+    def is_causal(self) -> bool:
+        """True when the output at frame t never depends on frames after t."""
+        return self.config.temporal != "bidirectional"
+
+    @property
+    def max_window(self) -> int | None:
+        """Most frames one call accepts: max_frames for the transformers, unbounded (None) for the GRU."""
+        return None if self.config.temporal == "gru" else self.config.max_frames
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, frames: torch.Tensor, levels: torch.Tensor, state: torch.Tensor | None = None, return_state: bool = False):
+        """One prediction per frame; with ``return_state`` (GRU only) also the hidden state after the last frame.
+
+        frames: (B, T, C, H, W) floats; levels: (B, T) integers in 0..num_levels, 0 = clean.
+        state: the GRU hidden state (num_layers, B, D) returned by a previous call, or None (zeros).
+        """
+        levels = self._check_inputs(frames, levels, state, return_state)
+        B, T, C, H, W = frames.shape
+        x = frames.reshape(B * T, C, H, W)                         # every frame on its own
+        embedding = self.level_mlp(sinusoidal_embedding(levels.reshape(B * T), self.config.d_model).to(frames.dtype))  # (B·T, D)
+        tokens, skips = self.encoder(x, embedding)                 # (B·T, D), per-frame feature maps
+        tokens = (tokens + embedding).view(B, T, -1)               # (B, T, D) each token knows its level
+        if self.config.temporal == "gru":
+            tokens, state = self.temporal(tokens, state)           # (B, T, D), (num_layers, B, D)
+        else:
+            tokens = self.temporal(tokens)                         # (B, T, D)
+        out = self.decoder(tokens.reshape(B * T, -1), skips, x, embedding)  # (B·T, C, H, W)
+        out = out.view(B, T, C, H, W)
+        return (out, state) if return_state else out
+
+    def _check_inputs(self, frames, levels, state, return_state) -> torch.Tensor:
+        c = self.config
+        expected = (c.channels, c.image_size, c.image_size)
+        if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or tuple(frames.shape[2:]) != expected:
+            got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+            raise ValueError(f"expected frames of shape (B, T, {', '.join(map(str, expected))}), got {got}")
+        if not frames.is_floating_point():
+            raise ValueError(f"expected floating-point frames, got dtype {frames.dtype}")
+        B, T = frames.shape[:2]
+        if B < 1 or T < 1:
+            raise ValueError(f"expected at least one clip and one frame, got frames of shape {tuple(frames.shape)}")
+        if not isinstance(levels, torch.Tensor) or tuple(levels.shape) != (B, T):
+            got = tuple(levels.shape) if isinstance(levels, torch.Tensor) else type(levels).__name__
+            raise ValueError(f"expected levels of shape (B, T) = ({B}, {T}) to match frames, got {got}")
+        if levels.is_floating_point() or levels.is_complex() or levels.dtype == torch.bool:
+            raise ValueError(
+                f"expected integer levels in 0..{c.num_levels} (0 = clean), got dtype {levels.dtype}; "
+                f"discretize continuous times first, e.g. (t * {c.num_levels}).round().long()"
+            )
+        low, high = int(levels.min()), int(levels.max())
+        if low < 0 or high > c.num_levels:
+            raise ValueError(f"expected levels in 0..{c.num_levels}, got values from {low} to {high}")
+        if c.temporal == "gru":
+            if state is not None:
+                shape = (c.num_layers, B, c.d_model)
+                if not isinstance(state, torch.Tensor) or tuple(state.shape) != shape:
+                    got = tuple(state.shape) if isinstance(state, torch.Tensor) else type(state).__name__
+                    raise ValueError(f"expected a GRU state of shape (num_layers, B, d_model) = {shape}, got {got}")
+        else:
+            if state is not None or return_state:
+                raise ValueError(
+                    f"state is only supported by the 'gru' temporal model; the {c.temporal} transformer has none "
+                    f"(roll out with a sliding window of at most max_frames={c.max_frames} frames)"
+                )
+            if T > c.max_frames:
+                raise ValueError(
+                    f"expected at most max_frames={c.max_frames} frames for the {c.temporal} transformer, got {T}; "
+                    f"slide a window over longer clips"
+                )
+        return levels.to(frames.device)

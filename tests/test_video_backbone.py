@@ -1,0 +1,176 @@
+import pytest
+import torch
+
+from dfkit.models.video import TEMPORAL_KINDS, VideoBackbone, VideoBackboneConfig
+
+TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8)
+
+
+def tiny_model(temporal: str, seed: int = 0, **overrides) -> VideoBackbone:
+    """A small backbone whose zero-initialized output conv is randomized, so that outputs are not all 0."""
+    torch.manual_seed(seed)
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **{**TINY, **overrides}))
+    torch.nn.init.normal_(model.decoder.out.weight, std=0.1)
+    return model.eval()
+
+
+def clip(B=2, T=6, size=16, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(B, T, 1, size, size, generator=g), torch.randint(0, 1001, (B, T), generator=g)
+
+
+def test_default_backbone_shapes_and_parameter_budget():
+    frames, levels = clip(B=1, T=3, size=32)
+    for temporal in TEMPORAL_KINDS:
+        model = VideoBackbone(VideoBackboneConfig(temporal=temporal))
+        assert 1_000_000 <= model.num_parameters() <= 2_200_000
+        out = model(frames, levels)
+        assert out.shape == frames.shape and out.dtype == frames.dtype
+        assert torch.count_nonzero(out) == 0, "the output conv starts at zero: an untrained model predicts 0"
+    assert VideoBackbone(VideoBackboneConfig(temporal="causal")).is_causal
+    assert not VideoBackbone(VideoBackboneConfig(temporal="bidirectional")).is_causal
+    assert VideoBackbone(VideoBackboneConfig(temporal="gru")).max_window is None
+
+
+@pytest.mark.parametrize("size", [16, 28, 32, 64])
+def test_every_course_image_size_round_trips(size):
+    model = tiny_model("causal", image_size=size, widths=(4, 8, 8))
+    frames, levels = clip(B=1, T=2, size=size)
+    assert model(frames, levels).shape == (1, 2, 1, size, size)
+    assert model.double()(frames.double(), levels.int()).dtype == torch.float64
+
+
+@pytest.mark.parametrize("temporal", ["causal", "gru"])
+def test_causal_models_never_look_at_later_frames(temporal):
+    model = tiny_model(temporal)
+    frames, levels = clip()
+    out = model(frames, levels)
+    for t in (0, 2, 4):
+        changed_frames, changed_levels = frames.clone(), levels.clone()
+        changed_frames[:, t + 1 :] = torch.randn_like(changed_frames[:, t + 1 :])
+        changed_levels[:, t + 1 :] = 1000 - changed_levels[:, t + 1 :]
+        changed = model(changed_frames, changed_levels)
+        assert torch.equal(changed[:, : t + 1], out[:, : t + 1]), f"frames <= {t} saw a later frame"
+        assert not torch.allclose(changed[:, t + 1], out[:, t + 1])
+
+
+def test_bidirectional_model_sees_later_frames():
+    model = tiny_model("bidirectional")
+    frames, levels = clip()
+    changed = frames.clone()
+    changed[:, -1] = torch.randn_like(changed[:, -1])
+    assert not torch.allclose(model(changed, levels)[:, 0], model(frames, levels)[:, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_the_level_of_a_frame_changes_that_frames_output(temporal):
+    model = tiny_model(temporal)
+    frames, levels = clip()
+    t = 3
+    changed = levels.clone()
+    changed[:, t] = torch.where(levels[:, t] > 500, 0, 1000)
+    before, after = model(frames, levels), model(frames, changed)
+    assert (after[:, t] - before[:, t]).abs().amax() > 1e-3
+    if temporal != "bidirectional":
+        assert torch.equal(after[:, :t], before[:, :t])
+
+
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_no_information_crosses_the_batch(temporal):
+    model = tiny_model(temporal).train()                 # train mode: BatchNorm would leak here
+    frames, levels = clip(B=3)
+    changed_frames, changed_levels = frames.clone(), levels.clone()
+    changed_frames[1] = torch.randn_like(frames[1])
+    changed_levels[1] = torch.randint(0, 1001, levels[1].shape)
+    out, changed = model(frames, levels), model(changed_frames, changed_levels)
+    assert torch.equal(out[0], changed[0]) and torch.equal(out[2], changed[2])
+    assert not torch.allclose(out[1], changed[1])
+
+
+def test_gru_state_carries_a_clip_across_calls():
+    model = tiny_model("gru")
+    frames, levels = clip(T=8)
+    full, full_state = model(frames, levels, return_state=True)
+    assert full_state.shape == (2, 2, 32)
+    first, state = model(frames[:, :3], levels[:, :3], return_state=True)
+    second, state = model(frames[:, 3:], levels[:, 3:], state=state, return_state=True)
+    torch.testing.assert_close(torch.cat([first, second], dim=1), full, atol=1e-6, rtol=0)
+    torch.testing.assert_close(state, full_state, atol=1e-6, rtol=0)
+    state, pieces = None, []                              # one frame at a time, as in a long rollout
+    for t in range(8):
+        out, state = model(frames[:, t : t + 1], levels[:, t : t + 1], state=state, return_state=True)
+        pieces.append(out)
+    torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-6, rtol=0)
+    assert not torch.allclose(model(frames[:, 3:], levels[:, 3:]), second), "a fresh state must differ from the carried one"
+
+
+def test_causal_transformer_window_only_depends_on_its_own_frames():
+    model = tiny_model("causal")
+    frames, levels = clip(T=12)
+    start, width = 4, 8                                   # a window of max_frames frames sliding over a longer clip
+    window = model(frames[:, start : start + width], levels[:, start : start + width])
+    for j in (0, 3, 7):                                   # frame j of the window sees window frames 0..j, nothing else
+        prefix = model(frames[:, start : start + j + 1], levels[:, start : start + j + 1])
+        torch.testing.assert_close(window[:, j], prefix[:, j], atol=1e-6, rtol=0)  # other shapes: equal up to rounding
+    other = frames.clone()
+    other[:, :start] = torch.randn_like(other[:, :start])  # a different past outside the window changes nothing
+    torch.testing.assert_close(model(other[:, start : start + width], levels[:, start : start + width]), window, atol=0, rtol=0)
+    # positions count from the window start: the same frames later in a window give other outputs
+    shifted = model(frames[:, start - 1 : start + width - 1], levels[:, start - 1 : start + width - 1])
+    assert not torch.allclose(shifted[:, 1], window[:, 0])
+    with pytest.raises(ValueError, match="at most max_frames=8"):
+        model(frames[:, :9], levels[:, :9])
+
+
+def bad_input_cases():
+    frames, levels = clip(T=4)
+    return [
+        ("causal", frames[0], levels, {}, r"expected frames of shape \(B, T, 1, 16, 16\), got \(4, 1, 16, 16\)"),
+        ("causal", torch.randn(2, 4, 1, 32, 32), levels, {}, r"expected frames of shape \(B, T, 1, 16, 16\), got \(2, 4, 1, 32, 32\)"),
+        ("causal", torch.randn(2, 4, 3, 16, 16), levels, {}, r"expected frames of shape"),
+        ("causal", frames.to(torch.uint8), levels, {}, "floating-point frames"),
+        ("causal", frames, levels[:, :3], {}, r"expected levels of shape \(B, T\) = \(2, 4\)"),
+        ("causal", frames, levels[0], {}, r"expected levels of shape \(B, T\)"),
+        ("causal", frames, [[0] * 4] * 2, {}, r"expected levels of shape \(B, T\)"),
+        ("causal", frames, levels.float() / 1000, {}, "expected integer levels in 0..1000"),
+        ("causal", frames, levels > 0, {}, "expected integer levels"),
+        ("causal", frames, levels.clone().fill_(1001), {}, r"expected levels in 0..1000, got values from 1001 to 1001"),
+        ("causal", frames, levels - 2000, {}, r"expected levels in 0..1000"),
+        ("causal", frames, levels, {"state": torch.zeros(2, 2, 32)}, "state is only supported by the 'gru'"),
+        ("bidirectional", frames, levels, {"return_state": True}, "state is only supported by the 'gru'"),
+        ("gru", frames, levels, {"state": torch.zeros(2, 3, 32)}, r"expected a GRU state of shape \(num_layers, B, d_model\) = \(2, 2, 32\)"),
+    ]
+
+
+@pytest.mark.parametrize("temporal, frames, levels, kwargs, message", bad_input_cases())
+def test_bad_inputs_fail_with_a_clear_message(temporal, frames, levels, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_model(temporal)(frames, levels, **kwargs)
+
+
+def test_bad_configs_fail_with_a_clear_message():
+    with pytest.raises(ValueError, match="expected temporal in"):
+        VideoBackbone(VideoBackboneConfig(temporal="lstm"))
+    with pytest.raises(ValueError, match="image_size >= 2\\*\\*len\\(widths\\) = 8"):
+        VideoBackbone(VideoBackboneConfig(image_size=4, widths=(8, 8, 8)))
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        VideoBackbone(VideoBackboneConfig(d_model=30, num_heads=4))
+
+
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_a_tiny_model_overfits_a_tiny_batch(temporal):
+    torch.manual_seed(0)
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **{**TINY, "max_frames": 4})).train()
+    frames, levels = clip(B=2, T=4)
+    target = torch.roll(frames, 1, dims=1).tanh()          # depends on other frames and on the input
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(60):
+        loss = (model(frames, levels) - target).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] / 10, f"loss went from {losses[0]:.4f} to {losses[-1]:.4f}"
+    silent = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not silent, f"no gradient reached {silent}"
