@@ -1,0 +1,109 @@
+"""Assignments: a folder of pytest files plus a small question table.
+
+``autograder/tests/<assignment>/`` holds
+
+* ``questions.py``: ``QUESTIONS``, a list of dicts ``{"id": "<assignment>.<function>", "references":
+  ["dfkit.module.function", ...]}`` (the library functions that play the role of the exercise;
+  they are switched off while that question is graded), optionally ``LIMITS`` (overrides of
+  :class:`autograder.sandbox.Limits`) and ``MODULES`` (more modules the worker imports up front);
+* ``test_*.py``: graded checks, each marked ``@pytest.mark.question(ID)`` (usually once per file with
+  ``pytestmark``), ``@pytest.mark.points(N)`` (default 1) and ``@pytest.mark.visible`` (default: hidden).
+  A file holds only visible or only hidden tests, so the student bundle can ship visible files whole;
+* ``catalog.py`` (optional): ``WRONG``, plausible wrong implementations per question, each of which
+  must fail at least one test (checked by the course's own test suite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.sandbox import Limits
+
+DEFAULT_MODULES = ["numpy"]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    references: tuple[str, ...] = ()
+
+    @property
+    def function(self) -> str:
+        return self.id.split(".", 1)[1]
+
+
+@dataclass
+class Assignment:
+    name: str
+    directory: Path
+    questions: dict[str, Question]
+    limits: Limits = field(default_factory=Limits)
+    modules: list[str] = field(default_factory=list)
+
+    def references(self) -> dict[str, list[str]]:
+        return {q.id: list(q.references) for q in self.questions.values()}
+
+    def test_files(self) -> list[Path]:
+        return sorted(self.directory.glob("test_*.py"))
+
+    def sha256(self) -> str:
+        """One digest over every file of the assignment folder (names and contents)."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self.directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(self.directory).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def catalog(self) -> dict[str, dict[str, str]]:
+        path = self.directory / "catalog.py"
+        return getattr(_load_module(path), "WRONG", {}) if path.exists() else {}
+
+
+def tests_root() -> Path:
+    """Where assignments live: ``$DFKIT_AUTOGRADER_TESTS`` or ``autograder/tests`` beside this file."""
+    return Path(os.environ.get("DFKIT_AUTOGRADER_TESTS") or Path(__file__).parent / "tests")
+
+
+def available() -> list[str]:
+    root = tests_root()
+    return sorted(p.name for p in root.iterdir() if (p / "questions.py").exists()) if root.is_dir() else []
+
+
+def load_assignment(name: str, root=None) -> Assignment:
+    root = Path(root) if root else tests_root()
+    directory = root / name
+    if not (directory / "questions.py").is_file():
+        names = available() if root == tests_root() else sorted(p.name for p in root.glob("*/questions.py"))
+        raise ValueError(f"unknown assignment {name!r}: no {directory / 'questions.py'}; available: {names}")
+    module = _load_module(directory / "questions.py")
+    questions = {}
+    for entry in getattr(module, "QUESTIONS", []):
+        question = Question(entry["id"], tuple(entry.get("references", ())))
+        if not question.id.startswith(name + ".") or not question.function.isidentifier():
+            raise ValueError(f"question id {question.id!r} must look like '{name}.<function name>'")
+        if question.id in questions:
+            raise ValueError(f"question {question.id!r} is listed twice in {directory / 'questions.py'}")
+        questions[question.id] = question
+    if not questions:
+        raise ValueError(f"{directory / 'questions.py'} lists no QUESTIONS")
+    limits = Limits().replace(**getattr(module, "LIMITS", {}))
+    modules = list(dict.fromkeys(DEFAULT_MODULES + list(getattr(module, "MODULES", []))
+                                 + [path.rpartition(".")[0] for q in questions.values() for path in q.references]))
+    return Assignment(name, directory, questions, limits, modules)
+
+
+def question_assignment(question_id: str) -> str:
+    if "." not in question_id:
+        raise ValueError(f"expected a question id like '00_warmup.bounce_step', got {question_id!r}")
+    return question_id.split(".", 1)[0]
+
+
+def _load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(f"_dfkit_assignment_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

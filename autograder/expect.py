@@ -1,0 +1,100 @@
+"""Comparisons for graded tests, written for values that came back from a student's function.
+
+Every helper checks the exact type first (``type(x) is ...``, never ``isinstance``), then shape and
+dtype, then values with numpy on plain arrays, and fails with an ``AssertionError`` whose message
+a student can act on: the call that was made, what was expected and what came back, on a small
+example. Values decoded by :mod:`autograder.protocol` can only be builtins and plain numpy arrays,
+so nothing here ever runs code the student wrote.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.protocol import TensorArray
+
+_PRINT = dict(precision=4, threshold=12, edgeitems=2, suppress_small=True)
+
+
+def describe_call(function: str, **arguments) -> str:
+    """``bounce_step(position=[[1. 2.]], velocity=..., limit=5.0)``, short enough for a message."""
+    parts = []
+    for name, value in arguments.items():
+        if isinstance(value, np.ndarray):
+            text = np.array2string(np.asarray(value), separator=", ", **_PRINT)
+        else:
+            text = repr(value)
+        parts.append(f"{name}={' '.join(text.split())}")
+    return f"{function}({', '.join(parts)})"
+
+
+def _show(value) -> str:
+    if isinstance(value, np.ndarray):
+        return " ".join(np.array2string(np.asarray(value), separator=", ", **_PRINT).split())
+    return repr(value)[:200]
+
+
+def _type_name(value) -> str:
+    if type(value) is TensorArray:
+        return "torch.Tensor"
+    if type(value) is np.ndarray:
+        return f"numpy array of shape {value.shape} and dtype {value.dtype}"
+    return type(value).__name__
+
+
+def expect_tuple(got, length: int, *, call: str, names=None) -> list:
+    """A tuple (or list) of ``length`` items; returns the items."""
+    if type(got) not in (tuple, list) or len(got) != length:
+        detail = f"a {type(got).__name__} of {len(got)} items" if type(got) in (tuple, list) else _type_name(got)
+        wanted = f" ({', '.join(names)})" if names else ""
+        raise AssertionError(f"{call}: expected a tuple of {length} values{wanted}, got {detail}")
+    return list(got)
+
+
+def expect_array(got, expected, *, call: str, name: str = "the result", rtol: float = 1e-6, atol: float = 1e-9, tensor: bool = False) -> None:
+    """``got`` must be a numpy array (a tensor if ``tensor``) with ``expected``'s shape and close values.
+
+    Boolean ``expected`` needs a boolean array and exact equality; numeric ``expected`` accepts any
+    real numeric dtype and compares with ``rtol``/``atol`` (NaN equals NaN).
+    """
+    expected = np.asarray(expected)
+    if expected.shape == () and not tensor and type(got) is not np.ndarray:
+        return expect_number(got, expected, call=call, name=name, rtol=rtol, atol=atol)
+    kind = TensorArray if tensor else np.ndarray
+    if type(got) is not kind:
+        wanted = "a torch tensor" if tensor else "a numpy array"
+        raise AssertionError(f"{call}: expected {name} to be {wanted} of shape {expected.shape}, got {_type_name(got)}")
+    got = got.view(np.ndarray)
+    if got.shape != expected.shape:
+        raise AssertionError(f"{call}: expected {name} of shape {expected.shape}, got shape {got.shape}")
+    if expected.dtype == bool:
+        if got.dtype != bool:
+            raise AssertionError(f"{call}: expected {name} to be a boolean array, got dtype {got.dtype}")
+        wrong = got != expected
+    else:
+        if got.dtype.kind not in "biuf":
+            raise AssertionError(f"{call}: expected {name} to hold real numbers, got dtype {got.dtype}")
+        with np.errstate(all="ignore"):
+            values = got.astype(np.float64)
+            wrong = ~np.isclose(values, expected.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True)
+    if wrong.any():
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        where = f" at index {index}" if index else ""
+        raise AssertionError(
+            f"{call}: {name} is wrong{where}: expected {_show(expected[index])}, got {_show(got[index])} "
+            f"({int(wrong.sum())} of {wrong.size} values differ)\n  expected {name}: {_show(expected)}\n  got:      {_show(got)}"
+        )
+
+
+def expect_number(got, expected: float, *, call: str, name: str = "the result", rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """A single real number: a Python int/float, a numpy scalar or a 0-d array."""
+    if type(got) in (int, float):
+        value = float(got)
+    elif type(got) is np.ndarray and got.shape == () and got.dtype.kind in "iuf":
+        value = float(got)
+    elif isinstance(got, np.generic) and type(got).__module__ == "numpy" and got.dtype.kind in "iuf":
+        value = float(got)
+    else:
+        raise AssertionError(f"{call}: expected {name} to be a number, got {_type_name(got)}")
+    if not np.isclose(value, float(expected), rtol=rtol, atol=atol, equal_nan=True):
+        raise AssertionError(f"{call}: expected {name} {float(expected)!r}, got {value!r}")

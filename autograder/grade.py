@@ -1,0 +1,268 @@
+"""Grading notebooks: one submission into a results file, a whole class into a folder and a CSV.
+
+For each submission :func:`grade_notebook` reads the notebook (never executing it here), starts a
+:class:`~autograder.session.Session` and runs the assignment's tests against it. Whatever happens,
+it returns a complete result: a malformed notebook or a broken submission is a score of 0 with a
+status, never an exception. :func:`write_results` writes, atomically,
+
+* ``results.json``: Gradescope's format (score, max_score, tests[] with name, score, max_score,
+  status, output, visibility) plus ``extra_data.dfkit_grade``: versions, seed, limits, the sandbox
+  as enforced, sha256 of the tests and of the submission;
+* ``feedback.md``: what the student may see: every test's score and status, the output of visible
+  tests only (hidden tests show neither their source nor any expected value).
+
+:func:`grade_class` does this for every notebook under a folder (in parallel with ``jobs``) and
+writes ``grades.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from autograder.assignments import Assignment, load_assignment
+from autograder.notebook import MalformedNotebook, read_submission
+from autograder.plugin import DEFAULT_SEED, TestResult, collect_tests, run_tests
+from autograder.session import Session
+
+
+@dataclass
+class Graded:
+    student: str
+    results: dict
+
+    @property
+    def score(self) -> float:
+        return self.results["score"]
+
+
+def repo_secret_paths(assignment: Assignment) -> list[Path]:
+    """Folders the worker must never see: every assignment's tests, the solutions, the git history."""
+    paths = [assignment.directory.parent]
+    repo = Path(__file__).resolve().parent.parent
+    for name in ("solutions", ".git"):
+        if (repo / name).is_dir():
+            paths.append(repo / name)
+    return paths
+
+
+def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, limits=None, extra_secret_paths=(),
+                   question: str | None = None, visible_only: bool = False, student: str | None = None) -> dict:
+    """Grade one notebook file; returns the results dict (see the module docstring)."""
+    started = time.monotonic()
+    limits = limits or assignment.limits
+    tests_digest = assignment.sha256()
+    secret = repo_secret_paths(assignment) + [Path(p) for p in extra_secret_paths]
+    enforcement = None
+    submission_sha = None
+    try:
+        submission = read_submission(path, list(assignment.questions))
+    except MalformedNotebook as problem:
+        infos = [i for i in collect_tests(assignment) if question in (None, i.question) and (i.visible or not visible_only)]
+        results = [TestResult(i.name, i.question, i.points, i.visible, "error", 0.0, f"malformed notebook: {problem}") for i in infos]
+        summary = f"The notebook could not be graded: {problem}"
+    else:
+        submission_sha = submission.sha256
+        session = Session(submission, assignment, limits, hidden_paths=secret)
+        try:
+            _, results = run_tests(assignment, session, seed, question, visible_only)
+        finally:
+            session.close()
+        enforcement = session.enforcement
+        summary = _summary(results)
+    if assignment.sha256() != tests_digest:
+        raise RuntimeError(f"the test files of {assignment.name} changed while grading {path}; grading stopped")
+    return _results_document(results, summary, assignment, student or Path(path).stem, seed, limits, enforcement,
+                             tests_digest, submission_sha, time.monotonic() - started)
+
+
+def _summary(results: list[TestResult]) -> str:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+def _results_document(results, summary, assignment, student, seed, limits, enforcement, tests_sha, submission_sha, seconds) -> dict:
+    tests = [
+        {
+            "name": f"{r.question} :: {r.name}", "score": r.score, "max_score": r.points, "status": r.status,
+            "output": r.output, "visibility": "visible" if r.visible else "hidden",
+        }
+        for r in results
+    ]
+    return {
+        "score": sum(t["score"] for t in tests),
+        "max_score": sum(t["max_score"] for t in tests),
+        "execution_time": round(seconds, 3),
+        "output": summary,
+        "tests": tests,
+        "extra_data": {"dfkit_grade": {
+            "assignment": assignment.name, "student": student, "seed": seed, "limits": limits.as_dict(),
+            "sandbox": enforcement or "no student code was run", "tests_sha256": tests_sha,
+            "submission_sha256": submission_sha, "versions": versions(),
+        }},
+    }
+
+
+def versions() -> dict:
+    found = {"python": platform.python_version()}
+    for package in ("dfkit", "numpy", "torch", "pytest"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+# ----------------------------------------------------------------------------- files
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def write_results(graded: Graded, directory: Path) -> None:
+    write_atomic(directory / "results.json", json.dumps(graded.results, indent=2, allow_nan=False))
+    write_atomic(directory / "feedback.md", feedback_markdown(graded))
+
+
+def feedback_markdown(graded: Graded) -> str:
+    """The student's report: visible tests in full; hidden tests by question, status and points only."""
+    results = graded.results
+    lines = [f"# Feedback: {results['extra_data']['dfkit_grade']['assignment']}", "",
+             f"**Score: {results['score']:g} / {results['max_score']:g}**", ""]
+    hidden_number = 0
+    for test in results["tests"]:
+        question, name = test["name"].split(" :: ", 1)
+        mark = "✅" if test["status"] == "passed" else "❌"
+        if test["visibility"] == "visible":
+            lines.append(f"## {mark} {question}: {name} ({test['score']:g}/{test['max_score']:g}, {test['status']})")
+            if test["output"]:
+                lines += ["", "```", test["output"].replace("```", "'''"), "```"]
+        else:
+            hidden_number += 1
+            lines.append(f"## {mark} {question}: hidden test {hidden_number} ({test['score']:g}/{test['max_score']:g}, {test['status']})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- a class
+
+def find_submissions(root, assignment: str) -> list[tuple[str, Path]]:
+    """``(student, notebook)`` pairs under ``root``.
+
+    Accepted layouts: nbgrader's ``submitted/<student>/<assignment>/<notebook>.ipynb`` (``root`` may be
+    the course folder, ``submitted/`` or a single student's folder), ``<root>/<student>/<notebook>.ipynb``
+    and a flat ``<root>/<student>.ipynb``. A student with several notebooks is graded on the one named
+    after the assignment, else on the first by name.
+    """
+    root = Path(root)
+    if root.is_file():
+        return [(root.stem, root)]
+    if not root.is_dir():
+        raise FileNotFoundError(f"expected a folder of submissions or a notebook, got {root}")
+    if (root / "submitted").is_dir():
+        root = root / "submitted"
+    found: dict[str, list[Path]] = {}
+    for path in sorted(root.rglob("*.ipynb")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in parts):
+            continue      # .ipynb_checkpoints and other hidden folders
+        if len(parts) == 1:
+            student = path.stem
+        elif len(parts) >= 3 and parts[-2] == assignment:
+            student = parts[-3]
+        else:
+            student = parts[0]
+        found.setdefault(student, []).append(path)
+    chosen = []
+    for student, paths in sorted(found.items()):
+        named = [p for p in paths if p.stem == assignment]
+        chosen.append((student, (named or paths)[0]))
+    return chosen
+
+
+def _grade_one(task) -> tuple[str, dict]:
+    student, path, assignment_name, tests_root, out, seed, limits, extra_secrets = task
+    assignment = load_assignment(assignment_name, tests_root)
+    results = grade_notebook(path, assignment, seed=seed, limits=limits, extra_secret_paths=extra_secrets, student=student)
+    graded = Graded(student, results)
+    write_results(graded, Path(out) / _safe_name(student))
+    return student, results
+
+
+def _safe_name(student: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student).lstrip(".") or "student"
+
+
+def grade_class(submissions, assignment_name: str, out, *, jobs: int = 1, seed: int = DEFAULT_SEED, limits=None,
+                progress: bool = True, tests_root=None) -> list[Graded]:
+    """Grade every submission under ``submissions`` into ``out``; returns them in student order."""
+    assignment = load_assignment(assignment_name, tests_root)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = find_submissions(submissions, assignment_name)
+    extra_secrets = [str(Path(submissions).resolve()), str(out.resolve())]
+    tasks = [(student, str(path), assignment_name, tests_root, str(out), seed, limits, extra_secrets) for student, path in pairs]
+    bar = _progress(len(tasks), progress)
+    graded: dict[str, dict] = {}
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            student, results = _grade_one(task)
+            graded[student] = results
+            bar.update(1)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            futures = [pool.submit(_grade_one, task) for task in tasks]
+            for future in as_completed(futures):
+                student, results = future.result()
+                graded[student] = results
+                bar.update(1)
+    bar.close()
+    ordered = [Graded(student, graded[student]) for student, _ in pairs]
+    write_atomic(out / "grades.csv", grades_csv(ordered, assignment))
+    return ordered
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="grading", unit="notebook", disable=not enabled or total == 0, file=sys.stderr)
+
+
+def grades_csv(graded: list[Graded], assignment: Assignment) -> str:
+    questions = list(assignment.questions)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", "percent", *questions, "problems"])
+    for item in graded:
+        per_question = {q: 0.0 for q in questions}
+        problems = set()
+        for test in item.results["tests"]:
+            question = test["name"].split(" :: ", 1)[0]
+            per_question[question] = per_question.get(question, 0.0) + test["score"]
+            if test["status"] not in ("passed", "failed"):
+                problems.add(test["status"])
+        total, maximum = item.results["score"], item.results["max_score"]
+        percent = round(100.0 * total / maximum, 1) if maximum else 0.0
+        writer.writerow([item.student, f"{total:g}", f"{maximum:g}", percent, *(f"{per_question[q]:g}" for q in questions),
+                         " ".join(sorted(problems))])
+    return buffer.getvalue()

@@ -1,0 +1,233 @@
+"""Starting the worker process that runs student code, with every confinement this machine allows.
+
+Applied between ``fork`` and ``exec`` (in the child, before any student byte is read):
+
+1. a new session, so the worker and everything it starts form one process group that the grader
+   kills with SIGKILL (no signal handler can delay that);
+2. resource limits: address space (memory), CPU seconds, size of any file written, open files,
+   no core dumps, and (for an unprivileged worker) a process count;
+3. new network and mount namespaces: no network interface but a loopback that is down, and
+   the secret directories (hidden tests, solutions, other submissions, results) covered by
+   empty read-only tmpfs mounts. As root this needs nothing; as an ordinary user it needs
+   unprivileged user namespaces (most distributions allow them);
+4. as root, every capability is dropped for good (securebits locked), so the worker cannot undo
+   the mounts, load modules or bypass file permissions.
+
+The worker then restricts itself with Landlock (see :mod:`autograder.landlock`) once its imports
+are done. The worker gets a scratch directory as its home and an environment with no variable of
+the grader's: neither the environment nor its arguments name a secret path.
+
+:func:`describe_enforcement` inspects the running worker from outside and says which of these
+actually took effect; the answer is recorded in every results file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 1 << 14, 1 << 18
+PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS = 24, 28, 38
+SECURE_BITS = 0xCF   # NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each with its lock
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Times are wall-clock seconds."""
+
+    call_seconds: float = 10.0          # one call of a student function
+    cell_seconds: float = 20.0          # running one graded cell
+    setup_seconds: float = 60.0         # starting a worker (imports numpy, torch, dfkit)
+    submission_seconds: float = 180.0   # everything for one submission, restarts included
+    memory_bytes: int = 4 * 2**30       # address space of the worker
+    output_bytes: int = 1 * 2**20       # stdout + stderr of the worker, all calls together
+    file_bytes: int = 16 * 2**20        # largest file the worker may write
+    processes: int = 64                 # for an unprivileged worker: processes of its user
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def replace(self, **changes) -> "Limits":
+        values = self.as_dict()
+        unknown = sorted(set(changes) - set(values))
+        if unknown:
+            raise ValueError(f"unknown limit(s) {unknown}; expected some of {sorted(values)}")
+        values.update(changes)
+        return Limits(**values)
+
+
+def spawn_worker(scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
+    """Start ``python -m autograder.worker REQUEST_FD REPLY_FD`` confined; requests and replies travel on two pipes."""
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
+    output_read, output_write = os.pipe()
+    os.set_inheritable(request_read, True)
+    os.set_inheritable(reply_write, True)
+    confine = _Confinement(limits, [str(p) for p in hidden_paths])
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "DFKIT_CACHE": os.path.join(scratch, "cache"), "MPLBACKEND": "Agg",
+    }
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-X", "faulthandler", "-m", "autograder.worker", str(request_read), str(reply_write)],
+            stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write, cwd=scratch, env=env,
+            pass_fds=(request_read, reply_write), start_new_session=True, preexec_fn=confine,
+        )
+    finally:
+        for fd in (request_read, reply_write, output_write):
+            os.close(fd)
+    process.request_fd, process.reply_fd, process.output_fd = request_write, reply_read, output_read
+    return process
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and everything in its process group, then reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.kill()
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+class _Confinement:
+    """The callable run in the child between fork and exec (only os calls and ctypes, no allocation-heavy work)."""
+
+    def __init__(self, limits: Limits, hidden_paths: list[str]):
+        self.limits = limits
+        self.hidden_paths = [p for p in hidden_paths if os.path.isdir(p)]
+        self.is_root = os.geteuid() == 0
+        self.uid, self.gid = os.getuid(), os.getgid()
+
+    def __call__(self) -> None:
+        self._limit_resources()
+        libc = ctypes.CDLL(None, use_errno=True)
+        isolated = self._new_namespaces(libc)
+        if isolated:
+            self._hide(libc)
+        if self.is_root:
+            _drop_capabilities(libc)
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+    def _limit_resources(self) -> None:
+        limits = self.limits
+        cpu = int(limits.submission_seconds) + 5
+        wanted = [
+            (resource.RLIMIT_AS, limits.memory_bytes),
+            (resource.RLIMIT_CPU, cpu),
+            (resource.RLIMIT_FSIZE, limits.file_bytes),
+            (resource.RLIMIT_CORE, 0),
+            (resource.RLIMIT_NOFILE, 256),
+        ]
+        if not self.is_root:
+            wanted.append((resource.RLIMIT_NPROC, limits.processes))
+        for kind, value in wanted:
+            try:
+                soft, hard = resource.getrlimit(kind)
+                value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+                resource.setrlimit(kind, (value, value))
+            except (ValueError, OSError):
+                pass
+
+    def _new_namespaces(self, libc) -> bool:
+        if self.is_root:
+            return libc.unshare(CLONE_NEWNET | CLONE_NEWNS) == 0
+        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0:
+            return False
+        try:   # keep our own uid and gid inside the new user namespace
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{self.uid} {self.uid} 1")
+            _write("/proc/self/gid_map", f"{self.gid} {self.gid} 1")
+        except OSError:
+            return False
+        return True
+
+    def _hide(self, libc) -> None:
+        if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            return
+        for path in self.hidden_paths:
+            libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities(libc) -> None:
+    """Root without capabilities: exec will not give them back (securebits NOROOT, locked)."""
+    libc.prctl(PR_SET_SECUREBITS, SECURE_BITS, 0, 0, 0)
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    libc.capset(ctypes.byref(header), data)
+
+
+def describe_enforcement(pid: int, hidden_paths, landlock_report: dict) -> dict:
+    """What confinement the running worker ``pid`` actually has, read from /proc (and its own Landlock report)."""
+    report = {}
+
+    def same_namespace(kind: str):
+        try:
+            return os.readlink(f"/proc/{pid}/ns/{kind}") == os.readlink(f"/proc/self/ns/{kind}")
+        except OSError:
+            return None
+
+    net = same_namespace("net")
+    report["network"] = "isolated: own network namespace, no interface up" if net is False else "NOT isolated (no namespaces on this machine)"
+    hidden = [str(p) for p in hidden_paths if os.path.isdir(p)]
+    covered = []
+    if same_namespace("mnt") is False:
+        for path in hidden:
+            try:
+                if not os.listdir(f"/proc/{pid}/root{path}"):
+                    covered.append(path)
+            except OSError:
+                pass
+    ll = landlock_report.get("landlock", 0)
+    if covered and len(covered) == len(hidden):
+        report["secret_paths"] = "covered by empty tmpfs mounts" + (" and outside the Landlock read list" if ll else "")
+    elif ll:
+        report["secret_paths"] = "outside the Landlock read list"
+    else:
+        report["secret_paths"] = "READABLE by path (neither mount namespaces nor Landlock available)"
+    report["filesystem"] = (
+        f"Landlock ABI {ll}: read-only Python, site-packages and dfkit; writes only in a scratch directory"
+        if ll else f"not restricted ({landlock_report.get('reason', 'Landlock unavailable')})"
+    )
+    try:
+        status = open(f"/proc/{pid}/status").read()
+        uid = int(status.split("Uid:")[1].split()[1])
+        cap_eff = int(status.split("CapEff:")[1].split()[0], 16)
+        report["privileges"] = f"uid {uid}, " + ("no capabilities" if cap_eff == 0 else f"capabilities {cap_eff:#x}")
+    except (OSError, IndexError, ValueError):
+        report["privileges"] = "unknown"
+    return report

@@ -1,0 +1,148 @@
+"""``check()``: the self-check a student runs in the notebook, right after writing a function.
+
+It runs the visible tests of one question against the function just defined in the notebook's own
+namespace, with the same tests, seed and comparisons as the grader, and prints what passed and what
+did not (expected against got on a small example). Student code runs in the notebook's kernel here:
+this is a convenience for the student, not the trusted route (that is ``dfkit-grade``).
+
+As in grading, the library function that plays the role of the exercise is switched off while the
+student's function runs, so a solution that only calls it fails and is told why.
+
+The returned :class:`CheckResult` shows as a one-line summary in Jupyter; its plain-text form is
+the number of points earned, which is what nbgrader reads as partial credit in an autograded cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import traceback
+from dataclasses import dataclass, field
+
+from autograder import protocol
+from autograder.assignments import load_assignment, question_assignment
+from autograder.plugin import DEFAULT_SEED, TestResult, run_tests
+from autograder.session import SubmissionFailure
+from autograder.worker import BLOCKED_MARKER, ReferenceSwitch
+
+_last_results: dict[str, "CheckResult"] = {}
+
+
+@dataclass
+class CheckResult:
+    question: str
+    results: list[TestResult] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def score(self) -> float:
+        return float(sum(r.score for r in self.results))
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(r.points for r in self.results))
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.results) and all(r.status == "passed" for r in self.results)
+
+    def report(self) -> str:
+        lines = []
+        for number, r in enumerate(self.results, 1):
+            mark = "PASS" if r.status == "passed" else r.status.upper()
+            label = r.name if r.visible else f"hidden test {number}"
+            lines.append(f"[{mark}] {label} ({r.score:g}/{r.points:g})")
+            if r.status != "passed" and r.visible and r.output:
+                lines += ["    " + line for line in r.output.splitlines()[:12]]
+        verdict = "all checks passed" if self.passed else "some checks did not pass"
+        lines.append(f"{self.question}: {verdict}, {self.score:g}/{self.max_score:g} points")
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return repr(self.score)
+
+    def _repr_html_(self) -> str:
+        color = "#1a7f37" if self.passed else "#cf222e"
+        return f'<b style="color:{color}">{self.question}: {self.score:g} / {self.max_score:g} points</b>'
+
+
+class LocalBackend:
+    """Calls functions from a namespace in this process, with the grader's data round trip."""
+
+    def __init__(self, namespace: dict, assignment):
+        self.namespace = namespace
+        self.switch = ReferenceSwitch(assignment.references())
+        self.printed = io.StringIO()
+
+    def call(self, question: str, function: str, args, kwargs):
+        target = self.namespace.get(function)
+        if target is None:
+            raise SubmissionFailure("error", f"the notebook does not define {function} yet: run the cell that defines it")
+        if not callable(target):
+            raise SubmissionFailure("error", f"{function} is a {type(target).__name__}, not a function")
+        from autograder.worker import _to_worker_values
+        args = _to_worker_values(protocol.decode(protocol.encode(tuple(args))))
+        kwargs = _to_worker_values(protocol.decode(protocol.encode(dict(kwargs or {}))))
+        self.switch.block_only(question)
+        try:
+            with contextlib.redirect_stdout(self.printed), contextlib.redirect_stderr(self.printed):
+                value = target(*args, **kwargs)
+        except MemoryError as error:
+            raise SubmissionFailure("memory", f"{function}() ran out of memory: {error}") from None
+        except BaseException as error:          # KeyboardInterrupt too: a check must never stop the notebook
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            message = str(error)
+            if BLOCKED_MARKER in message:
+                raise SubmissionFailure("error", message) from None
+            trace = "".join(traceback.format_exception(type(error), error, error.__traceback__.tb_next))
+            raise SubmissionFailure("error", f"{function}() raised {type(error).__name__}: {message}\n{trace}".rstrip()) from None
+        finally:
+            self.switch.restore_all()
+        try:
+            return protocol.decode(protocol.encode(value))
+        except (TypeError, protocol.ProtocolError) as error:
+            raise SubmissionFailure("error", f"{function}() returned something that cannot be graded: {error}") from None
+
+    def take_output(self) -> str:
+        text = self.printed.getvalue()
+        self.printed = io.StringIO()
+        return text
+
+
+def _notebook_namespace() -> dict:
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+        if shell is not None:
+            return shell.user_ns
+    except ImportError:
+        pass
+    return sys.modules["__main__"].__dict__
+
+
+def check(question: str, hidden: bool = False, namespace: dict | None = None, verbose: bool = True) -> CheckResult:
+    """Run the checks of ``question`` (e.g. ``"00_warmup.bounce_step"``) on the function just defined.
+
+    ``hidden=True`` adds the hidden tests where they exist (the instructor's copy, nbgrader autograde).
+    """
+    assignment = load_assignment(question_assignment(question))
+    if question not in assignment.questions:
+        raise ValueError(f"unknown question {question!r}; expected one of {sorted(assignment.questions)}")
+    backend = LocalBackend(namespace if namespace is not None else _notebook_namespace(), assignment)
+    _, results = run_tests(assignment, backend, DEFAULT_SEED, question=question, visible_only=not hidden, capture="no")
+    result = CheckResult(question, results)
+    if any(BLOCKED_MARKER in r.output for r in results):
+        result.note = (f"Note: the library's own {assignment.questions[question].function} is switched off during this check "
+                       "(and during grading); your function has to compute the answer itself.")
+    _last_results[question] = result
+    if verbose:
+        print(result.report())
+    return result
+
+
+def last_result(question: str) -> CheckResult | None:
+    return _last_results.get(question)

@@ -1,0 +1,309 @@
+"""The grader's side of a worker: sending requests, waiting with deadlines, restarting after failures.
+
+:class:`WorkerProcess` is one confined worker process. :class:`Session` grades one submission with
+as many worker processes as it takes: it loads the graded cells, answers ``call`` requests from the
+tests, and when a worker crashes, hangs or floods its output it kills the worker's whole process
+group, remembers what went wrong, and starts a fresh worker for the next test. A cell that killed
+a worker while loading is left out of the next one, so the other questions still get graded.
+
+Every failure reaches the tests as a :class:`SubmissionFailure` whose ``status`` is one of
+``error``, ``timeout``, ``crashed`` or ``memory``.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import tempfile
+import time
+
+from autograder import protocol, sandbox
+from autograder.notebook import runnable_source
+
+STATUSES = ("passed", "failed", "error", "timeout", "crashed", "memory")
+
+
+class SubmissionFailure(Exception):
+    """The submission's code could not produce an answer; ``status`` says why."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class WorkerProcess:
+    """One running worker, spoken to one request at a time."""
+
+    def __init__(self, limits: sandbox.Limits, hidden_paths, scratch_root=None):
+        self.limits = limits
+        self.scratch = tempfile.mkdtemp(prefix="dfkit-worker-", dir=scratch_root)
+        os.chmod(self.scratch, 0o777)    # writable whatever uid the worker ends up with
+        self.process = sandbox.spawn_worker(self.scratch, limits, hidden_paths)
+        os.set_blocking(self.process.request_fd, False)
+        self.reader = protocol.FrameReader()
+        self.output = bytearray()
+        self.output_seen = 0
+        self.killed_by_us = False
+        self.alive = True
+
+    def request(self, message: dict, timeout: float, what: str):
+        """Send ``message``; return the decoded ``ok`` value or raise :class:`SubmissionFailure`."""
+        if not self.alive:
+            raise SubmissionFailure("crashed", f"the worker had already stopped before {what}")
+        outgoing = protocol.frame(message)
+        deadline = time.monotonic() + max(timeout, 0.0)
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.reply_fd, selectors.EVENT_READ, "reply")
+        selector.register(self.process.output_fd, selectors.EVENT_READ, "output")
+        if outgoing:
+            selector.register(self.process.request_fd, selectors.EVENT_WRITE, "request")
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.kill()
+                    raise SubmissionFailure("timeout", f"{what} did not finish within {timeout:.0f} s")
+                for key, _ in selector.select(remaining):
+                    if key.data == "request":
+                        try:
+                            written = os.write(self.process.request_fd, outgoing)
+                        except BrokenPipeError:
+                            written, outgoing = 0, b""
+                        outgoing = outgoing[written:]
+                        if not outgoing:
+                            selector.unregister(self.process.request_fd)
+                    elif key.data == "output":
+                        self._read_output()
+                    else:
+                        data = os.read(self.process.reply_fd, 1 << 20)
+                        if not data:
+                            raise self._death(what)
+                        try:
+                            replies = self.reader.feed(data)
+                        except protocol.ProtocolError as error:
+                            self.kill()
+                            raise SubmissionFailure("error", f"the worker sent a malformed reply during {what}: {error}") from None
+                        if replies:
+                            self._drain_output()
+                            return self._unpack(replies[0], what)
+        finally:
+            selector.close()
+
+    def _read_output(self) -> None:
+        try:
+            data = os.read(self.process.output_fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if len(self.output) + len(data) > self.limits.output_bytes:
+            self.kill()
+            raise SubmissionFailure("error", f"the code printed more than {self.limits.output_bytes // 1024} KiB of output; the worker was stopped")
+        self.output.extend(data)
+
+    def _drain_output(self) -> None:
+        os.set_blocking(self.process.output_fd, False)
+        try:
+            while True:
+                try:
+                    data = os.read(self.process.output_fd, 1 << 16)
+                except BlockingIOError:
+                    return
+                if not data:
+                    return
+                if len(self.output) + len(data) > self.limits.output_bytes:
+                    self.kill()
+                    raise SubmissionFailure("error", f"the code printed more than {self.limits.output_bytes // 1024} KiB of output; the worker was stopped")
+                self.output.extend(data)
+        finally:
+            if self.alive:
+                os.set_blocking(self.process.output_fd, True)
+
+    def take_output(self) -> str:
+        """Output printed since the last call to this method."""
+        text = bytes(self.output[self.output_seen:]).decode("utf-8", errors="replace")
+        self.output_seen = len(self.output)
+        return text
+
+    def _unpack(self, reply, what: str):
+        if type(reply) is dict and "ok" in reply:
+            try:
+                return protocol.decode(reply["ok"])
+            except protocol.ProtocolError as error:
+                raise SubmissionFailure("error", f"the value returned by {what} cannot be graded: {error}") from None
+        error = reply.get("error") if type(reply) is dict else None
+        if type(error) is not dict:
+            self.kill()
+            raise SubmissionFailure("error", f"the worker sent a malformed reply during {what}")
+        kind, message, trace = (_text(error.get(key)) for key in ("type", "message", "traceback"))
+        if kind == "MemoryError" or "can't allocate memory" in message or "DefaultCPUAllocator" in message:
+            self.kill()     # a fresh worker for what follows
+            raise SubmissionFailure("memory", f"{what} ran out of memory (limit {self.limits.memory_bytes // 2**20} MiB): {kind}: {message}")
+        if "is switched off while" in message:
+            raise SubmissionFailure("error", message)
+        raise SubmissionFailure("error", f"{what} raised {kind}: {message}\n{trace}".rstrip())
+
+    def _death(self, what: str) -> SubmissionFailure:
+        try:
+            self._drain_output()
+        except SubmissionFailure:
+            pass
+        try:
+            code = self.process.wait(timeout=5)
+        except Exception:
+            code = None
+        self.kill()
+        if code is not None and code < 0:
+            number = -code
+            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else f"signal {number}"
+            if number == signal.SIGXCPU:
+                return SubmissionFailure("timeout", f"{what} used up the CPU time limit ({name})")
+            return SubmissionFailure("crashed", f"the worker was killed by {name} during {what}")
+        return SubmissionFailure("crashed", f"the worker exited (code {code}) during {what}")
+
+    def kill(self) -> None:
+        if self.alive:
+            self.alive = False
+            self.killed_by_us = True
+        sandbox.kill_group(self.process)
+        for fd in (self.process.request_fd, self.process.reply_fd, self.process.output_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.process.request_fd = self.process.reply_fd = self.process.output_fd = -1
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def close(self) -> None:
+        if self.process.request_fd >= 0 or self.alive:
+            self.kill()
+
+
+def _text(value, limit: int = 8000) -> str:
+    return value[:limit] if type(value) is str else ""
+
+
+class Session:
+    """Everything the tests of one submission need: ``call(question, function, args, kwargs)``."""
+
+    def __init__(self, submission, assignment, limits: sandbox.Limits, hidden_paths=(), scratch_root=None, read_paths=None):
+        self.submission, self.assignment, self.limits = submission, assignment, limits
+        self.hidden_paths, self.scratch_root = list(hidden_paths), scratch_root
+        self.read_paths = read_paths if read_paths is not None else default_read_paths(self.hidden_paths)
+        # never cover a folder the worker needs (a submissions folder that holds the venv, say)
+        self.hidden_paths = [p for p in self.hidden_paths if not _contains_any(p, self.read_paths)]
+        self.question_failures = {q: SubmissionFailure("error", text) for q, text in submission.problems.items()}
+        self.skip_cells: set[str] = set()
+        self.skip_imports = False
+        self.worker: WorkerProcess | None = None
+        self.broken: SubmissionFailure | None = None
+        self.enforcement: dict | None = None
+        self.workers_started = 0
+        self.deadline = time.monotonic() + limits.submission_seconds
+
+    # ------------------------------------------------------------------ lifecycle
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _budget(self, limit: float) -> float:
+        if self.remaining() <= 0:
+            raise SubmissionFailure("timeout", f"the submission used its whole {self.limits.submission_seconds:.0f} s time budget")
+        return min(limit, self.remaining())
+
+    def ensure_worker(self) -> WorkerProcess:
+        while self.worker is None or not self.worker.alive:
+            if self.broken:
+                raise self.broken
+            self._start_worker()
+        return self.worker
+
+    def _start_worker(self) -> None:
+        worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root)
+        self.workers_started += 1
+        self.worker = worker
+        setup = {
+            "op": "setup", "modules": self.assignment.modules, "references": self.assignment.references(),
+            "landlock": True, "read_paths": self.read_paths, "write_paths": [worker.scratch, "/dev/null"],
+        }
+        try:
+            report = worker.request(setup, self._budget(self.limits.setup_seconds), "starting the worker")
+        except SubmissionFailure as failure:
+            worker.kill()
+            self.broken = SubmissionFailure(failure.status if failure.status == "timeout" else "error",
+                                            f"the grader could not start a worker: {failure.message}")
+            raise self.broken from None
+        if self.enforcement is None:
+            self.enforcement = sandbox.describe_enforcement(worker.process.pid, self.hidden_paths, report if type(report) is dict else {})
+        worker.take_output()
+        if not self.skip_imports and self.submission.imports:
+            statements = [line for line in self.submission.imports.splitlines() if line.strip()]
+            try:
+                worker.request({"op": "imports", "statements": statements}, self._budget(self.limits.cell_seconds), "the notebook's imports")
+            except SubmissionFailure:
+                self.skip_imports = True
+                worker.kill()
+                return
+        for question, source in self.submission.cells.items():
+            if question in self.skip_cells:
+                continue
+            what = f"the cell {question}"
+            try:
+                worker.request({"op": "cell", "source": runnable_source(source), "label": question},
+                               self._budget(self.limits.cell_seconds), what)
+            except SubmissionFailure as failure:
+                self.question_failures.setdefault(question, SubmissionFailure(failure.status, f"running {failure.message}" if failure.status == "error" else failure.message))
+                if not worker.alive:
+                    self.skip_cells.add(question)
+                    return          # the loop in ensure_worker starts a fresh worker without this cell
+        worker.take_output()
+
+    def call(self, question: str, function: str, args=(), kwargs=None):
+        """Call the student's ``function`` on plain data; returns what it returned, decoded."""
+        if question in self.question_failures:
+            raise self.question_failures[question]
+        worker = self.ensure_worker()
+        if question in self.question_failures:      # its cell failed while this worker loaded
+            raise self.question_failures[question]
+        message = {
+            "op": "call", "question": question, "function": function,
+            "args": protocol.encode(tuple(args)), "kwargs": protocol.encode(dict(kwargs or {})),
+        }
+        try:
+            return worker.request(message, self._budget(self.limits.call_seconds), f"{function}()")
+        except SubmissionFailure as failure:
+            if failure.status == "timeout" and "time budget" not in failure.message:
+                self.question_failures[question] = SubmissionFailure("timeout", f"{failure.message} (in an earlier test; not run again)")
+            raise
+
+    def take_output(self) -> str:
+        return self.worker.take_output() if self.worker else ""
+
+    def close(self) -> None:
+        if self.worker:
+            self.worker.close()
+
+
+def default_read_paths(hidden_paths) -> list[str]:
+    """What the worker may read under Landlock: Python, its packages, dfkit, system libraries."""
+    import site
+    import sys
+
+    import dfkit
+
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.path.dirname(os.path.abspath(dfkit.__file__))) + "/dfkit",
+                  "/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/urandom", "/dev/zero"}
+    candidates.update(site.getsitepackages())
+    secrets = [os.path.realpath(p) for p in hidden_paths]
+    allowed = []
+    for path in sorted(candidates):
+        real = os.path.realpath(path)
+        if any(secret == real or secret.startswith(real.rstrip("/") + "/") for secret in secrets):
+            continue        # would expose a secret directory
+        allowed.append(path)
+    return allowed
+
+
+def _contains_any(folder, paths) -> bool:
+    folder = os.path.realpath(folder).rstrip("/") + "/"
+    return any((os.path.realpath(p).rstrip("/") + "/").startswith(folder) for p in paths)

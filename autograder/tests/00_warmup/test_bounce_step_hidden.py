@@ -1,0 +1,33 @@
+"""Hidden checks of bounce_step: batches of clips and digits, corners, other box sizes."""
+# dfkit-canary: hidden-tests-00_warmup-bounce_step
+
+import numpy as np
+import pytest
+
+from autograder.expect import describe_call, expect_array, expect_tuple
+from dfkit.data.moving_mnist import bounce_step as reference
+
+pytestmark = pytest.mark.question("00_warmup.bounce_step")
+NAMES = ("position", "velocity", "hit_low", "hit_high")
+
+
+def check_against_reference(submission, position, velocity, limit):
+    call = describe_call("bounce_step", position=position, velocity=velocity, limit=limit)
+    got = expect_tuple(submission.bounce_step(position, velocity, limit), 4, call=call, names=NAMES)
+    for name, value, expected in zip(NAMES, got, reference(position, velocity, limit)):
+        expect_array(value, expected, call=call, name=name)
+
+
+@pytest.mark.points(1)
+def test_batches_of_clips_and_digits(submission, rng):
+    for limit in (36.0, 16.0, 3.0):
+        position = rng.uniform(0.0, limit, size=(5, 2, 2))
+        velocity = rng.uniform(-4.0, 4.0, size=(5, 2, 2))
+        check_against_reference(submission, position, velocity, limit)
+
+
+@pytest.mark.points(1)
+def test_corners_flip_both_components(submission):
+    position = np.array([[0.5, 0.5], [9.5, 9.5], [0.5, 9.5]])
+    velocity = np.array([[-1.0, -2.0], [2.0, 1.0], [-1.0, 1.0]])
+    check_against_reference(submission, position, velocity, 10.0)

@@ -1,0 +1,19 @@
+"""Visible checks of rk4_step: one classical Runge-Kutta step of the pendulum."""
+
+import numpy as np
+import pytest
+
+from autograder.expect import describe_call, expect_array
+from dfkit.data.pendulum import rk4_step as reference
+
+pytestmark = pytest.mark.question("00_warmup.rk4_step")
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_one_step_without_torque(submission, rng):
+    examples = [np.array([[0.5, 0.0]])] + [rng.uniform(-2, 2, size=(3, 2)) for _ in range(3)]
+    for state in examples:
+        call = describe_call("rk4_step", state=state, torque=0.0, h=0.05, gravity=9.81, length=1.0, damping=0.0)
+        expected = reference(state, 0.0, 0.05, 9.81, 1.0, 0.0)
+        expect_array(submission.rk4_step(state, 0.0, 0.05, 9.81, 1.0, 0.0), expected, call=call, rtol=1e-9, atol=1e-12)

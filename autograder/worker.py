@@ -1,0 +1,202 @@
+"""The worker: the only process that runs student code.
+
+Started by :func:`autograder.sandbox.spawn_worker` as ``python -m autograder.worker REQUEST_FD REPLY_FD``.
+It answers one request at a time, each a message of :mod:`autograder.protocol`:
+
+``setup``    import numpy and the dfkit modules that hold this assignment's reference functions,
+             switch those references off, then restrict itself with Landlock;
+``imports``  run the submission's import statements, one at a time, ignoring failures;
+``cell``     run the source of one graded cell in the shared namespace;
+``call``     call one function defined by the cells on the given arguments, with the references of
+             that question switched off, and send back what it returned as plain data.
+
+Replies are ``{"ok": value}`` or ``{"error": {"type", "message", "traceback"}}``. Nothing here needs
+to be trusted once student code has run: the grader checks every byte it gets back.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import os
+import sys
+import traceback
+import types
+
+from autograder import landlock, protocol
+
+BLOCKED_MARKER = "is switched off while"
+
+
+class ReferenceSwitch:
+    """Turns dfkit's reference implementations of the exercises off and on, per question.
+
+    A plain function is switched off by swapping its code object, so every existing reference to
+    it (``from dfkit... import f``, an alias, a call made by another library function) is caught.
+    Anything else (a class, an object) is replaced by a raising stub in its module.
+    """
+
+    def __init__(self, references: dict):
+        self.entries = []   # (question, apply_blocked, apply_original)
+        for question, paths in references.items():
+            for path in paths:
+                self.entries.append((question, *self._switches(question, path)))
+
+    @staticmethod
+    def _switches(question: str, path: str):
+        module_name, _, attribute = path.rpartition(".")
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute)
+        message = (
+            f"{path} is dfkit's own answer to exercise {question}, so it {BLOCKED_MARKER} "
+            f"{question} is graded: write the function yourself (you may use numpy and torch)."
+        )
+        namespace: dict = {}
+        exec(f"def blocked(*args, **kwargs):\n    raise RuntimeError({message!r})\n", namespace)
+        blocked = namespace["blocked"]
+        if isinstance(original, types.FunctionType) and not original.__code__.co_freevars:
+            code = original.__code__
+            return (lambda: setattr(original, "__code__", blocked.__code__)), (lambda: setattr(original, "__code__", code))
+        return (lambda: setattr(module, attribute, blocked)), (lambda: setattr(module, attribute, original))
+
+    def block_all(self) -> None:
+        for _, block, _ in self.entries:
+            block()
+
+    def restore_all(self) -> None:
+        for _, _, restore in self.entries:
+            restore()
+
+    def block_only(self, question: str) -> None:
+        for owner, block, restore in self.entries:
+            (block if owner == question else restore)()
+
+
+class Worker:
+    def __init__(self, request_fd: int, reply_fd: int):
+        self.request_fd, self.reply_fd = request_fd, reply_fd
+        self.reader = protocol.FrameReader(max_bytes=1 << 30)
+        self.pending: list = []
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.switch = ReferenceSwitch({})
+
+    # ------------------------------------------------------------------ transport
+    def receive(self):
+        while not self.pending:
+            data = os.read(self.request_fd, 1 << 20)
+            if not data:
+                return None
+            self.pending.extend(self.reader.feed(data))
+        return self.pending.pop(0)
+
+    def reply(self, message: dict) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        data = protocol.frame(message)
+        while data:
+            written = os.write(self.reply_fd, data)
+            data = data[written:]
+
+    def serve(self) -> None:
+        while True:
+            request = self.receive()
+            if request is None:
+                return
+            handler = getattr(self, "do_" + str(request.get("op")), None)
+            try:
+                if handler is None:
+                    raise ValueError(f"unknown request {request.get('op')!r}")
+                value = handler(request)
+            except BaseException as error:     # student code may raise anything, SystemExit included
+                result = _error_value(error)
+            else:
+                try:
+                    result = {"ok": protocol.encode(value)}
+                except BaseException as error:
+                    result = _error_value(TypeError(f"the function returned something that cannot be graded: {error}"))
+            self.reply(result)
+
+    # ------------------------------------------------------------------ requests
+    def do_setup(self, request):
+        import numpy  # noqa: F401  (imported before any restriction)
+        for name in request.get("modules", []):
+            importlib.import_module(name)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
+        self.switch = ReferenceSwitch(request.get("references", {}))
+        self.switch.block_all()
+        report = {"landlock": 0, "reason": "not requested"}
+        if request.get("landlock"):
+            report = landlock.restrict(request.get("read_paths", []), request.get("write_paths", []))
+        return report
+
+    def do_imports(self, request):
+        failed = []
+        for statement in request.get("statements", []):
+            try:
+                exec(compile(statement, "<imports>", "exec"), self.namespace)
+            except BaseException as error:
+                failed.append(f"{statement}: {type(error).__name__}: {error}")
+        return failed
+
+    def do_cell(self, request):
+        code = compile(request["source"], f"<cell {request.get('label', '')}>", "exec")
+        exec(code, self.namespace)
+        return None
+
+    def do_call(self, request):
+        name = request["function"]
+        function = self.namespace.get(name)
+        if function is None:
+            raise NameError(f"your notebook does not define a function called {name}")
+        if not callable(function):
+            raise TypeError(f"{name} is a {type(function).__name__}, not a function")
+        args = _to_worker_values(protocol.decode(request.get("args", [])))
+        kwargs = _to_worker_values(protocol.decode(request.get("kwargs", {"$": "dict", "items": []})))
+        self.switch.block_only(request.get("question", ""))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self.switch.block_all()
+
+
+def _to_worker_values(value):
+    """Arrays the grader marked as tensors become torch tensors; containers are rebuilt."""
+    if protocol.is_tensor(value):
+        import torch
+        return torch.from_numpy(protocol.as_array(value).copy())
+    if isinstance(value, list):
+        return [_to_worker_values(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_to_worker_values(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_worker_values(v) for k, v in value.items()}
+    return value
+
+
+def _error_value(error: BaseException) -> dict:
+    try:
+        message = str(error)
+    except BaseException:
+        message = "(the exception's message could not be printed)"
+    try:
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next       # start at the student's frames
+        text = "".join(traceback.format_exception(type(error), error, tb))
+    except BaseException:
+        text = ""
+    return {"error": {"type": str(type(error).__name__)[:100], "message": message[:4000], "traceback": text[-6000:]}}
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 3:
+        raise SystemExit("usage: python -m autograder.worker REQUEST_FD REPLY_FD")
+    Worker(int(argv[1]), int(argv[2])).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
