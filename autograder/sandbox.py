@@ -86,15 +86,38 @@ def spawn_worker(scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen
         for fd in (request_read, reply_write, output_write):
             os.close(fd)
     process.request_fd, process.reply_fd, process.output_fd = request_write, reply_read, output_read
+    process.network_namespace = _own_network_namespace(process.pid)
     return process
 
 
+def _own_network_namespace(pid: int):
+    """The worker's network namespace if it has one of its own (a tag no descendant can shed), else None."""
+    try:
+        namespace = os.readlink(f"/proc/{pid}/ns/net")
+        return None if namespace == os.readlink("/proc/self/ns/net") else namespace
+    except OSError:
+        return None
+
+
 def kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and everything in its process group, then reap it."""
+    """SIGKILL the worker, its process group and any process that left the group, then reap the worker.
+
+    A process can leave its process group (``setsid``) but not its network namespace (that needs a
+    capability the worker no longer has), so every process in the worker's namespace is killed too.
+    """
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    namespace = getattr(process, "network_namespace", None)
+    if namespace:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.readlink(f"/proc/{entry}/ns/net") == namespace:
+                        os.kill(int(entry), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
     try:
         process.kill()
     except ProcessLookupError:

@@ -1,0 +1,200 @@
+"""The autograder on 00_warmup: protocol, notebook reading, scores of the solution and the release, CLI."""
+
+import base64
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from autograder import protocol, testing
+from autograder.assignments import load_assignment
+from autograder.grade import grade_notebook
+from autograder.notebook import MalformedNotebook, read_submission
+from autograder.plugin import collect_tests
+
+ASSIGNMENT = "00_warmup"
+
+
+@pytest.fixture(scope="module")
+def warmup():
+    return load_assignment(ASSIGNMENT)
+
+
+# ----------------------------------------------------------------------------- protocol
+
+def roundtrip(value):
+    return protocol.decode(json.loads(protocol.frame(protocol.encode(value))[4:]))
+
+
+def test_protocol_round_trip_gives_exact_plain_types():
+    value = (1, 2.5, True, None, "s", [np.arange(3.0)], {"k": np.float32(1.5)})
+    got = roundtrip(value)
+    assert type(got) is tuple and type(got[5]) is list and type(got[6]) is dict
+    assert type(got[5][0]) is np.ndarray and got[5][0].tolist() == [0.0, 1.0, 2.0]
+    assert type(got[6]["k"]) is np.float32
+
+
+def test_protocol_turns_subclasses_into_plain_values():
+    class Sneaky(float):
+        def __eq__(self, other):
+            return True
+
+    class SneakyArray(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, bool)
+
+    got = roundtrip((Sneaky(1.0), np.zeros(2).view(SneakyArray)))
+    assert type(got[0]) is float and type(got[1]) is np.ndarray
+
+
+@pytest.mark.parametrize("bad", [
+    {"$": "ndarray", "dtype": "object", "shape": [1], "data": ""},
+    {"$": "ndarray", "dtype": "float64", "shape": [2], "data": base64.b64encode(b"\0" * 8).decode()},
+    {"$": "ndarray", "dtype": "float64", "shape": [-1], "data": ""},
+    {"$": "pickle", "data": "gASVAAAAAAAAAAA="},
+    {"no": "tag"},
+    {"$": "dict", "items": [[[1], 2]]},
+])
+def test_protocol_rejects_anything_it_cannot_rebuild_safely(bad):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode(bad)
+
+
+def test_protocol_refuses_oversize_frames():
+    reader = protocol.FrameReader(max_bytes=10)
+    with pytest.raises(protocol.ProtocolError, match="larger than"):
+        reader.feed(protocol.HEADER.pack(11) + b"x" * 11)
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+def test_reader_keeps_graded_cells_and_imports_only(tmp_path, warmup):
+    notebook = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)),
+                                  append=("import time\ntime.sleep(1000)\nfrom math import pi",))
+    submission = read_submission(testing.write(notebook, tmp_path / "nb.ipynb"), list(warmup.questions))
+    assert set(submission.cells) == set(warmup.questions)
+    assert "import time" in submission.imports and "from math import pi" in submission.imports
+    assert "sleep" not in submission.imports and not submission.problems
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "not valid JSON"),
+    (b'{"nbformat": 4, "metadata": {}}', "no list of cells"),
+    (b"[1, 2]", "not a notebook"),
+    (json.dumps({"nbformat": 4, "cells": [], "metadata": {"kernelspec": {"language": "R", "name": "ir"}}}).encode(), "'R' kernel"),
+    (b"\xff\xfe", "not UTF-8"),
+])
+def test_malformed_notebooks_are_refused_with_a_reason(tmp_path, warmup, content, message):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(MalformedNotebook, match=message):
+        read_submission(path, list(warmup.questions))
+
+
+def test_malformed_notebooks_get_complete_results(tmp_path, warmup):
+    huge = tmp_path / "huge.ipynb"
+    with open(huge, "wb") as handle:             # a sparse 100 MB file: nothing is read
+        handle.truncate(100 * 2**20)
+    results = grade_notebook(huge, warmup)
+    assert results["score"] == 0 and results["max_score"] == 12
+    assert len(results["tests"]) == len(collect_tests(warmup))
+    assert all(t["status"] == "error" and "MiB" in t["output"] for t in results["tests"])
+
+
+# ----------------------------------------------------------------------------- scores
+
+def test_solution_scores_everything_and_release_scores_nothing(warmup):
+    solution = grade_notebook(testing.solution_path(ASSIGNMENT), warmup)
+    assert (solution["score"], solution["max_score"]) == (12, 12), [t for t in solution["tests"] if t["status"] != "passed"]
+    released = grade_notebook(testing.released_path(ASSIGNMENT), warmup)
+    assert released["score"] == 0 and released["max_score"] == 12
+    assert all(t["status"] == "error" and "NotImplementedError" in t["output"] for t in released["tests"])
+    meta = solution["extra_data"]["dfkit_grade"]
+    assert meta["seed"] and len(meta["tests_sha256"]) == 64 and len(meta["submission_sha256"]) == 64
+    assert set(meta["versions"]) >= {"python", "numpy", "torch", "dfkit"} and meta["limits"]["memory_bytes"] > 0
+    assert solution["execution_time"] < 60 and released["execution_time"] < 60
+
+
+def test_tests_are_declared_consistently(warmup):
+    infos = collect_tests(warmup)
+    assert {i.question for i in infos} == set(warmup.questions)
+    for question in warmup.questions:
+        assert any(i.visible for i in infos if i.question == question), f"{question} has no visible test"
+        assert any(not i.visible for i in infos if i.question == question), f"{question} has no hidden test"
+
+
+def test_notebook_test_cells_carry_the_points_of_their_tests(warmup):
+    infos = collect_tests(warmup)
+    notebook = testing.load(testing.solution_path(ASSIGNMENT))
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            question = meta["grade_id"].replace("-", ".", 1).rsplit("-check", 1)[0]
+            assert meta["points"] == sum(i.points for i in infos if i.question == question), question
+
+
+# ----------------------------------------------------------------------------- command line
+
+def test_grade_command_grades_a_class_in_parallel(tmp_path):
+    from autograder.cli import main
+
+    submitted = tmp_path / "course" / "submitted"
+    testing.write(testing.load(testing.solution_path(ASSIGNMENT)), submitted / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    testing.write(testing.load(testing.released_path(ASSIGNMENT)), submitted / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (submitted / "carol" / ASSIGNMENT).mkdir(parents=True)
+    (submitted / "carol" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text('{"nbformat": 4}')
+    out = tmp_path / "out"
+    assert main(["grade", str(tmp_path / "course"), "--assignment", ASSIGNMENT, "--out", str(out), "-j", "2", "--no-progress"]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(open(out / "grades.csv"))}
+    assert {name: rows[name]["score"] for name in rows} == {"alice": "12", "bob": "0", "carol": "0"}
+    for student in rows:
+        results = json.loads((out / student / "results.json").read_text())
+        assert {"score", "max_score", "tests"} <= set(results)
+        for test in results["tests"]:
+            assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+    assert "no list of cells" in (out / "carol" / "results.json").read_text()
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_feedback_never_shows_hidden_test_source_or_values(tmp_path, warmup):
+    from autograder.grade import Graded, feedback_markdown
+
+    wrong = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)),
+                               {"00_warmup.energy": "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    return np.zeros(np.shape(states)[:-1])\n"})
+    results = grade_notebook(testing.write(wrong, tmp_path / "w.ipynb"), warmup, question="00_warmup.energy")
+    hidden = [t for t in results["tests"] if t["visibility"] == "hidden"]
+    assert hidden and all(t["status"] == "failed" for t in hidden)
+    text = feedback_markdown(Graded("w", results))
+    assert "expected the result" in text                         # the visible test's message is shown
+    for test in hidden:
+        assert test["output"] and test["output"] not in text
+        assert test["name"].split(" :: ")[1] not in text
+
+
+def test_flat_folder_and_single_notebook_layouts(tmp_path):
+    from autograder.grade import find_submissions
+
+    testing.write(testing.load(testing.released_path(ASSIGNMENT)), tmp_path / "flat" / "dora.ipynb")
+    testing.write(testing.load(testing.released_path(ASSIGNMENT)), tmp_path / "flat" / ".ipynb_checkpoints" / "dora-checkpoint.ipynb")
+    testing.write(testing.load(testing.released_path(ASSIGNMENT)), tmp_path / "flat" / "eve" / "mine.ipynb")
+    assert [s for s, _ in find_submissions(tmp_path / "flat", ASSIGNMENT)] == ["dora", "eve"]
+    assert find_submissions(tmp_path / "flat" / "dora.ipynb", ASSIGNMENT)[0][0] == "dora"
+
+
+def test_check_command_shows_visible_tests_only(capsys):
+    from autograder.cli import main
+
+    assert main(["check", str(testing.released_path(ASSIGNMENT)), "--question", "00_warmup.energy"]) == 0
+    out = capsys.readouterr().out
+    assert "[ERROR] 00_warmup.energy :: test_energy_of_a_few_states" in out and "NotImplementedError" in out
+    assert "hidden" not in out.split("visible tests:")[0]
+    assert "0/1 points" in out
+
+
+def test_unknown_assignment_is_a_clear_error(capsys):
+    from autograder.cli import main
+
+    assert main(["grade", ".", "--assignment", "99_nope", "--out", os.devnull]) == 2
+    assert "unknown assignment '99_nope'" in capsys.readouterr().err
