@@ -18,15 +18,16 @@ There is no context mask: a clean frame is a frame at level 0 ("noise as masking
       -> temporal model    over the T tokens of each clip:              (B, T, D)
                            causal transformer | bidirectional transformer | GRU
       -> frame decoder     mirror of the encoder, adds the SAME frame's skips,
-                           last conv also sees the noisy frame itself   (B, T, C, H, W)
+                           plus a level-dependent gain times the noisy frame  (B, T, C, H, W)
 
 Information crosses time only inside the temporal model: the encoder, the decoder and the skips
 work on each frame alone, and every normalization is per frame (GroupNorm / LayerNorm, never
 BatchNorm), so sample i of a batch never sees sample j.
 
-Cost. On a CPU most of the time goes into convolutions at high resolution, so the full and half
-resolution layers are thin (the first conv already has stride 2, the last one outputs C
-channels) and the work is done at 1/4 and 1/8 of the frame size.
+Cost. On a CPU most of the time goes into convolutions at high resolution, so no layer runs at
+full resolution: the first conv already has stride 2, and the last one works at half
+resolution and rearranges 4·C channels into 2x2 pixels (pixel shuffle). The work is done at
+1/4 and 1/8 of the frame size.
 
 Rollouts past the training horizon. The GRU carries its hidden state:
 ``model(frames, levels, state=h, return_state=True)`` continues a clip one frame (or a few) at a
@@ -116,8 +117,8 @@ class FiLMBlock(nn.Module):
 
     FiLM: h <- h · (1 + γ(e)) + β(e), with (γ, β) a linear map of the level embedding e,
     so the features of every frame are modulated by that frame's own noise level.
-    ``up=False``: conv 3x3 stride 2 (halves the side); ``up=True``: transposed conv 4x4 stride 2
-    (doubles it; the caller crops odd sides, e.g. 4 -> 8 -> 7 for 28x28 frames).
+    ``up=False``: conv 3x3 stride 2 (halves the side, rounding up); ``up=True``: transposed conv 4x4
+    stride 2 (doubles it, then crops to ``size``: 4 -> 8 -> 7 for the 7x7 maps of 28x28 frames).
     """
 
     def __init__(self, in_channels: int, out_channels: int, d_model: int, up: bool = False):
@@ -158,31 +159,34 @@ class FrameEncoder(nn.Module):
 class FrameDecoder(nn.Module):
     """The encoder run backwards: (N, D) tokens + the same frames' skips + the noisy frames -> (N, C, H, W).
 
-    Stage i (deepest first) adds the encoder's map i and undoes the encoder's conv i with a
-    transposed conv (w_i -> w_{i-1} channels, side doubled). The last stage outputs only
-    ``hidden`` channels at full resolution, and a 3x3 conv that also sees the noisy frame
-    gives the prediction.
+    Stage i (deepest first) adds the encoder's map i and undoes the encoder's conv i: a transposed
+    conv (w_i -> w_{i-1} channels, side doubled) for the inner stages, and for the last one a
+    sub-pixel conv: a 3x3 conv to 4·C channels at half resolution whose channels are rearranged
+    into 2x2 blocks of pixels (pixel shuffle). Nothing wide ever runs at full resolution.
+    Finally a per-frame gain g(k) times the noisy frame is added, so predictions such as
+    eps ≈ x_k at high noise are one multiplication away.
     """
-
-    hidden = 8
 
     def __init__(self, config: VideoBackboneConfig):
         super().__init__()
         widths, d = config.widths, config.d_model
         self.side = config.feature_sizes[-1]
         self.from_token = nn.Linear(d, widths[-1] * self.side * self.side)
-        outs = (self.hidden,) + widths[:-1]
-        self.up = nn.ModuleList(FiLMBlock(widths[i], outs[i], d, up=True) for i in reversed(range(len(widths))))
-        self.out = nn.Conv2d(self.hidden + config.channels, config.channels, 3, padding=1)
-        nn.init.zeros_(self.out.weight)                     # the untrained model predicts 0
-        nn.init.zeros_(self.out.bias)
+        self.up = nn.ModuleList(FiLMBlock(widths[i], widths[i - 1], d, up=True) for i in reversed(range(1, len(widths))))
+        self.to_pixels = nn.Conv2d(widths[0], 4 * config.channels, 3, padding=1)
+        self.gain = nn.Linear(d, config.channels)
+        for layer in (self.to_pixels, self.gain):            # the untrained model predicts 0
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
     def forward(self, tokens: torch.Tensor, skips: list[torch.Tensor], noisy: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
-        h = self.from_token(tokens).view(tokens.shape[0], -1, self.side, self.side)  # (N, w_last, s, s)
-        sizes = [tuple(m.shape[-2:]) for m in [noisy] + skips[:-1]]                 # side of the stage above
-        for block, skip, size in zip(self.up, reversed(skips), reversed(sizes)):
-            h = block(h + skip, embedding, size)                                     # (N, w_{i-1}, side_{i-1}, side_{i-1})
-        return self.out(torch.cat([h, noisy], dim=1))                               # (N, C, H, W)
+        N, C, H, W = noisy.shape
+        h = self.from_token(tokens).view(N, -1, self.side, self.side)                # (N, w_last, s, s)
+        for block, skip, above in zip(self.up, reversed(skips[1:]), reversed(skips[:-1])):
+            h = block(h + skip, embedding, above.shape[-2:])                         # (N, w_{i-1}, side_{i-1}, side_{i-1})
+        h = self.to_pixels(h + skips[0])                                             # (N, 4C, ceil(H/2), ceil(W/2))
+        h = F.pixel_shuffle(h, 2)[:, :, :H, :W]                                      # (N, C, H, W)
+        return h + self.gain(embedding)[:, :, None, None] * noisy
 
 
 # -----------------------------------------------------------------------------
