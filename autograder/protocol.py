@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import sys
 
 import numpy as np
 
@@ -92,7 +93,8 @@ def encode(value, depth: int = 0):
         return {"$": "npscalar", "dtype": value.dtype.name, "data": _b64(np.asarray(value).tobytes())}
     if isinstance(value, np.ndarray):
         return _encode_array("ndarray", np.asarray(value))
-    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
         return _encode_array("tensor", value.detach().cpu().numpy())
     if isinstance(value, (bool, int, float, str)):        # subclasses of builtins become the builtin
         return _plain_builtin(value)

@@ -34,6 +34,7 @@ class CheckResult:
     question: str
     results: list[TestResult] = field(default_factory=list)
     note: str = ""
+    function: object = None        # the function object that was checked
 
     @property
     def score(self) -> float:
@@ -132,9 +133,10 @@ def check(question: str, hidden: bool = False, namespace: dict | None = None, ve
     assignment = load_assignment(question_assignment(question))
     if question not in assignment.questions:
         raise ValueError(f"unknown question {question!r}; expected one of {sorted(assignment.questions)}")
-    backend = LocalBackend(namespace if namespace is not None else _notebook_namespace(), assignment)
+    namespace = namespace if namespace is not None else _notebook_namespace()
+    backend = LocalBackend(namespace, assignment)
     _, results = run_tests(assignment, backend, DEFAULT_SEED, question=question, visible_only=not hidden, capture="no")
-    result = CheckResult(question, results)
+    result = CheckResult(question, results, function=namespace.get(assignment.questions[question].function))
     if any(BLOCKED_MARKER in r.output for r in results):
         result.note = (f"Note: the library's own {assignment.questions[question].function} is switched off during this check "
                        "(and during grading); your function has to compute the answer itself.")

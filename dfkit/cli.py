@@ -3,6 +3,8 @@
     dfkit info
     dfkit data preview {moving_mnist,pendulum} --out FILE.gif|.png [--seed N] [--profile P] [--count N] [params]
     dfkit data build {moving_mnist,pendulum} [--split train|test] [--profile P] [params]
+    dfkit course release [--check]
+    dfkit course student-bundle DIR
 """
 
 from __future__ import annotations
@@ -51,7 +53,40 @@ def build_parser() -> argparse.ArgumentParser:
                 sub.add_argument("--count", type=int, default=4, help="number of clips to show (default 4)")
             _add_config_arguments(sub, config_class)
             sub.set_defaults(handler=handler, config_class=config_class)
+    course = commands.add_parser("course", help="instructor tooling: release notebooks, build the student bundle")
+    course_commands = course.add_subparsers(title="course commands")
+    release = course_commands.add_parser("release", help="regenerate notebooks/ from solutions/")
+    release.add_argument("--check", action="store_true", help="write nothing; exit 1 if notebooks/ is out of date")
+    release.set_defaults(handler=run_course_release)
+    bundle = course_commands.add_parser("student-bundle", help="write what students get into a new folder")
+    bundle.add_argument("destination")
+    bundle.set_defaults(handler=run_course_bundle)
     return parser
+
+
+def run_course_release(args) -> int:
+    from dfkit import course
+
+    if args.check:
+        problems = course.release_differences()
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print("run `dfkit course release` to regenerate them", file=sys.stderr)
+            return 1
+        print("notebooks/ is up to date with solutions/")
+        return 0
+    for path in course.release():
+        print(f"wrote {path}")
+    return 0
+
+
+def run_course_bundle(args) -> int:
+    from dfkit import course
+
+    files = course.student_bundle(args.destination)
+    print(f"wrote the student bundle to {args.destination} ({len(files)} files)")
+    return 0
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:

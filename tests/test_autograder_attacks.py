@@ -1,0 +1,224 @@
+"""Adversarial submissions: each must get exactly the score it earns without its attack.
+
+Most attacks target ``00_warmup.energy`` (2 points: one visible test, one hidden) and are graded on
+that question only, to keep the suite fast; a few grade the whole notebook (12 points) to show that
+the other questions are unaffected.
+"""
+
+import json
+import pickle
+import time
+
+import pytest
+
+from autograder import testing
+from autograder.assignments import load_assignment
+from autograder.grade import grade_class, grade_notebook
+from autograder.sandbox import Limits
+
+ASSIGNMENT = "00_warmup"
+ENERGY = "00_warmup.energy"
+LIMITS = Limits(call_seconds=1.5, cell_seconds=3.0, setup_seconds=60.0, submission_seconds=40.0,
+                memory_bytes=2 * 2**30, output_bytes=256 * 1024)
+
+RIGHT = """
+import numpy as np
+def energy(states, gravity=9.81, length=1.0):
+    states = np.asarray(states, dtype=np.float64)
+    return 0.5 * length**2 * states[..., 1]**2 + gravity * length * (1.0 - np.cos(states[..., 0]))
+"""
+WRONG = """
+import numpy as np
+def energy(states, gravity=9.81, length=1.0):
+    states = np.asarray(states, dtype=np.float64)
+    return length**2 * states[..., 1]**2 + gravity * length * (1.0 - np.cos(states[..., 0]))
+"""
+
+
+@pytest.fixture(scope="module")
+def warmup():
+    return load_assignment(ASSIGNMENT)
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return testing.load(testing.solution_path(ASSIGNMENT))
+
+
+def grade(tmp_path, warmup, notebook, question=ENERGY):
+    path = testing.write(notebook, tmp_path / "submission" / f"{ASSIGNMENT}.ipynb")
+    return grade_notebook(path, warmup, limits=LIMITS, question=question)
+
+
+def statuses(results, question=ENERGY):
+    return {t["status"] for t in results["tests"] if t["name"].startswith(question)}
+
+
+# (name, energy cell source, expected score out of 2, expected statuses of the energy tests; None: any
+# status but passed, for attacks that break the worker's own machinery and so may end either way)
+ATTACKS = [
+    ("exit at import", "import os\nos._exit(0)\n" + RIGHT, 0, {"crashed"}),
+    ("segfault at import", "import ctypes\nctypes.string_at(0)\n" + RIGHT, 0, {"crashed"}),
+    ("hang at import ignoring signals", "import signal\nfor s in (signal.SIGINT, signal.SIGTERM):\n    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n" + RIGHT, 0, {"timeout"}),
+    ("SystemExit at import", "raise SystemExit(0)\n" + RIGHT, 0, {"error"}),
+    ("exit inside the function", "import os\ndef energy(states, gravity=9.81, length=1.0):\n    os._exit(3)\n", 0, {"crashed"}),
+    ("SIGKILL inside the function", "import os, signal\ndef energy(states, gravity=9.81, length=1.0):\n    os.kill(os.getpid(), signal.SIGKILL)\n", 0, {"crashed"}),
+    ("segfault inside the function", "import ctypes\ndef energy(states, gravity=9.81, length=1.0):\n    return ctypes.string_at(0)\n", 0, {"crashed"}),
+    ("interrupt-proof infinite loop", "import signal\ndef energy(states, gravity=9.81, length=1.0):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    while True:\n        try:\n            pass\n        except BaseException:\n            pass\n", 0, {"timeout"}),
+    ("memory blow-up", "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    return np.ones(2**33)\n", 0, {"memory"}),
+    ("output flood", "import sys\ndef energy(states, gravity=9.81, length=1.0):\n    while True:\n        sys.stdout.write('x' * 65536)\n", 0, {"error"}),
+    ("SystemExit", "def energy(states, gravity=9.81, length=1.0):\n    raise SystemExit(0)\n", 0, {"error"}),
+    ("KeyboardInterrupt", "def energy(states, gravity=9.81, length=1.0):\n    raise KeyboardInterrupt\n", 0, {"error"}),
+    ("custom BaseException", "class Escape(BaseException):\n    pass\ndef energy(states, gravity=9.81, length=1.0):\n    raise Escape()\n", 0, {"error"}),
+    ("always-equal object", "class Yes:\n    def __eq__(self, other): return True\n    def __ne__(self, other): return False\n    def __array__(self, *a, **k): raise TypeError\ndef energy(states, gravity=9.81, length=1.0):\n    return Yes()\n", 0, {"error"}),
+    ("always-equal float subclass", "class Yes(float):\n    def __eq__(self, other): return True\ndef energy(states, gravity=9.81, length=1.0):\n    return Yes(0.0)\n", 0, {"failed"}),
+    ("always-equal ndarray subclass", "import numpy as np\nclass Yes(np.ndarray):\n    def __eq__(self, other): return np.ones(self.shape, bool)\n    def __array_ufunc__(self, *a, **k): return True\n"
+     "def energy(states, gravity=9.81, length=1.0):\n    return np.zeros(np.shape(states)[:-1]).view(Yes)\n", 0, {"failed"}),
+    ("always-equal Tensor subclass", "import numpy as np, torch\nclass Yes(torch.Tensor):\n    def __eq__(self, other): return True\n"
+     "def energy(states, gravity=9.81, length=1.0):\n    return torch.zeros(np.shape(states)[:-1]).as_subclass(Yes)\n", 0, {"failed"}),
+    ("monkeypatched builtins, numpy and torch", "import builtins, numpy, torch\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: float\n"
+     "numpy.allclose = numpy.isclose = numpy.array_equal = lambda *a, **k: True\ntorch.allclose = torch.equal = lambda *a, **k: True\n" + WRONG, 0, None),
+    ("monkeypatched pytest and the autograder", "import sys\ntry:\n    import pytest\n    pytest.approx = lambda *a, **k: object()\nexcept Exception:\n    pass\n"
+     "for name, module in list(sys.modules.items()):\n    if name.startswith('autograder'):\n        for attr in dir(module):\n            if attr.startswith('expect') or attr in ('decode', 'check'):\n                setattr(module, attr, lambda *a, **k: None)\n"
+     "try:\n    import autograder.expect as e\n    e.expect_array = lambda *a, **k: None\nexcept Exception:\n    pass\n" + WRONG, 0, None),
+    ("forged replies from a tampered worker", "import sys, os\nproto = sys.modules['autograder.protocol']\nproto.encode = lambda value, depth=0: {'$': 'ndarray', 'dtype': 'object', 'shape': [1], 'data': ''}\n" + WRONG, 0, {"error"}),
+    ("calls the library's own energy", "from dfkit.data.pendulum import energy as library_energy\ndef energy(states, gravity=9.81, length=1.0):\n    return library_energy(states, gravity, length)\n", 0, {"error"}),
+    ("captured the library function through its module", "from dfkit.data import pendulum as P\nSAVED = P.energy\nCODE = P.energy.__code__\ndef energy(states, gravity=9.81, length=1.0):\n    P.energy.__code__ = CODE\n    return SAVED(states, gravity, length)\n", 0, {"error"}),
+    ("hard-coded visible answers", "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    states = np.asarray(states)\n    if states.shape in ((3, 2), (4, 2)) and gravity == 9.81:\n"
+     "        return 0.5 * length**2 * states[..., 1]**2 + gravity * length * (1 - np.cos(states[..., 0]))\n    return np.zeros(states.shape[:-1])\n", 1, {"passed", "failed"}),
+]
+
+
+@pytest.mark.parametrize("name, source, expected, expected_statuses", ATTACKS, ids=[a[0] for a in ATTACKS])
+def test_attack_scores_exactly(tmp_path, warmup, solution, name, source, expected, expected_statuses):
+    results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: source}))
+    assert results["score"] == expected, results["tests"]
+    if expected_statuses is None:
+        assert "passed" not in statuses(results)
+    else:
+        assert statuses(results) == expected_statuses, results["tests"]
+    assert all(type(t["output"]) is str and len(t["output"]) < 10_000 for t in results["tests"])
+
+
+def test_crash_at_import_leaves_the_other_questions_graded(tmp_path, warmup, solution):
+    results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: "import os\nos._exit(0)\n" + RIGHT}), question=None)
+    assert results["score"] == 10 and statuses(results) == {"crashed"}
+    assert {t["status"] for t in results["tests"] if not t["name"].startswith(ENERGY)} == {"passed"}
+
+
+def test_a_correct_solution_that_prints_and_warns_gets_full_marks(tmp_path, warmup, solution):
+    noisy = "import sys, warnings\nprint('loading energy...')\n" + RIGHT.replace(
+        "    states = np.asarray", "    print('computing', file=sys.stderr)\n    warnings.warn('just a warning')\n    states = np.asarray")
+    assert grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: noisy}))["score"] == 2
+
+
+def test_hidden_tests_and_solutions_are_unreadable_from_the_worker(tmp_path, warmup, solution):
+    spy = """
+import os, sys, glob
+import dfkit
+repo = os.path.dirname(os.path.dirname(dfkit.__file__))
+LEAKS = []
+for path in glob.glob(os.path.join(repo, "autograder", "tests", "*", "*")) + glob.glob(os.path.join(repo, "solutions", "*", "*")):
+    try:
+        LEAKS.append(open(path).read())
+    except OSError:
+        pass
+for path in [os.path.join(repo, "autograder", "tests", "00_warmup", "test_energy_hidden.py"), os.path.join(repo, ".git", "HEAD")]:
+    try:
+        LEAKS.append(open(path).read())
+    except OSError:
+        pass
+LEAKS += [v for v in os.environ.values() if "autograder" in v or "solutions" in v]
+LEAKS += [a for a in sys.argv if "tests" in a]
+""" + RIGHT.replace("    states = np.asarray", "    assert not LEAKS, LEAKS\n    states = np.asarray")
+    results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: spy}))
+    assert results["score"] == 2, results["tests"]
+
+
+def test_rewriting_tests_and_faking_results_changes_nothing(tmp_path, warmup, solution):
+    out = tmp_path / "out"
+    vandal = f"""
+import os, glob, json
+import dfkit
+repo = os.path.dirname(os.path.dirname(dfkit.__file__))
+fake = json.dumps({{"score": 12, "max_score": 12, "tests": []}})
+targets = glob.glob(os.path.join(repo, "autograder", "tests", "*", "*.py")) + glob.glob(os.path.join(repo, "autograder", "*.py"))
+targets += [os.path.join(d, "results.json") for d in ("{out}", "{out}/mallory", os.getcwd(), "/tmp")]
+for path in targets:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write(fake if path.endswith(".json") else "def test_nothing(): pass\\n")
+    except OSError:
+        pass
+""" + WRONG
+    digest = warmup.sha256()
+    testing.write(testing.with_cells(solution, {ENERGY: vandal}), tmp_path / "class" / "mallory.ipynb")
+    graded = grade_class(tmp_path / "class", ASSIGNMENT, out, limits=LIMITS, progress=False)
+    assert graded[0].score == 10
+    assert json.loads((out / "mallory" / "results.json").read_text())["score"] == 10
+    assert warmup.sha256() == digest
+
+
+def test_pickles_and_results_files_beside_the_notebook_are_never_loaded(tmp_path, solution):
+    marker = tmp_path / "unpickled"
+
+    class Trap:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    folder = tmp_path / "class" / "submitted" / "trudy" / ASSIGNMENT
+    testing.write(solution, folder / f"{ASSIGNMENT}.ipynb")
+    (folder / "answers.pkl").write_bytes(pickle.dumps(Trap()))
+    (folder / "results.json").write_text(json.dumps({"score": 999}))
+    graded = grade_class(tmp_path / "class", ASSIGNMENT, tmp_path / "out", limits=LIMITS, progress=False)
+    assert [g.score for g in graded] == [12] and not marker.exists()
+
+
+def test_edited_test_cells_and_points_change_nothing(tmp_path, warmup, solution):
+    notebook = testing.with_cells(solution, {ENERGY: WRONG})
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            meta["points"] = 100
+            cell["source"] = "pass"
+    notebook["cells"] = [c for c in notebook["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != "00_warmup-rk4_step-check"]
+    results = grade(tmp_path, warmup, notebook, question=None)
+    assert (results["score"], results["max_score"]) == (10, 12)
+
+
+def test_deleted_or_duplicated_solution_cells_score_zero_for_that_question_only(tmp_path, warmup, solution):
+    notebook = testing.with_cells(solution)
+    energy_cell = next(c for c in notebook["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "00_warmup-energy")
+    notebook["cells"].remove(energy_cell)
+    results = grade(tmp_path, warmup, notebook, question=None)
+    assert results["score"] == 10 and "no solution cell" in results["tests"][4]["output"] + results["tests"][5]["output"]
+
+
+def test_an_attack_does_not_change_the_next_students_score(tmp_path, warmup, solution):
+    saboteur = """
+import os, signal, time
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(2)
+    for sig in (signal.SIGKILL,):
+        try:
+            os.kill(-1, sig)
+        except OSError:
+            pass
+    os._exit(0)
+for path in ("/tmp/dfkit-poison.py", os.path.expanduser("~/poison")):
+    try:
+        open(path, "w").write("raise SystemExit")
+    except OSError:
+        pass
+""" + WRONG
+    first = grade(tmp_path / "a", warmup, testing.with_cells(solution, {ENERGY: saboteur}))
+    assert first["score"] == 0
+    started = time.monotonic()
+    second = grade(tmp_path / "b", warmup, solution, question=None)
+    assert second["score"] == 12
+    if time.monotonic() - started < 2.5:
+        time.sleep(2.5 - (time.monotonic() - started))
+    third = grade(tmp_path / "c", warmup, solution)
+    assert third["score"] == 2

@@ -1,0 +1,176 @@
+"""Course tooling: release matches notebooks/, the student bundle holds no secret, check() in a notebook, the catalog."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder import testing
+from autograder.assignments import available, load_assignment
+from autograder.grade import grade_notebook
+from autograder.plugin import DEFAULT_SEED, run_tests
+from autograder.selfcheck import LocalBackend, check
+from dfkit import course
+
+ASSIGNMENT = "00_warmup"
+CANARY = "dfkit-canary"
+
+
+def test_notebooks_equal_their_regeneration_from_solutions():
+    assert course.release_differences() == [], "run `dfkit course release` and commit notebooks/"
+
+
+def test_release_writes_student_notebooks_without_solutions(tmp_path):
+    written = course.release(notebooks=tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"]
+    text = written[0].read_text()
+    assert CANARY not in text and "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert "raise NotImplementedError()" in text
+
+
+def test_release_differences_reports_a_stale_notebook(tmp_path):
+    course.release(notebooks=tmp_path)
+    target = tmp_path / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    target.write_text(target.read_text().replace("Warm-up", "Warm up"))
+    (tmp_path / "99_extra").mkdir()
+    (tmp_path / "99_extra" / "99_extra.ipynb").write_text("{}")
+    problems = course.release_differences(notebooks=tmp_path)
+    assert any("differs" in p for p in problems) and any("no solution notebook" in p for p in problems)
+
+
+def test_course_command_line(tmp_path, capsys):
+    from dfkit.cli import main
+
+    assert main(["course", "release", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["course", "student-bundle", str(tmp_path / "bundle")]) == 0
+    assert (tmp_path / "bundle" / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+    assert main(["course", "student-bundle", str(tmp_path / "bundle")]) == 2     # refuses a non-empty folder
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    destination = tmp_path_factory.mktemp("bundle") / "dfkit-student"
+    course.student_bundle(destination)
+    return destination
+
+
+def test_student_bundle_has_no_solution_hidden_test_or_reference_answer(bundle):
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    leaks = [str(p) for p in files if CANARY.encode() in p.read_bytes()]
+    assert not leaks, leaks
+    names = {p.relative_to(bundle).as_posix() for p in files}
+    assert not any(n.startswith(("solutions/", ".git/")) or n.endswith(("_hidden.py", "catalog.py")) for n in names)
+    visible = {n for n in names if n.startswith(f"autograder/tests/{ASSIGNMENT}/test_")}
+    assert visible == {f"autograder/tests/{ASSIGNMENT}/test_{q}.py" for q in ("bounce_step", "energy", "rk4_step", "estimate_angle")}
+    assert f"notebooks/{ASSIGNMENT}/{ASSIGNMENT}.ipynb" in names and "dfkit/data/pendulum.py" in names
+
+
+def test_visible_checks_work_from_the_student_bundle(bundle):
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1])\n"
+        "import autograder.assignments as a\n"
+        "from autograder.selfcheck import check\n"
+        "from dfkit.data.pendulum import render\n"
+        "import numpy as np\n"
+        "def energy(states, gravity=9.81, length=1.0):\n"
+        "    s = np.asarray(states, dtype=float)\n"
+        "    return 0.5 * length**2 * s[..., 1]**2 + gravity * length * (1 - np.cos(s[..., 0]))\n"
+        "r = check('00_warmup.energy', hidden=True, namespace={'energy': energy}, verbose=False)\n"
+        "print(json.dumps([r.score, r.max_score, a.__file__]))\n"
+    )
+    env = dict(os.environ, DFKIT_AUTOGRADER_TESTS=str(bundle / "autograder" / "tests"))
+    done = subprocess.run([sys.executable, "-c", script, str(bundle)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    score, max_score, module = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (score, max_score) == (1, 1) and module.startswith(str(bundle))   # hidden tests are simply absent
+
+
+# ----------------------------------------------------------------------------- check() in a notebook
+
+def energy_right(states, gravity=9.81, length=1.0):
+    import numpy as np
+    s = np.asarray(states, dtype=float)
+    return 0.5 * length**2 * s[..., 1]**2 + gravity * length * (1 - np.cos(s[..., 0]))
+
+
+def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
+    result = check("00_warmup.energy", namespace={"energy": energy_right})
+    assert result.passed and (result.score, result.max_score) == (1, 1) and repr(result) == "1.0"
+    assert "all checks passed" in capsys.readouterr().out
+    wrong = check("00_warmup.energy", namespace={"energy": lambda states, gravity=9.81, length=1.0: energy_right(states) * 2})
+    out = capsys.readouterr().out
+    assert not wrong.passed and wrong.score == 0
+    assert "expected" in out and "got" in out and "energy(states=" in out
+
+
+def test_check_tells_the_student_when_the_library_version_is_called(capsys):
+    from dfkit.data.pendulum import energy as library_energy
+
+    result = check("00_warmup.energy", namespace={"energy": lambda s, g=9.81, L=1.0: library_energy(s, g, L)})
+    out = capsys.readouterr().out
+    assert result.score == 0 and "switched off" in out and "write the function yourself" in out
+    import numpy as np
+    assert library_energy(np.array([0.0, 1.0])) == 0.5           # switched back on afterwards
+
+
+def test_check_with_hidden_tests_matches_grading(tmp_path):
+    result = check("00_warmup.energy", hidden=True, namespace={"energy": energy_right}, verbose=False)
+    assert (result.score, result.max_score) == (2, 2)
+
+
+def test_own_or_library_falls_back_with_a_notice(capsys):
+    import __main__
+    from dfkit.data.pendulum import energy as library_energy
+
+    def broken(states, gravity=9.81, length=1.0):
+        raise NotImplementedError
+
+    vars(__main__)["energy"] = broken
+    try:
+        chosen = course.own_or_library("00_warmup.energy", broken)
+    finally:
+        del vars(__main__)["energy"]
+    assert chosen is library_energy and "Notice: 00_warmup.energy" in capsys.readouterr().out
+    check("00_warmup.energy", namespace={"energy": energy_right}, verbose=False)
+    assert course.own_or_library("00_warmup.energy", energy_right) is energy_right
+
+
+# ----------------------------------------------------------------------------- catalog of wrong implementations
+
+def catalog_entries():
+    for name in available():
+        for question, entries in load_assignment(name).catalog().items():
+            for label, source in entries.items():
+                yield name, question, label, source
+
+
+@pytest.mark.parametrize("assignment_name, question, label, source", list(catalog_entries()), ids=lambda v: v if isinstance(v, str) and "\n" not in v else None)
+def test_every_catalogued_wrong_implementation_fails_a_test(assignment_name, question, label, source):
+    """Run in-process (the catalog is course staff's code, not a student's): each entry must lose points."""
+    assignment = load_assignment(assignment_name)
+    namespace: dict = {}
+    exec(compile(source, f"<catalog {label}>", "exec"), namespace)
+    _, results = run_tests(assignment, LocalBackend(namespace, assignment), DEFAULT_SEED, question=question, capture="no")
+    assert results and any(r.status != "passed" for r in results), f"{question} / {label} passes every test"
+
+
+def test_the_catalog_covers_every_question():
+    for name in available():
+        assignment = load_assignment(name)
+        catalog = assignment.catalog()
+        assert set(catalog) == set(assignment.questions), name
+        assert all(len(entries) >= 2 for entries in catalog.values())
+
+
+def test_catalog_entries_score_below_full_through_the_sandbox(tmp_path):
+    """One sandboxed grading of a notebook holding one wrong implementation per question."""
+    assignment = load_assignment(ASSIGNMENT)
+    first_wrong = {q: next(iter(entries.values())) for q, entries in assignment.catalog().items()}
+    notebook = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)), first_wrong)
+    results = grade_notebook(testing.write(notebook, tmp_path / "wrong.ipynb"), assignment)
+    for question in assignment.questions:
+        mine = [t for t in results["tests"] if t["name"].startswith(question)]
+        assert sum(t["score"] for t in mine) < sum(t["max_score"] for t in mine), question
