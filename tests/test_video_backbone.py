@@ -165,6 +165,9 @@ def test_bad_configs_fail_with_a_clear_message():
         VideoBackbone(VideoBackboneConfig(image_size=4, widths=(8, 8, 8)))
     with pytest.raises(ValueError, match="divisible by num_heads"):
         VideoBackbone(VideoBackboneConfig(d_model=30, num_heads=4))
+    with pytest.raises(ValueError, match="num_heads, max_frames, num_levels >= 1"):
+        VideoBackbone(VideoBackboneConfig(num_heads=0))
+    assert VideoBackboneConfig(widths=[8, 16]).widths == (8, 16)      # as read back from JSON
 
 
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)

@@ -60,6 +60,9 @@ class VideoBackboneConfig:
     num_levels: int = 1000                   # K: levels run over 0 (clean) .. K (pure noise)
     dropout: float = 0.0
 
+    def __post_init__(self):
+        object.__setattr__(self, "widths", tuple(self.widths))  # a list read back from JSON works too
+
     def validate(self) -> None:
         if self.temporal not in TEMPORAL_KINDS:
             raise ValueError(f"expected temporal in {TEMPORAL_KINDS}, got {self.temporal!r}")
@@ -69,13 +72,13 @@ class VideoBackboneConfig:
             raise ValueError(f"expected a non-empty tuple of positive widths, got {self.widths}")
         if self.image_size < 2 ** len(self.widths):
             raise ValueError(f"expected image_size >= 2**len(widths) = {2 ** len(self.widths)}, got {self.image_size}")
-        if self.d_model < 2 or self.d_model % self.num_heads:
-            raise ValueError(f"expected d_model >= 2 divisible by num_heads={self.num_heads}, got {self.d_model}")
         if self.num_layers < 1 or self.num_heads < 1 or self.max_frames < 1 or self.num_levels < 1:
             raise ValueError(
                 f"expected num_layers, num_heads, max_frames, num_levels >= 1, got "
                 f"{self.num_layers}, {self.num_heads}, {self.max_frames}, {self.num_levels}"
             )
+        if self.d_model < 2 or self.d_model % self.num_heads:
+            raise ValueError(f"expected d_model >= 2 divisible by num_heads={self.num_heads}, got {self.d_model}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"expected 0 <= dropout < 1, got {self.dropout}")
 
