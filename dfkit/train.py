@@ -5,7 +5,9 @@ Every model (VAE, DDPM, flow matching, the video models) trains with
     result = train(model, loss_fn, data, TrainConfig(steps=2000, batch_size=64))
 
 where ``loss_fn(model, batch, generator) -> scalar tensor`` and ``data`` is a tensor of examples
-(or a tuple / dict of tensors, or a torch Dataset of tensors or dicts). One step is:
+(or a tuple / dict of tensors, or a torch Dataset of tensors or dicts). ``batch`` arrives on the
+training device and ``generator`` lives there too, so noise is drawn with
+``torch.randn(shape, generator=generator, device=x.device)``. One step is:
 
     1. draw batch_size random indices from the seeded data generator, gather the batch
     2. lr = lr · min(1, step / warmup_steps)                      (linear warm-up)
@@ -352,7 +354,9 @@ def save_training_state(path, model, ema, optimizer, generators, step, losses, c
             extra[f"optimizer/{index}/{key}"] = value
     written = None
     if ctx.rank == 0:
-        written = save_checkpoint(path, model, getattr(model, "config", None), step=step, extra_state=extra)
+        model_config = getattr(model, "config", None)
+        model_config = model_config if dataclasses.is_dataclass(model_config) else None
+        written = save_checkpoint(path, model, model_config, step=step, extra_state=extra)
     ctx.barrier()
     return written
 

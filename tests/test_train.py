@@ -223,3 +223,18 @@ def test_ddp_two_ranks_end_with_identical_weights(tmp_path):
     assert {"rng/0/data", "rng/1/data", "rng/0/noise", "rng/1/noise"} <= set(meta["extra_state"])
     assert not torch.equal(meta["extra_state"]["rng/0/data"], meta["extra_state"]["rng/1/data"])
 
+
+
+def test_profile_presets_build_and_fit_their_budgets():
+    from dfkit.models import VAE
+    from dfkit.profiles import PROFILES
+
+    unet_sizes = {"quick": (20e3, 100e3), "class": (0.5e6, 1.5e6), "gpu": (10e6, 30e6)}
+    for name, profile in PROFILES.items():
+        profile.unet_training.validate()
+        profile.vae_training.validate()
+        low, high = unet_sizes[name]
+        assert low <= UNet(profile.unet).num_parameters() <= high, name
+        assert profile.unet.image_size == profile.vae.image_size == 28
+        VAE(profile.vae)
+    assert PROFILES["quick"].unet_training.steps < PROFILES["class"].unet_training.steps < PROFILES["gpu"].unet_training.steps
