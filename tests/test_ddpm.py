@@ -243,7 +243,7 @@ def test_min_snr_weights_equal_the_formula():
 
 def test_min_snr_weighted_losses_agree_across_parameterizations():
     # For the same (imperfect) belief about x0, the min-SNR-weighted loss must not depend on
-    # which parameterization expresses it (Hang et al. 2023, Sec. 3.4).
+    # which parameterization expresses it (Hang et al. 2023).
     x0 = torch.randn(8, 3, 2, 2, generator=seeded(0), dtype=torch.float64)
     eps = torch.randn(8, 3, 2, 2, generator=seeded(1), dtype=torch.float64)
     k = torch.tensor([1, 3, 40, 200, 450, 700, 900, 999])

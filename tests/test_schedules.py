@@ -171,6 +171,16 @@ def test_to_returns_an_equal_schedule_on_the_device():
     assert moved.alpha_bars.device.type == "cpu"
 
 
+def test_a_custom_schedule_can_be_built_from_its_tensors():
+    betas = torch.tensor([0.0, 0.1, 0.5, 0.9])
+    alpha_bars = torch.cumprod(1 - betas, 0)
+    schedule = NoiseSchedule(betas, 1 - betas, alpha_bars, num_levels=3)
+    assert torch.allclose(schedule.one_minus_alpha_bars, 1 - alpha_bars)
+    assert float(schedule.snr(2)) == pytest.approx(0.45 / 0.55)
+    with pytest.raises(ValueError, match=r"expected alpha_bars of shape \(4,\), got \(3,\)"):
+        NoiseSchedule(betas, 1 - betas, alpha_bars[:3], num_levels=3)
+
+
 def test_random_draws_are_reproducible_and_in_range():
     a = standard_normal((3, 4), generator=torch.Generator().manual_seed(0))
     b = standard_normal((3, 4), generator=torch.Generator().manual_seed(0))

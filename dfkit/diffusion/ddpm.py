@@ -165,7 +165,7 @@ def prediction_target(parameterization: str, x0: torch.Tensor, eps: torch.Tensor
 
 
 def min_snr_weight(k, schedule: NoiseSchedule, parameterization: str, gamma: float, like: torch.Tensor | None = None):
-    """Min-SNR-γ loss weights (Hang et al. 2023, eq. 9 and Sec. 3.4), per level.
+    """Min-SNR-γ loss weights, per level (Hang et al. 2023, "Efficient Diffusion Training via Min-SNR Weighting Strategy").
 
     The x_0-loss is weighted by min(SNR, γ). Because at fixed x_k
     ||ε - ε̂||² = SNR · ||x_0 - x̂_0||² and ||v - v̂||² = (SNR + 1) · ||x_0 - x̂_0||²,

@@ -124,17 +124,26 @@ class NoiseSchedule:
         betas: ``(K + 1,)``, β_k with β_0 = 0.
         alphas: ``(K + 1,)``, α_k = 1 - β_k.
         alpha_bars: ``(K + 1,)``, ᾱ_k = ∏_{s ≤ k} α_s with ᾱ_0 = 1.
-        one_minus_alpha_bars: ``(K + 1,)``, 1 - ᾱ_k, computed before rounding to float32.
         num_levels: ``K``.
         kind: the name of the recipe that built it (for printing).
+        one_minus_alpha_bars: ``(K + 1,)``, 1 - ᾱ_k, computed before rounding to
+            float32 (``make_schedule`` does this); ``None`` computes it from ``alpha_bars``.
     """
 
     betas: torch.Tensor
     alphas: torch.Tensor
     alpha_bars: torch.Tensor
-    one_minus_alpha_bars: torch.Tensor
     num_levels: int
     kind: str = "custom"
+    one_minus_alpha_bars: torch.Tensor | None = None
+
+    def __post_init__(self):
+        expected = (self.num_levels + 1,)
+        for name in ("betas", "alphas", "alpha_bars"):
+            if tuple(getattr(self, name).shape) != expected:
+                raise ValueError(f"expected {name} of shape {expected}, got {tuple(getattr(self, name).shape)}")
+        if self.one_minus_alpha_bars is None:
+            object.__setattr__(self, "one_minus_alpha_bars", 1 - self.alpha_bars)
 
     def _gather(self, values: torch.Tensor, k, like: torch.Tensor | None) -> torch.Tensor:
         k = check_levels(k, self.num_levels, like)
@@ -166,9 +175,9 @@ class NoiseSchedule:
             betas=self.betas.to(device),
             alphas=self.alphas.to(device),
             alpha_bars=self.alpha_bars.to(device),
-            one_minus_alpha_bars=self.one_minus_alpha_bars.to(device),
             num_levels=self.num_levels,
             kind=self.kind,
+            one_minus_alpha_bars=self.one_minus_alpha_bars.to(device),
         )
 
     def __repr__(self) -> str:
@@ -232,9 +241,9 @@ def make_schedule(kind: str = "cosine", num_levels: int = 1000, zero_terminal_sn
         betas=betas.float(),
         alphas=(1 - betas).float(),
         alpha_bars=alpha_bars.float(),
-        one_minus_alpha_bars=(1 - alpha_bars).float(),
         num_levels=K,
         kind=kind + (" (zero terminal SNR)" if zero_terminal_snr else ""),
+        one_minus_alpha_bars=(1 - alpha_bars).float(),
     )
 
 
