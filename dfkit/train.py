@@ -24,7 +24,8 @@ save / load in between gives bit-identical weights.
 
 Distributed: started by ``torchrun --nproc_per_node=R script.py`` the same call trains with
 DistributedDataParallel (gloo on CPU, nccl on GPU): each rank draws its own batches, gradients
-are averaged over ranks, only rank 0 shows progress and writes checkpoints.
+are averaged over ranks, only rank 0 shows progress and writes checkpoints. A process group
+that ``train`` creates is destroyed when it returns; one that exists already is left alone.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from torch.utils.data import default_collate
+from torch.utils.data import TensorDataset, default_collate
 
 from dfkit.checkpoint import load_weights, read_checkpoint, save_checkpoint
 from dfkit.device import pick_device
@@ -103,6 +104,7 @@ def train(model: nn.Module, loss_fn: Callable, data, config: TrainConfig = Train
     started = time.perf_counter()
     batches = BatchSampler(data, config.batch_size)
     ctx = DistributedContext.start(config.device)
+    bar = None
     try:
         model.to(ctx.device).train()
         step_loss = ctx.wrap(model, loss_fn)  # DDP broadcasts rank 0's weights: every rank starts equal
@@ -153,11 +155,11 @@ def train(model: nn.Module, loss_fn: Callable, data, config: TrainConfig = Train
             if config.checkpoint_every and step % config.checkpoint_every == 0:
                 last_checkpoint = save_training_state(checkpoint_name(config.checkpoint_dir, step), model, ema, optimizer, generators, step, losses, config, ctx)
                 saved_at = step
-        if bar is not None:
-            bar.close()
         if config.checkpoint_dir and saved_at != step:  # the same decision on every rank (saving is collective)
             last_checkpoint = save_training_state(checkpoint_name(config.checkpoint_dir, step), model, ema, optimizer, generators, step, losses, config, ctx)
     finally:
+        if bar is not None:
+            bar.close()
         ctx.stop()
 
     model.eval()
@@ -194,7 +196,7 @@ class BatchSampler:
     """Random batches (indices drawn with replacement from a seeded generator) from:
 
     * a tensor or numpy array of examples (first dim = examples),
-    * a tuple of tensors or a dict of tensors with the same first dim,
+    * a tuple of tensors or a dict of tensors with the same first dim (or a TensorDataset),
     * a torch Dataset (``len`` and ``[i]``) of tensors, tuples or dicts, collated with torch's default_collate.
     """
 
@@ -202,6 +204,8 @@ class BatchSampler:
         self.batch_size = batch_size
         if isinstance(data, np.ndarray):
             data = torch.from_numpy(data)
+        if isinstance(data, TensorDataset):
+            data = tuple(data.tensors)  # same items, gathered without a Python loop
         if isinstance(data, torch.Tensor):
             if data.ndim == 0:
                 raise ValueError("expected a tensor of examples with a first (example) dimension, got a scalar")

@@ -182,9 +182,11 @@ def test_data_forms_and_bad_inputs():
     train(model, record, values.numpy(), config)
     train(model, record, {"a": values, "b": -values}, config)
     train(model, record, [values[i] for i in range(10)], config)  # a list is a dataset of items
-    for batch in seen[:4] + seen[6:]:
+    train(model, record, torch.utils.data.TensorDataset(values, -values), config)
+    for batch in seen[:4] + seen[6:8]:
         assert batch.shape == (5,) and set(batch.tolist()) <= set(values.tolist())
     assert torch.equal(seen[4]["b"], -seen[4]["a"])
+    assert torch.equal(seen[8][1], -seen[8][0]) and torch.equal(seen[8][0], seen[0])
     assert not torch.equal(seen[0], seen[1])  # fresh random indices at every step
     assert torch.equal(seen[0], seen[2])  # same seed, same stream, whatever the container
 
