@@ -1,6 +1,7 @@
 """The ``dfkit`` command.
 
     dfkit info
+    dfkit figures [NAME ...] [--profile quick|class|gpu] [--out DIR] [--list]
     dfkit data preview {moving_mnist,pendulum} --out FILE.gif|.png [--seed N] [--profile P] [--count N] [params]
     dfkit data build {moving_mnist,pendulum} [--split train|test] [--profile P] [params]
     dfkit course release [--check]
@@ -37,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="versions, device and profile")
     info.set_defaults(handler=run_info)
+
+    figures = commands.add_parser("figures", help="regenerate the lecture figures into lectures/figures/")
+    figures.add_argument("names", nargs="*", help="figures to regenerate (default: all)")
+    figures.add_argument("--profile", default="quick", help="profile for figures that train or sample (default quick)")
+    figures.add_argument("--out", default=None, help="output folder (default lectures/figures/)")
+    figures.add_argument("--list", action="store_true", help="list the registered figures and exit")
+    figures.set_defaults(handler=run_figures)
 
     data = commands.add_parser("data", help="generate and look at the course datasets")
     data_commands = data.add_subparsers(title="data commands")
@@ -137,6 +145,21 @@ def run_build(args) -> int:
     config = _config_from_args(args)
     clips = load(args.dataset, args.split, **dataclasses.asdict(config))
     print(f"ready: {clips}")
+    return 0
+
+
+def run_figures(args) -> int:
+    from dfkit import figures
+
+    if args.list:
+        for spec in figures.available().values():
+            print(f"{spec.name:<24} {spec.lecture:<20} {spec.caption}")
+        return 0
+    written = figures.regenerate(args.names or None, out_dir=args.out, profile=args.profile)
+    total = sum(seconds for _, seconds in written)
+    for path, seconds in written:
+        print(f"  {path}  ({seconds:.1f} s)")
+    print(f"wrote {len(written)} figure(s) with profile {args.profile!r} in {total:.1f} s")
     return 0
 
 
