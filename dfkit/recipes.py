@@ -1,0 +1,93 @@
+"""Ready-made trainings of the course's image models, shared by notebooks, figures and benchmarks.
+
+Each recipe loads an instructor checkpoint when one exists for the profile
+(``checkpoints/<profile>/<name>.safetensors`` at the top of a source checkout, or
+``$DFKIT_CHECKPOINTS/<profile>/``) and otherwise trains with the profile's presets and
+:func:`dfkit.train.train`, then saves the checkpoint for next time.
+
+    model = image_model("ddpm", get_profile("class"))    # a UNet predicting ε on digits in [-1, 1]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import torch
+
+from dfkit.checkpoint import load_checkpoint, save_checkpoint
+from dfkit.diffusion import flow
+from dfkit.diffusion.ddpm import diffusion_loss
+from dfkit.diffusion.schedules import NoiseSchedule, make_schedule
+from dfkit.models.unet import UNet
+from dfkit.models.vae import VAE, vae_loss
+from dfkit.train import train
+
+IMAGE_MODELS = ("vae", "ddpm", "flow")
+SCHEDULE_KIND = "cosine"
+
+
+def digits(split: str = "train", scale: str = "unit") -> torch.Tensor:
+    """MNIST digits (N, 1, 28, 28) as floats, ``scale="unit"`` for [0, 1] or ``"signed"`` for [-1, 1]."""
+    from dfkit.data.digits import load_digits
+
+    images = torch.from_numpy(load_digits(split)[0]).float()[:, None] / 255.0
+    if scale == "signed":
+        return images * 2.0 - 1.0
+    if scale != "unit":
+        raise ValueError(f"expected scale 'unit' or 'signed', got {scale!r}")
+    return images
+
+
+def checkpoint_root() -> Path:
+    if os.environ.get("DFKIT_CHECKPOINTS"):
+        return Path(os.environ["DFKIT_CHECKPOINTS"]).expanduser()
+    return Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def course_schedule() -> NoiseSchedule:
+    """The schedule every DDPM model of the course is trained with (cosine, K = 1000)."""
+    return make_schedule(SCHEDULE_KIND, 1000)
+
+
+class DDPMLoss:
+    """ε-prediction loss of Ho et al. for a UNet called as ``model(x_k, k)``."""
+
+    def __init__(self, schedule: NoiseSchedule, parameterization: str = "eps"):
+        self.schedule, self.parameterization = schedule, parameterization
+
+    def __call__(self, model, batch, generator):
+        return diffusion_loss(lambda x_k, k: model(x_k, k.float()), batch, self.schedule, self.parameterization, generator=generator)
+
+
+def flow_matching_loss(model, batch, generator):
+    """Velocity regression on the straight path; the UNet is called as ``model(x_t, t)``."""
+    return flow.flow_loss(model, batch, generator=generator)
+
+
+def build(name: str, profile):
+    """An untrained model, its loss and its training data for ``name`` in :data:`IMAGE_MODELS`."""
+    if name == "vae":
+        return VAE(profile.vae), vae_loss, digits("train", "unit"), profile.vae_training
+    if name == "ddpm":
+        return UNet(profile.unet), DDPMLoss(course_schedule()), digits("train", "signed"), profile.unet_training
+    if name == "flow":
+        config = dataclasses.replace(profile.unet, level_scale=1000.0)
+        return UNet(config), flow_matching_loss, digits("train", "signed"), profile.unet_training
+    raise ValueError(f"unknown image model {name!r}; expected one of {IMAGE_MODELS}")
+
+
+def image_model(name: str, profile, retrain: bool = False, progress: bool = True, save: bool = True) -> torch.nn.Module:
+    """The trained model ``name`` for ``profile`` (EMA weights when the training keeps them), in eval mode."""
+    path = checkpoint_root() / profile.name / name
+    if not retrain and path.with_suffix(".json").exists():
+        model, _ = load_checkpoint(path)
+        return model.eval()
+    model, loss_fn, data, config = build(name, profile)
+    result = train(model, loss_fn, data, dataclasses.replace(config, progress=progress))
+    trained = result.ema_model if result.ema_model is not None else result.model
+    if save:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(path, trained, step=result.steps, extra_state={"train_seconds": result.wall_seconds})
+    return trained.eval()

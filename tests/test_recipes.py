@@ -1,0 +1,39 @@
+import dataclasses
+
+import pytest
+import torch
+
+from dfkit import recipes
+from dfkit.profiles import get_profile
+
+
+@pytest.fixture
+def tiny_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("DFKIT_CHECKPOINTS", str(tmp_path))
+    quick = get_profile("quick")
+    return dataclasses.replace(
+        quick,
+        unet_training=dataclasses.replace(quick.unet_training, steps=3, progress=False),
+        vae_training=dataclasses.replace(quick.vae_training, steps=3, progress=False),
+    )
+
+
+@pytest.mark.parametrize("name", recipes.IMAGE_MODELS)
+def test_trains_once_then_loads_the_checkpoint(name, tiny_profile, tmp_path, monkeypatch):
+    trained = recipes.image_model(name, tiny_profile, progress=False)
+    assert (tmp_path / "quick" / f"{name}.json").exists()
+    monkeypatch.setattr(recipes, "train", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
+    loaded = recipes.image_model(name, tiny_profile, progress=False)
+    for (key, a), (_, b) in zip(trained.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), key
+
+
+def test_losses_are_finite_and_unknown_names_fail(tiny_profile):
+    model, loss_fn, data, _ = recipes.build("ddpm", tiny_profile)
+    assert data.min() >= -1 and data.max() <= 1 and data.min() < -0.9
+    loss = loss_fn(model, data[:4], torch.Generator().manual_seed(0))
+    assert torch.isfinite(loss) and loss > 0
+    with pytest.raises(ValueError, match="unknown image model"):
+        recipes.build("gan", tiny_profile)
+    with pytest.raises(ValueError, match="scale"):
+        recipes.digits("train", "percent")
