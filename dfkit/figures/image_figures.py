@@ -154,3 +154,27 @@ def sampler_steps(profile):
     axis.set_ylim(bottom=0)
     axis.legend(frameon=False, fontsize=8)
     return figure
+
+
+@register("vae_latent_interpolation", lecture="01_vae", caption="VAE reconstructions and a walk through its latent space")
+def vae_latent_interpolation(profile):
+    import matplotlib.pyplot as plt
+
+    from dfkit.recipes import image_model
+
+    vae = image_model("vae", profile, progress=False)
+    x = (_digits(8, seed=2) + 1) / 2                                      # (8, 1, 28, 28) in [0, 1]
+    with torch.no_grad():
+        reconstructions = vae.reconstruct(x)
+        mu, _ = vae.encode(x[:2])
+        weights = torch.linspace(0, 1, 8)[:, None]
+        path = vae.to_pixels(vae.decode((1 - weights) * mu[0] + weights * mu[1]))
+    figure, axes = plt.subplots(3, 8, figsize=(9, 3.6))
+    for column in range(8):
+        for row, images in enumerate((x, reconstructions, path)):
+            axes[row, column].imshow(images[column, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            axes[row, column].set_axis_off()
+    for row, label in enumerate(("digit x", "decode(μ(x))", "decode((1-w) μ₁ + w μ₂)")):
+        axes[row, 0].set_title(label, fontsize=8, loc="left")
+    figure.suptitle(f"VAE, {profile.name} profile, latent dimension {vae.config.latent_dim}", fontsize=10)
+    return figure
