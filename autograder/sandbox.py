@@ -5,7 +5,9 @@ Applied between ``fork`` and ``exec`` (in the child, before any student byte is 
 1. a new session, so the worker and everything it starts form one process group that the grader
    kills with SIGKILL (no signal handler can delay that);
 2. resource limits: address space (memory), CPU seconds, size of any file written, open files,
-   no core dumps, and (for an unprivileged worker) a process count;
+   no core dumps, and a number of new processes (RLIMIT_NPROC counts all of the user's tasks, so
+   the limit is set to those running now plus ``Limits.processes``; it binds root too once its
+   capabilities are gone);
 3. new network and mount namespaces: no network interface but a loopback that is down, and
    the secret directories (hidden tests, solutions, other submissions, results) covered by
    empty read-only tmpfs mounts. As root this needs nothing; as an ordinary user it needs
@@ -49,7 +51,7 @@ class Limits:
     memory_bytes: int = 4 * 2**30       # address space of the worker
     output_bytes: int = 1 * 2**20       # stdout + stderr of the worker, all calls together
     file_bytes: int = 16 * 2**20        # largest file the worker may write
-    processes: int = 64                 # for an unprivileged worker: processes of its user
+    processes: int = 64                 # processes and threads the worker may start
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -136,6 +138,8 @@ class _Confinement:
         self.hidden_paths = [p for p in hidden_paths if os.path.isdir(p)]
         self.is_root = os.geteuid() == 0
         self.uid, self.gid = os.getuid(), os.getgid()
+        # RLIMIT_NPROC counts every task of the user, so the worker may add `processes` to those running now
+        self.process_limit = _tasks_of_user(self.uid) + limits.processes
 
     def __call__(self) -> None:
         self._limit_resources()
@@ -156,9 +160,8 @@ class _Confinement:
             (resource.RLIMIT_FSIZE, limits.file_bytes),
             (resource.RLIMIT_CORE, 0),
             (resource.RLIMIT_NOFILE, 256),
+            (resource.RLIMIT_NPROC, self.process_limit),     # binding once capabilities are dropped
         ]
-        if not self.is_root:
-            wanted.append((resource.RLIMIT_NPROC, limits.processes))
         for kind, value in wanted:
             try:
                 soft, hard = resource.getrlimit(kind)
@@ -185,6 +188,21 @@ class _Confinement:
             return
         for path in self.hidden_paths:
             libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
+
+
+def _tasks_of_user(uid: int) -> int:
+    """How many tasks (threads included) the user ``uid`` runs now, read from /proc."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as handle:
+                    status = handle.read()
+                if int(status.split("Uid:")[1].split()[0]) == uid:
+                    count += int(status.split("Threads:")[1].split()[0])
+            except (OSError, IndexError, ValueError):
+                pass
+    return count
 
 
 def _write(path: str, text: str) -> None:

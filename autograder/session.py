@@ -47,12 +47,15 @@ class WorkerProcess:
         self.output_seen = 0
         self.killed_by_us = False
         self.alive = True
+        self.sequence = 0
 
     def request(self, message: dict, timeout: float, what: str):
         """Send ``message``; return the decoded ``ok`` value or raise :class:`SubmissionFailure`."""
         if not self.alive:
             raise SubmissionFailure("crashed", f"the worker had already stopped before {what}")
-        outgoing = protocol.frame(message)
+        self.sequence += 1
+        expected_id = self.sequence
+        outgoing = protocol.frame(dict(message, id=expected_id))
         deadline = time.monotonic() + max(timeout, 0.0)
         selector = selectors.DefaultSelector()
         selector.register(self.process.reply_fd, selectors.EVENT_READ, "reply")
@@ -85,9 +88,11 @@ class WorkerProcess:
                         except protocol.ProtocolError as error:
                             self.kill()
                             raise SubmissionFailure("error", f"the worker sent a malformed reply during {what}: {error}") from None
-                        if replies:
+                        # a reply to an earlier request (from a forked copy of the worker, say) is stale: skip it
+                        current = [r for r in replies if type(r) is dict and r.get("id") == expected_id]
+                        if current:
                             self._drain_output()
-                            return self._unpack(replies[0], what)
+                            return self._unpack(current[0], what)
         finally:
             selector.close()
 
@@ -259,11 +264,15 @@ class Session:
 
     def call(self, question: str, function: str, args=(), kwargs=None):
         """Call the student's ``function`` on plain data; returns what it returned, decoded."""
-        if question in self.question_failures:
-            raise self.question_failures[question]
-        worker = self.ensure_worker()
-        if question in self.question_failures:      # its cell failed while this worker loaded
-            raise self.question_failures[question]
+        while True:     # start workers until one holds this question's cell, or the cell is known to fail
+            if question in self.question_failures:
+                raise self.question_failures[question]
+            if self.worker is not None and self.worker.alive:
+                break
+            if self.broken:
+                raise self.broken
+            self._start_worker()
+        worker = self.worker
         message = {
             "op": "call", "question": question, "function": function,
             "args": protocol.encode(tuple(args)), "kwargs": protocol.encode(dict(kwargs or {})),

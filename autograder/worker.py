@@ -117,6 +117,7 @@ class Worker:
                     result = {"ok": protocol.encode(value)}
                 except BaseException as error:
                     result = _error_value(TypeError(f"the function returned something that cannot be graded: {error}"))
+            result["id"] = request.get("id")
             self.reply(result)
 
     # ------------------------------------------------------------------ requests

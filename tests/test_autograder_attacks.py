@@ -67,6 +67,7 @@ ATTACKS = [
     ("interrupt-proof infinite loop", "import signal\ndef energy(states, gravity=9.81, length=1.0):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    while True:\n        try:\n            pass\n        except BaseException:\n            pass\n", 0, {"timeout"}),
     ("memory blow-up", "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    return np.ones(2**33)\n", 0, {"memory"}),
     ("output flood", "import sys\ndef energy(states, gravity=9.81, length=1.0):\n    while True:\n        sys.stdout.write('x' * 65536)\n", 0, {"error"}),
+    ("fork bomb", "import os\ndef energy(states, gravity=9.81, length=1.0):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n", 0, {"timeout"}),
     ("SystemExit", "def energy(states, gravity=9.81, length=1.0):\n    raise SystemExit(0)\n", 0, {"error"}),
     ("KeyboardInterrupt", "def energy(states, gravity=9.81, length=1.0):\n    raise KeyboardInterrupt\n", 0, {"error"}),
     ("custom BaseException", "class Escape(BaseException):\n    pass\ndef energy(states, gravity=9.81, length=1.0):\n    raise Escape()\n", 0, {"error"}),
@@ -143,6 +144,7 @@ import dfkit
 repo = os.path.dirname(os.path.dirname(dfkit.__file__))
 fake = json.dumps({{"score": 12, "max_score": 12, "tests": []}})
 targets = glob.glob(os.path.join(repo, "autograder", "tests", "*", "*.py")) + glob.glob(os.path.join(repo, "autograder", "*.py"))
+targets += glob.glob(os.path.join(repo, "dfkit", "data", "*.py"))
 targets += [os.path.join(d, "results.json") for d in ("{out}", "{out}/mallory", os.getcwd(), "/tmp")]
 for path in targets:
     try:
@@ -153,11 +155,13 @@ for path in targets:
         pass
 """ + WRONG
     digest = warmup.sha256()
+    library = (testing.REPO / "dfkit" / "data" / "pendulum.py").read_bytes()
     testing.write(testing.with_cells(solution, {ENERGY: vandal}), tmp_path / "class" / "mallory.ipynb")
     graded = grade_class(tmp_path / "class", ASSIGNMENT, out, limits=LIMITS, progress=False)
     assert graded[0].score == 10
     assert json.loads((out / "mallory" / "results.json").read_text())["score"] == 10
     assert warmup.sha256() == digest
+    assert (testing.REPO / "dfkit" / "data" / "pendulum.py").read_bytes() == library
 
 
 def test_pickles_and_results_files_beside_the_notebook_are_never_loaded(tmp_path, solution):
@@ -222,3 +226,26 @@ for path in ("/tmp/dfkit-poison.py", os.path.expanduser("~/poison")):
         time.sleep(2.5 - (time.monotonic() - started))
     third = grade(tmp_path / "c", warmup, solution)
     assert third["score"] == 2
+
+
+def test_the_worker_has_no_network(tmp_path, warmup, solution):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    caller = f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=1).close()
+    REACHED = True
+except OSError:
+    REACHED = False
+""" + RIGHT.replace("    states = np.asarray", "    assert not REACHED, 'the grader machine was reachable'\n    states = np.asarray")
+    try:
+        results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: caller}))
+    finally:
+        server.close()
+    assert results["score"] == 2, results["tests"]
+    assert results["extra_data"]["dfkit_grade"]["sandbox"]["network"].startswith("isolated")
