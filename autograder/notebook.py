@@ -4,9 +4,11 @@ A submission is untrusted JSON. :func:`read_submission` never executes anything:
 file's size, parses it, checks that it is a Python notebook, and returns a :class:`Submission`
 holding, for each question, the source of the one solution cell whose nbgrader ``grade_id`` is the
 question id (written ``00_warmup-bounce_step`` for question ``00_warmup.bounce_step``, since nbgrader
-allows no dot in a grade_id; the dotted form is accepted too), plus the top-level ``import`` statements of every other code cell (so a graded cell
-can use ``np`` imported elsewhere). Every other statement of every other cell is ignored: a training
-loop or a ``sleep`` in a free cell costs nothing at grading time.
+allows no dot in a grade_id; the dotted form is accepted too), plus those top-level ``import``
+statements of the other code cells that bind a name the graded cells use (so a graded cell can use
+``np`` imported elsewhere, and an unused ``import matplotlib.pyplot`` costs nothing). Every other
+statement of every other cell is ignored: a training loop or a ``sleep`` in a free cell costs
+nothing at grading time.
 
 Problems that concern the whole file raise :class:`MalformedNotebook`; problems that concern one
 question (no cell with its ``grade_id``, two of them, a syntax error) are recorded in
@@ -63,7 +65,8 @@ def read_submission(path, question_ids) -> Submission:
             solution_cells.setdefault(grade_id, []).append(source)
         else:
             import_lines.extend(top_level_imports(source))
-    submission.imports = "\n".join(dict.fromkeys(import_lines))
+    used = set().union(*(names_used(source) for sources in solution_cells.values() for source in sources))
+    submission.imports = "\n".join(line for line in dict.fromkeys(import_lines) if binds_any(line, used))
     for question in question_ids:
         found = solution_cells.get(question, [])
         if not found:
@@ -145,6 +148,25 @@ def top_level_imports(source: str) -> list[str]:
         if isinstance(node, ast.Import) or isinstance(node, ast.ImportFrom) and node.module != "__future__":
             lines.append(ast.unparse(node))
     return lines
+
+
+def names_used(source: str) -> set[str]:
+    """Every plain name a cell reads (``np`` in ``np.clip(...)``), so only the imports it needs are run."""
+    try:
+        tree = ast.parse(_without_magics(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def binds_any(statement: str, names: set[str]) -> bool:
+    """Whether an import statement binds one of ``names`` (a star import might bind anything)."""
+    node = ast.parse(statement).body[0]
+    for alias in node.names:
+        bound = alias.asname or (alias.name if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0])
+        if alias.name == "*" or bound in names:
+            return True
+    return False
 
 
 def syntax_problem(source: str):

@@ -65,29 +65,42 @@ class Limits:
         return Limits(**values)
 
 
+def worker_environment(scratch: str) -> dict:
+    """The whole environment of a worker: nothing of the grader's, a scratch folder as home."""
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "DFKIT_CACHE": os.path.join(scratch, "cache"), "MPLBACKEND": "Agg",
+    }
+
+
 def spawn_worker(scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
     """Start ``python -m autograder.worker REQUEST_FD REPLY_FD`` confined; requests and replies travel on two pipes."""
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
     output_read, output_write = os.pipe()
-    os.set_inheritable(request_read, True)
-    os.set_inheritable(reply_write, True)
-    confine = _Confinement(limits, [str(p) for p in hidden_paths])
-    env = {
-        "PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "DFKIT_CACHE": os.path.join(scratch, "cache"), "MPLBACKEND": "Agg",
-    }
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-X", "faulthandler", "-m", "autograder.worker", str(request_read), str(reply_write)],
-            stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write, cwd=scratch, env=env,
-            pass_fds=(request_read, reply_write), start_new_session=True, preexec_fn=confine,
-        )
+        process = _spawn([str(request_read), str(reply_write)], (request_read, reply_write), output_write, scratch, limits, hidden_paths)
     finally:
         for fd in (request_read, reply_write, output_write):
             os.close(fd)
     process.request_fd, process.reply_fd, process.output_fd = request_write, reply_read, output_read
+    return process
+
+
+def spawn_template(control_fd: int, scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
+    """Start ``python -m autograder.worker --template CONTROL_FD`` with the same confinement as a worker."""
+    return _spawn(["--template", str(control_fd)], (control_fd,), subprocess.DEVNULL, scratch, limits, hidden_paths)
+
+
+def _spawn(arguments, pass_fds, output, scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
+    for fd in pass_fds:
+        os.set_inheritable(fd, True)
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-X", "faulthandler", "-m", "autograder.worker", *arguments],
+        stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=scratch, env=worker_environment(scratch),
+        pass_fds=pass_fds, start_new_session=True, preexec_fn=_Confinement(limits, [str(p) for p in hidden_paths]),
+    )
     process.network_namespace = _own_network_namespace(process.pid)
     return process
 
@@ -112,9 +125,10 @@ def kill_group(process: subprocess.Popen) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     namespace = getattr(process, "network_namespace", None)
+    spared = getattr(process, "spared_pids", set())      # a template shares the namespace of the workers it forks
     if namespace:
         for entry in os.listdir("/proc"):
-            if entry.isdigit():
+            if entry.isdigit() and int(entry) not in spared:
                 try:
                     if os.readlink(f"/proc/{entry}/ns/net") == namespace:
                         os.kill(int(entry), signal.SIGKILL)

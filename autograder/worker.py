@@ -10,15 +10,25 @@ It answers one request at a time, each a message of :mod:`autograder.protocol`:
 ``call``     call one function defined by the cells on the given arguments, with the references of
              that question switched off, and send back what it returned as plain data.
 
-Replies are ``{"ok": value}`` or ``{"error": {"type", "message", "traceback"}}``. Nothing here needs
-to be trusted once student code has run: the grader checks every byte it gets back.
+Replies are ``{"ok": value}`` or ``{"error": {"type", "message", "traceback"}}``, each with the ``id``
+of its request. Nothing here needs to be trusted once student code has run: the grader checks every
+byte it gets back.
+
+``python -m autograder.worker --template CONTROL_FD`` starts a *template* instead: it never runs
+student code; it imports numpy, torch and the reference modules once, switches the references off,
+and then forks a fresh worker for each ``fork`` request that arrives on its Unix socket with the
+worker's three pipes attached. Each forked worker applies its own Landlock domain, so two of them
+cannot signal each other or the template.
 """
 
 from __future__ import annotations
 
 import builtins
 import importlib
+import json
 import os
+import signal
+import socket
 import sys
 import traceback
 import types
@@ -73,12 +83,12 @@ class ReferenceSwitch:
 
 
 class Worker:
-    def __init__(self, request_fd: int, reply_fd: int):
+    def __init__(self, request_fd: int, reply_fd: int, switch: ReferenceSwitch | None = None):
         self.request_fd, self.reply_fd = request_fd, reply_fd
         self.reader = protocol.FrameReader(max_bytes=1 << 30)
         self.pending: list = []
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
-        self.switch = ReferenceSwitch({})
+        self.switch = switch          # already built (and switched off) when forked from a template
 
     # ------------------------------------------------------------------ transport
     def receive(self):
@@ -122,12 +132,8 @@ class Worker:
 
     # ------------------------------------------------------------------ requests
     def do_setup(self, request):
-        import numpy  # noqa: F401  (imported before any restriction)
-        for name in request.get("modules", []):
-            importlib.import_module(name)
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(1)
-        self.switch = ReferenceSwitch(request.get("references", {}))
+        if self.switch is None:
+            self.switch = prepare(request.get("modules", []), request.get("references", {}))
         self.switch.block_all()
         report = {"landlock": 0, "reason": "not requested"}
         if request.get("landlock"):
@@ -164,6 +170,103 @@ class Worker:
             self.switch.block_all()
 
 
+def prepare(modules, references) -> ReferenceSwitch:
+    """Import what every worker needs and switch the references off (before any restriction)."""
+    import numpy  # noqa: F401
+    for name in modules:
+        importlib.import_module(name)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    switch = ReferenceSwitch(references)
+    switch.block_all()
+    return switch
+
+
+class Template:
+    """Imports once, then forks one fresh worker per request (it never runs student code itself)."""
+
+    def __init__(self, control_fd: int):
+        self.control = socket.socket(fileno=control_fd)
+        self.switch: ReferenceSwitch | None = None
+        self.finished: dict[int, dict] = {}
+
+    def answer(self, message: dict) -> None:
+        self.control.send(json.dumps(message).encode())
+
+    def serve(self) -> None:
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
+            except OSError:
+                return
+            if not data:
+                return                        # the grader is gone
+            self._reap()
+            message = json.loads(data)
+            op = message.get("op")
+            if op == "prepare":
+                try:
+                    self.switch = prepare(message.get("modules", []), message.get("references", {}))
+                    self.answer({"ok": True})
+                except BaseException as error:
+                    self.answer({"error": f"{type(error).__name__}: {error}"})
+            elif op == "fork" and self.switch is not None and len(fds) == 3:
+                pid = os.fork()
+                if pid == 0:
+                    self._become_worker(fds, message)
+                for fd in fds:
+                    os.close(fd)
+                self.answer({"pid": pid})
+            elif op == "status":
+                self.answer(self._status(int(message.get("pid", 0)), float(message.get("wait", 0))))
+            else:
+                for fd in fds:
+                    os.close(fd)
+                self.answer({"error": f"unexpected request {op!r}"})
+
+    def _become_worker(self, fds, message) -> None:
+        try:
+            self.control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.setsid()
+            request_fd, reply_fd, output_fd = fds
+            os.dup2(output_fd, 1)
+            os.dup2(output_fd, 2)
+            os.close(output_fd)
+            os.chdir(message["scratch"])
+            os.environ.update(message.get("env", {}))
+            Worker(request_fd, reply_fd, self.switch).serve()
+        finally:
+            os._exit(0)
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.finished[pid] = _describe_status(status)
+
+    def _status(self, pid: int, wait: float) -> dict:
+        import time
+        deadline = time.monotonic() + wait
+        while True:
+            self._reap()
+            if pid in self.finished:
+                return self.finished.pop(pid)
+            if time.monotonic() >= deadline:
+                return {"running": True}
+            time.sleep(0.01)
+
+
+def _describe_status(status: int) -> dict:
+    if os.WIFSIGNALED(status):
+        return {"returncode": -os.WTERMSIG(status)}
+    return {"returncode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None}
+
+
 def _to_worker_values(value):
     """Arrays the grader marked as tensors become torch tensors; containers are rebuilt."""
     if protocol.is_tensor(value):
@@ -194,9 +297,12 @@ def _error_value(error: BaseException) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 3:
-        raise SystemExit("usage: python -m autograder.worker REQUEST_FD REPLY_FD")
-    Worker(int(argv[1]), int(argv[2])).serve()
+    if len(argv) == 3 and argv[1] == "--template":
+        Template(int(argv[2])).serve()
+    elif len(argv) == 3:
+        Worker(int(argv[1]), int(argv[2])).serve()
+    else:
+        raise SystemExit("usage: python -m autograder.worker REQUEST_FD REPLY_FD | --template CONTROL_FD")
 
 
 if __name__ == "__main__":
