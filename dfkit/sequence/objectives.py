@@ -1,0 +1,320 @@
+"""Training objectives of the sequence models: four ways to teach one video backbone.
+
+Each objective is a small frozen dataclass; an instance *is* the ``loss_fn(model, batch,
+generator)`` that :func:`dfkit.train.train` expects::
+
+    loss_fn = DiffusionForcing(make_schedule("cosine"))
+    train(VideoBackbone(VideoBackboneConfig(temporal="causal")), loss_fn, clips, TrainConfig())
+
+``batch`` is a clip tensor ``(B, T, C, H, W)``, a dict with ``"frames"`` (what
+``dfkit.data.load(...)`` items hold) or a tuple whose first entry is the clips. Datasets give
+frames in [0, 1]; with ``rescale=True`` (the default) they are mapped to [-1, 1], where the
+diffusion models work (:func:`to_model_range`).
+
+The three diffusion objectives share :func:`dfkit.diffusion.ddpm.diffusion_loss` (Ho et al.
+2020, eq. 14, any parameterization, optional min-SNR weighting); they differ only in which
+noise level every frame gets and in what the model is allowed to see:
+
+===========================  ===========================================  ======================
+objective                    levels ``(B, T)``                            backbone
+===========================  ===========================================  ======================
+TeacherForcing               history 0 (clean), target(s) k ~ U{1..K}     causal (any works)
+NextFrameRegression          all 0; output at t regresses frame t + 1     causal or GRU
+FullSequenceDiffusion        one k ~ U{1..K} per clip, for every frame    bidirectional
+DiffusionForcing (Alg. 1)    an independent k_t ~ U{0..K} for every frame causal or GRU
+===========================  ===========================================  ======================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from dfkit.diffusion.ddpm import check_parameterization, diffusion_loss
+from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
+
+# --------------------------------------------------------------------------- batches and windows
+
+
+def to_model_range(frames: torch.Tensor) -> torch.Tensor:
+    """[0, 1] dataset frames -> [-1, 1] model frames: x ↦ 2x - 1."""
+    return frames * 2 - 1
+
+
+def to_unit_range(frames: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] model frames -> [0, 1] for display and metrics, clamped."""
+    return ((frames + 1) / 2).clamp(0, 1)
+
+
+def batch_frames(batch, rescale: bool = True) -> torch.Tensor:
+    """The clips of a batch as ``(B, T, C, H, W)`` floats, mapped to [-1, 1] when ``rescale``.
+
+    ``batch`` is a tensor, a dict with key ``"frames"`` or a tuple / list whose first entry
+    is the clips.
+    """
+    if isinstance(batch, dict):
+        if "frames" not in batch:
+            raise ValueError(f"expected a batch dict with key 'frames', got keys {sorted(batch)}")
+        frames = batch["frames"]
+    elif isinstance(batch, (tuple, list)) and batch:
+        frames = batch[0]
+    else:
+        frames = batch
+    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
+        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+        raise ValueError(f"expected frames as a float tensor of shape (B, T, C, H, W), got {got}")
+    return to_model_range(frames) if rescale else frames
+
+
+def random_integers(low: int, high: int, shape, generator: torch.Generator | None, device) -> torch.Tensor:
+    """Integers uniform in {low, …, high - 1}, drawn on the generator's device, returned on ``device``."""
+    source = generator.device if generator is not None else device
+    return torch.randint(low, high, tuple(shape), generator=generator, device=source).to(device)
+
+
+def random_windows(frames: torch.Tensor, length: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One random window of ``length`` consecutive frames per clip: ``(B, T, …) -> (B, length, …)``."""
+    B, T = frames.shape[:2]
+    if not 1 <= length <= T:
+        raise ValueError(f"expected a window of 1 to T={T} frames (the clips are {T} frames long), got {length}")
+    if length == T:
+        return frames
+    starts = random_integers(0, T - length + 1, (B,), generator, frames.device)     # (B,)
+    index = starts[:, None] + torch.arange(length, device=frames.device)             # (B, L)
+    return frames[torch.arange(B, device=frames.device)[:, None], index]             # (B, L, C, H, W)
+
+
+def _check_window(window: int | None, name: str = "window") -> None:
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+        raise ValueError(f"expected {name} to be None or an int >= 1, got {window!r}")
+
+
+def _check_gamma(gamma) -> None:
+    if gamma is not None and not gamma > 0:
+        raise ValueError(f"expected min_snr_gamma > 0 or None, got {gamma}")
+
+
+# --------------------------------------------------------------------------- teacher forcing
+
+
+@dataclass(frozen=True, eq=False)
+class TeacherForcing:
+    """Next-frame conditional diffusion trained on ground-truth history (the chain rule).
+
+    Models p(x_t | x_{t-c}, …, x_{t-1}): the model sees ``context`` clean frames (level 0)
+    followed by the noisy target frame(s) at one level k ~ U{1..K}, and the diffusion loss is
+    taken on the target frames only. The clean target never enters the model: the loss hands
+    the model a window built from the history and the *noisy* target that
+    :func:`~dfkit.diffusion.ddpm.diffusion_loss` produced.
+
+    * ``context=c`` (an int): random windows of ``c + num_targets`` frames; the model sees only
+      the last ``c`` frames before the target (the Markov experiment: c = 1 cannot tell which
+      way a pendulum swings, c = 2 can). Sample it with the autoregressive scheduling matrix
+      on windows of the same length.
+    * ``context=None``: the full history. Windows of ``window`` frames (None: whole clips)
+      with the target position drawn uniformly per clip (position 0 is p(x_1), no history);
+      frames after the target are masked by pure noise at level K, exactly what they are
+      during autoregressive sampling, so any backbone may be used.
+
+    Attributes:
+        schedule: the noise schedule (K = ``schedule.num_levels``).
+        parameterization: what the model predicts, ``"eps"``, ``"x0"`` or ``"v"``.
+        context: number of clean history frames, or None for all earlier frames.
+        num_targets: frames predicted jointly after the history (one level for all of them).
+        window: frames per training window when ``context`` is None.
+        min_snr_gamma: γ of min-SNR weighting, or None.
+        rescale: map [0, 1] batches to [-1, 1].
+    """
+
+    schedule: NoiseSchedule
+    parameterization: str = "eps"
+    context: int | None = 1
+    num_targets: int = 1
+    window: int | None = None
+    min_snr_gamma: float | None = None
+    rescale: bool = True
+
+    def __post_init__(self):
+        check_parameterization(self.parameterization)
+        if self.context is not None and (isinstance(self.context, bool) or not isinstance(self.context, int) or self.context < 0):
+            raise ValueError(f"expected context to be None or an int >= 0 (history frames), got {self.context!r}")
+        _check_window(self.num_targets, "num_targets")
+        _check_window(self.window)
+        if self.context is not None and self.window is not None:
+            raise ValueError("expected window=None with an int context (the window is context + num_targets frames)")
+        _check_gamma(self.min_snr_gamma)
+
+    def __call__(self, model, batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        frames = batch_frames(batch, self.rescale)                          # (B, T, C, H, W)
+        B, T = frames.shape[:2]
+        K, n, device = self.schedule.num_levels, self.num_targets, frames.device
+        # 1. a window of frames and where its targets start
+        if self.context is not None:
+            window = random_windows(frames, self.context + n, generator)    # (B, c + n, C, H, W)
+            start = torch.full((B,), self.context, device=device)
+        else:
+            window = random_windows(frames, self.window or T, generator)    # (B, W, C, H, W)
+            if window.shape[1] < n:
+                raise ValueError(f"expected windows of at least num_targets={n} frames, got {window.shape[1]}")
+            start = random_integers(0, window.shape[1] - n + 1, (B,), generator, device)
+        W = window.shape[1]
+        rows = torch.arange(B, device=device)[:, None]                      # (B, 1)
+        targets = start[:, None] + torch.arange(n, device=device)           # (B, n) target positions
+        position = torch.arange(W, device=device)[None]                     # (1, W)
+        history = position < start[:, None]                                 # (B, W) clean, level 0
+        future = position >= start[:, None] + n                             # (B, W) masked, level K
+        # everything that is not history starts as pure noise; the targets are overwritten below
+        masked = standard_normal(window.shape, generator, device, window.dtype) if bool(future.any()) else torch.zeros_like(window)
+        inputs = torch.where(history[..., None, None, None], window, masked)
+        base_levels = torch.where(history, 0, K)                            # (B, W)
+
+        def denoiser(noisy_targets: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+            # (B, n, C, H, W) at levels (B, n) -> the model's prediction at the target positions
+            model_inputs = inputs.index_put((rows.expand(B, n), targets), noisy_targets)
+            model_levels = base_levels.index_put((rows.expand(B, n), targets), k)
+            return model(model_inputs, model_levels)[rows, targets]
+
+        # 2. one level per clip for its target frames, then the DDPM loss on the targets only
+        k = uniform_levels((B, 1), K, generator, device).expand(B, n)
+        return diffusion_loss(denoiser, window[rows, targets], self.schedule, self.parameterization, k=k,
+                              min_snr_gamma=self.min_snr_gamma, generator=generator)
+
+
+# --------------------------------------------------------------------------- deterministic regression
+
+
+@dataclass(frozen=True, eq=False)
+class NextFrameRegression:
+    """The deterministic next-frame regressor: x̂_{t+1} = f(x_0, …, x_t), trained with MSE.
+
+    All levels are 0 (every input is clean) and the output at position t is regressed onto
+    frame t + 1, so one call trains every position of a causal model at once. A model that
+    can look ahead (``is_causal`` False) would simply copy its next input, so it is refused.
+    Rolled out on its own predictions it shows the compounding error of the lecture.
+
+    Attributes:
+        window: frames per training window (inputs are ``window - 1`` of them); None: whole clips.
+        rescale: map [0, 1] batches to [-1, 1].
+    """
+
+    window: int | None = None
+    rescale: bool = True
+
+    def __post_init__(self):
+        _check_window(self.window)
+        if self.window == 1:
+            raise ValueError("expected window >= 2 (an input frame and the frame after it)")
+
+    def __call__(self, model, batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        if getattr(model, "is_causal", True) is False:
+            raise ValueError("expected a causal model (temporal='causal' or 'gru') for next-frame regression; "
+                             "a bidirectional one sees frame t + 1 among its inputs")
+        frames = batch_frames(batch, self.rescale)
+        if frames.shape[1] < 2:
+            raise ValueError(f"expected clips of at least 2 frames, got {frames.shape[1]}")
+        frames = random_windows(frames, self.window or frames.shape[1], generator)   # (B, W, C, H, W)
+        inputs, targets = frames[:, :-1], frames[:, 1:]                               # (B, W - 1, C, H, W) each
+        levels = torch.zeros(inputs.shape[:2], dtype=torch.long, device=frames.device)
+        return F.mse_loss(model(inputs, levels), targets)
+
+
+# --------------------------------------------------------------------------- full-sequence diffusion
+
+
+@dataclass(frozen=True, eq=False)
+class FullSequenceDiffusion:
+    """Diffusion of the whole clip with one noise level: k ~ U{1..K} per clip, the same for all frames.
+
+    The joint p(x_1, …, x_T) is learnt as one big "image" (the video models of the lecture);
+    use the bidirectional backbone. Sampling is the full-sequence scheduling matrix.
+
+    Attributes:
+        schedule, parameterization, min_snr_gamma, rescale: as in :class:`TeacherForcing`.
+        window: frames per training window (the horizon); None: whole clips.
+    """
+
+    schedule: NoiseSchedule
+    parameterization: str = "eps"
+    window: int | None = None
+    min_snr_gamma: float | None = None
+    rescale: bool = True
+
+    def __post_init__(self):
+        check_parameterization(self.parameterization)
+        _check_window(self.window)
+        _check_gamma(self.min_snr_gamma)
+
+    def draw_levels(self, batch_size: int, num_frames: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+        """``(B, T)`` levels: one k ~ U{1..K} per clip, broadcast over its frames."""
+        return uniform_levels((batch_size, 1), self.schedule.num_levels, generator, device).expand(batch_size, num_frames)
+
+    def __call__(self, model, batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        frames = batch_frames(batch, self.rescale)
+        frames = random_windows(frames, self.window or frames.shape[1], generator)   # (B, W, C, H, W)
+        k = self.draw_levels(frames.shape[0], frames.shape[1], generator, frames.device)
+        return diffusion_loss(model, frames, self.schedule, self.parameterization, k=k,
+                              min_snr_gamma=self.min_snr_gamma, generator=generator)
+
+
+# --------------------------------------------------------------------------- Diffusion Forcing
+
+
+@dataclass(frozen=True, eq=False)
+class DiffusionForcing:
+    """Diffusion Forcing training (Chen et al. 2024, Algorithm 1): an independent level per frame.
+
+    Every frame t of the window gets its own k_t ~ U{min_level..K}, drawn independently
+    ("noise as partial masking" along both axes at once), and the diffusion loss is taken on
+    every frame. Algorithm 1 draws k_t from {0, 1, …, K}, so the default ``min_level = 0``
+    includes clean frames (with K = 1000 one frame in 1001); for such a frame the "eps" and "v"
+    targets are noise the input does not contain, which only adds a little variance to the
+    loss. With ``shared_level_fraction = f`` each clip, with probability f, instead uses one
+    level for all of its frames (a full-sequence example), so that the model also sees the
+    equal-level configurations that full-sequence sampling visits.
+
+    Use a causal transformer or the GRU (the paper's causal DF); a bidirectional backbone
+    gives the non-causal Diffusion Forcing Transformer of History-Guided Video Diffusion.
+
+    Attributes:
+        schedule, parameterization, min_snr_gamma, rescale: as in :class:`TeacherForcing`.
+        window: frames per training window (the horizon); None: whole clips.
+        shared_level_fraction: probability that a clip uses one level for all of its frames.
+        min_level: lowest level drawn (0 as in Algorithm 1, 1 as in Ho et al.'s Algorithm 1).
+    """
+
+    schedule: NoiseSchedule
+    parameterization: str = "eps"
+    window: int | None = None
+    shared_level_fraction: float = 0.0
+    min_level: int = 0
+    min_snr_gamma: float | None = None
+    rescale: bool = True
+
+    def __post_init__(self):
+        check_parameterization(self.parameterization)
+        _check_window(self.window)
+        _check_gamma(self.min_snr_gamma)
+        if not 0.0 <= self.shared_level_fraction <= 1.0:
+            raise ValueError(f"expected shared_level_fraction in [0, 1], got {self.shared_level_fraction}")
+        if isinstance(self.min_level, bool) or not isinstance(self.min_level, int) or not 0 <= self.min_level <= self.schedule.num_levels:
+            raise ValueError(f"expected min_level to be an int in [0, {self.schedule.num_levels}], got {self.min_level!r}")
+
+    def draw_levels(self, batch_size: int, num_frames: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+        """``(B, T)`` levels: independent k_t ~ U{min_level..K}; a ``shared_level_fraction`` of clips share one."""
+        K = self.schedule.num_levels
+        levels = uniform_levels((batch_size, num_frames), K, generator, device, low=self.min_level)    # (B, T)
+        if self.shared_level_fraction > 0:
+            shared = uniform_levels((batch_size, 1), K, generator, device, low=max(self.min_level, 1))  # (B, 1)
+            source = generator.device if generator is not None else device
+            use_shared = (torch.rand(batch_size, generator=generator, device=source) < self.shared_level_fraction).to(levels.device)
+            levels = torch.where(use_shared[:, None], shared, levels)
+        return levels
+
+    def __call__(self, model, batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        frames = batch_frames(batch, self.rescale)
+        frames = random_windows(frames, self.window or frames.shape[1], generator)   # (B, W, C, H, W)
+        k = self.draw_levels(frames.shape[0], frames.shape[1], generator, frames.device)
+        return diffusion_loss(model, frames, self.schedule, self.parameterization, k=k,
+                              min_snr_gamma=self.min_snr_gamma, generator=generator)

@@ -1,0 +1,244 @@
+"""The four sequence objectives: what the model is shown, at which levels, and what it is graded on."""
+
+import math
+
+import pytest
+import torch
+
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.models.video import VideoBackbone, VideoBackboneConfig
+from dfkit.sequence.objectives import (
+    DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, batch_frames, random_windows,
+    to_model_range, to_unit_range,
+)
+from dfkit.train import TrainConfig, train
+
+COSINE = make_schedule("cosine", 1000)
+Z = 4.5
+TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def seeded(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def clips(B=4, T=6, seed=0):
+    return torch.rand(B, T, 1, 16, 16, generator=seeded(seed))             # [0, 1], like dfkit.data
+
+
+class Recorder(torch.nn.Module):
+    """A video "model" that remembers its inputs and predicts a fixed multiple of them."""
+
+    def __init__(self, is_causal=True):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(0.5))
+        self.is_causal, self.calls = is_causal, []
+
+    def forward(self, frames, levels):
+        assert frames.dim() == 5 and levels.shape == frames.shape[:2]
+        self.calls.append((frames.detach().clone(), levels.clone()))
+        return self.scale * frames
+
+
+# --------------------------------------------------------------------------- teacher forcing
+
+
+@pytest.mark.parametrize("context", [1, 2])
+def test_teacher_forcing_never_shows_the_clean_target(context):
+    """Two batches that differ only in the target frame, same generator: the model inputs differ
+    only at the target position, by sqrt(ᾱ_k) times the change: it sees the target through noise only."""
+    loss_fn = TeacherForcing(COSINE, context=context)
+    first = clips(B=8, T=context + 1)
+    second = first.clone()
+    second[:, -1] = torch.rand(8, 1, 16, 16, generator=seeded(1))            # a different clean target
+    model = Recorder()
+    loss_fn(model, first, seeded(2))
+    loss_fn(model, second, seeded(2))
+    (inputs_a, levels_a), (inputs_b, levels_b) = model.calls
+    assert inputs_a.shape == (8, context + 1, 1, 16, 16), "the model sees context + 1 frames"
+    assert torch.equal(levels_a, levels_b)
+    assert bool((levels_a[:, :context] == 0).all()) and bool((levels_a[:, context] >= 1).all())
+    assert torch.equal(inputs_a[:, :context], to_model_range(first[:, :context])), "clean history at level 0"
+    change = to_model_range(second[:, -1]) - to_model_range(first[:, -1])
+    root = COSINE.alpha_bar(levels_a[:, context], like=change).sqrt()
+    assert torch.allclose(inputs_b[:, context] - inputs_a[:, context], root * change, atol=1e-5)
+    noise_part = inputs_a[:, context] - root * to_model_range(first[:, -1])
+    assert float(noise_part.std()) > 0.1, "the target is noised"
+
+
+def test_full_history_teacher_forcing_masks_the_future_with_pure_noise():
+    loss_fn = TeacherForcing(COSINE, context=None)
+    batch = clips(B=64, T=6)
+    later = batch.clone()
+    model = Recorder()
+    loss_fn(model, batch, seeded(4))
+    frames, levels = model.calls[0]
+    K = COSINE.num_levels
+    first_noisy = (levels != 0).int().argmax(1)                             # the target: first non-clean frame
+    for b in range(64):
+        t = int(first_noisy[b])
+        assert bool((levels[b, :t] == 0).all()) and bool((levels[b, t + 1 :] == K).all())
+        assert torch.equal(frames[b, :t], to_model_range(batch[b, :t]))
+    assert set(first_noisy.tolist()) == set(range(6)), "every position is a target sometime, including p(x_1)"
+    # the future carries nothing of the clip: change it, the inputs stay the same
+    for b in range(64):
+        later[b, int(first_noisy[b]) + 1 :] = 0.0
+    loss_fn(model, later, seeded(4))
+    assert torch.equal(model.calls[1][0], frames)
+
+
+def test_teacher_forcing_chunks_share_one_level():
+    model = Recorder()
+    TeacherForcing(COSINE, context=2, num_targets=3)(model, clips(B=16, T=8), seeded(5))
+    frames, levels = model.calls[0]
+    assert frames.shape[1] == 5 and bool((levels[:, :2] == 0).all())
+    assert bool((levels[:, 2:] == levels[:, 2:3]).all()) and bool((levels[:, 2:] >= 1).all())
+
+
+# --------------------------------------------------------------------------- regression
+
+
+def test_next_frame_regression_predicts_frame_t_plus_one_from_clean_frames():
+    model = Recorder()
+    batch = clips(B=3, T=5)
+    loss = NextFrameRegression()(model, batch, seeded(6))
+    frames, levels = model.calls[0]
+    x = to_model_range(batch)
+    assert torch.equal(frames, x[:, :-1]) and bool((levels == 0).all())
+    assert torch.allclose(loss, ((0.5 * x[:, :-1] - x[:, 1:]) ** 2).mean())
+    with pytest.raises(ValueError, match="causal"):
+        NextFrameRegression()(Recorder(is_causal=False), batch, seeded(6))
+    with pytest.raises(ValueError, match="window >= 2"):
+        NextFrameRegression(window=1)
+
+
+# --------------------------------------------------------------------------- level draws
+
+
+def test_full_sequence_uses_one_level_per_clip():
+    model = Recorder(is_causal=False)
+    FullSequenceDiffusion(COSINE, window=4)(model, clips(B=256, T=6), seeded(7))
+    frames, levels = model.calls[0]
+    assert frames.shape[1] == 4
+    assert bool((levels == levels[:, :1]).all()) and bool((levels >= 1).all())
+    assert len(set(levels[:, 0].tolist())) > 150, "levels differ between clips"
+
+
+def frame_correlations(levels):
+    centred = levels.double() - levels.double().mean(0)
+    covariance = centred.T @ centred / levels.shape[0]
+    scale = covariance.diagonal().sqrt()
+    return covariance / scale[:, None] / scale[None, :]
+
+
+def test_diffusion_forcing_levels_are_independent_and_uniform_including_zero():
+    schedule = make_schedule("cosine", 10)                                 # K = 10: level 0 is common enough to count
+    n, T = 20_000, 6
+    levels = DiffusionForcing(schedule).draw_levels(n, T, seeded(8))
+    correlation = frame_correlations(levels)
+    off_diagonal = correlation - torch.eye(T, dtype=torch.float64)
+    assert float(off_diagonal.abs().max()) < Z / math.sqrt(n), "frames must get independent levels"
+    counts = torch.bincount(levels.flatten(), minlength=11).double()
+    expected = n * T / 11
+    assert float(((counts - expected) / math.sqrt(expected)).abs().max()) < Z, "levels must be uniform on 0..K"
+    assert bool((DiffusionForcing(schedule, min_level=1).draw_levels(1000, T, seeded(9)) >= 1).all())
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 1.0])
+def test_shared_level_fraction(fraction):
+    n, T = 4000, 6
+    levels = DiffusionForcing(COSINE, shared_level_fraction=fraction).draw_levels(n, T, seeded(10))
+    shared = (levels == levels[:, :1]).all(1)
+    # independent rows coincide with probability ~ 1001^-5: every all-equal row is a shared one
+    observed = float(shared.double().mean())
+    assert abs(observed - fraction) <= Z * math.sqrt(fraction * (1 - fraction) / n) + 1e-12
+    independent = levels[~shared]
+    if independent.shape[0] > 100:
+        off_diagonal = frame_correlations(independent) - torch.eye(T, dtype=torch.float64)
+        assert float(off_diagonal.abs().max()) < Z / math.sqrt(independent.shape[0])
+
+
+def test_diffusion_forcing_loss_sees_the_per_frame_levels():
+    model = Recorder()
+    loss_fn = DiffusionForcing(COSINE, window=5)
+    loss_fn(model, {"frames": clips(B=32, T=6)}, seeded(11))
+    frames, levels = model.calls[0]
+    assert frames.shape == (32, 5, 1, 16, 16)
+    assert float((levels != levels[:, :1]).any(1).double().mean()) == 1.0
+    assert torch.equal(levels, loss_fn.draw_levels(32, 5, _after_window(seeded(11), 32, 6, 5)))
+
+
+def _after_window(generator, B, T, window):
+    """The generator state after the window draw: levels are drawn right after it."""
+    torch.randint(0, T - window + 1, (B,), generator=generator)
+    return generator
+
+
+# --------------------------------------------------------------------------- with the training loop
+
+
+@pytest.mark.parametrize(
+    "temporal,loss_fn",
+    [
+        ("causal", TeacherForcing(COSINE, context=2)),
+        ("causal", TeacherForcing(COSINE, context=None, parameterization="v", min_snr_gamma=5.0)),
+        ("gru", NextFrameRegression(window=4)),
+        ("bidirectional", FullSequenceDiffusion(COSINE, parameterization="x0", window=4)),
+        ("gru", DiffusionForcing(COSINE, window=4, shared_level_fraction=0.25)),
+    ],
+)
+def test_objectives_train_with_the_course_loop(temporal, loss_fn):
+    torch.manual_seed(0)
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **TINY))
+    data = {"frames": clips(B=16, T=6)}
+    result = train(model, loss_fn, data, TrainConfig(steps=3, batch_size=4, progress=False, ema_decay=None, device="cpu"))
+    assert len(result.losses) == 3 and all(math.isfinite(v) for v in result.losses)
+
+
+def test_same_generator_same_loss_and_every_batch_format():
+    torch.manual_seed(0)
+    model = VideoBackbone(VideoBackboneConfig(temporal="causal", **TINY))
+    batch = clips(B=4, T=6)
+    loss_fn = DiffusionForcing(COSINE, window=4)
+    values = [loss_fn(model, b, seeded(12)) for b in (batch, {"frames": batch}, (batch, torch.zeros(4)))]
+    assert values[0] == values[1] == values[2]
+    assert loss_fn(model, batch, seeded(13)) != values[0]
+
+
+def test_ranges_and_windows():
+    x = clips(B=2, T=4)
+    assert torch.allclose(to_unit_range(to_model_range(x)), x)
+    assert torch.equal(batch_frames(x, rescale=False), x)
+    window = random_windows(torch.arange(10.0).view(1, 10, 1, 1, 1).expand(50, 10, 1, 1, 1), 3, seeded(14))
+    starts = window[:, 0, 0, 0, 0]
+    assert torch.equal(window[:, :, 0, 0, 0], starts[:, None] + torch.arange(3.0)), "consecutive frames"
+    assert set(starts.long().tolist()) == set(range(8))
+
+
+def test_bad_configurations_and_batches_fail_clearly():
+    with pytest.raises(ValueError, match="parameterization"):
+        TeacherForcing(COSINE, parameterization="score")
+    with pytest.raises(ValueError, match="context to be None or an int >= 0"):
+        TeacherForcing(COSINE, context=-1)
+    with pytest.raises(ValueError, match="window=None with an int context"):
+        TeacherForcing(COSINE, context=1, window=4)
+    with pytest.raises(ValueError, match=r"shared_level_fraction in \[0, 1\]"):
+        DiffusionForcing(COSINE, shared_level_fraction=1.5)
+    with pytest.raises(ValueError, match="min_level"):
+        DiffusionForcing(COSINE, min_level=1001)
+    with pytest.raises(ValueError, match="min_snr_gamma > 0"):
+        FullSequenceDiffusion(COSINE, min_snr_gamma=0.0)
+    with pytest.raises(ValueError, match=r"shape \(B, T, C, H, W\), got \(4, 16, 16\)"):
+        DiffusionForcing(COSINE)(Recorder(), torch.zeros(4, 16, 16), seeded(0))
+    with pytest.raises(ValueError, match="key 'frames'"):
+        DiffusionForcing(COSINE)(Recorder(), {"clips": clips()}, seeded(0))
+    with pytest.raises(ValueError, match="window of 1 to T=6"):
+        TeacherForcing(COSINE, context=6)(Recorder(), clips(T=6), seeded(0))
