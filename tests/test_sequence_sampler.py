@@ -256,7 +256,7 @@ def test_context_frames_give_the_gaussian_conditional(kind, chunk, delay):
 
 @pytest.mark.parametrize("add_noise", [True, False])
 def test_stabilized_context_is_treated_as_a_noisy_observation(add_noise):
-    c, T, level = 2, 2, 300
+    c, T, level = 2, 2, 500
     cov = ar1_covariance(c + T)
     context = ground_truth_context(c, seed=7)
     matrix = matrix_of("autoregressive", T, 10)

@@ -183,7 +183,8 @@ def sample_with_matrix(
             call); False: the clean history is only labelled k_small.
         guidance: ``guidance(GuidanceInput) -> correction of x̂_0 or None`` (see the module doc).
         replace: ``replace(x (B, T, …), levels (B, T), row) -> x``, applied before each model call.
-        clip_x0: if given, x̂_0 of the moving frames is clamped to [-clip_x0, clip_x0].
+        clip_x0: if given, x̂_0 of the moving frames is clamped to [-clip_x0, clip_x0] (after
+            guidance) and ε̂ recomputed from it; finished frames then lie in that range.
         noise: the starting frames x_K ``(B, T, C, H, W)``; drawn with ``generator`` if None.
         generator: the source of every random draw (same seed, same samples).
         device: where to sample; default: the context's, the noise's, the model's, else CPU.
@@ -249,14 +250,15 @@ def sample_with_matrix(
                                           m, c, schedule, parameterization, guidance)
         prediction = prediction[:, c:]                                                  # (B, T, C, H, W)
         # 5. guidance and clipping move x̂_0 of the frames that move at this row
+        step_parameterization = parameterization
         if correction is not None or clip_x0 is not None:
-            prediction = _corrected(prediction, correction, x, levels, moving, schedule, parameterization, clip_x0, c)
+            prediction, step_parameterization = _corrected(prediction, correction, x, levels, moving, schedule, parameterization, clip_x0, c)
         # 6. step every moving frame from S[m, t] to S[m + 1, t]; the others stay
         step_noise = None
         if eta > 0:
             step_noise = torch.zeros_like(x)
             step_noise[:, moving] = standard_normal((B, int(moving.sum()), C, H, W), generator, device, x.dtype)
-        x = ddim_step(x, levels, next_levels, prediction, schedule, parameterization, eta=eta, noise=step_noise)
+        x = ddim_step(x, levels, next_levels, prediction, schedule, step_parameterization, eta=eta, noise=step_noise)
         trajectory.append(x)
     return (x, torch.stack(trajectory)) if return_trajectory else x
 
@@ -282,10 +284,17 @@ def _predict(model, window, levels, next_levels, row, num_context, schedule, par
 
 
 def _corrected(prediction, correction, x, levels, moving, schedule, parameterization, clip_x0, num_context):
-    """The prediction with x̂_0 of the moving frames shifted by the correction and clamped."""
+    """The prediction with x̂_0 of the moving frames shifted by the correction (and clamped).
+
+    Returns ``(prediction, parameterization)``. Without clamping the prediction keeps its
+    parameterization and a zero correction leaves it bit for bit. With clamping the step is
+    handed the clamped x̂_0 itself (``"x0"``; ε̂ is recomputed from it), so that frames that
+    reach level 0 lie exactly in [-clip_x0, clip_x0].
+    """
     delta = torch.zeros_like(prediction) if correction is None else correction[:, num_context:]
-    if clip_x0 is not None:
-        x0_hat, _ = to_x0_eps(prediction, parameterization, x, levels, schedule)
-        delta = (x0_hat + delta).clamp(-clip_x0, clip_x0) - x0_hat
-    shifted = shift_prediction(prediction, parameterization, delta, levels, schedule)
-    return torch.where(expand_like(moving.expand(levels.shape), prediction), shifted, prediction)
+    moving = expand_like(moving.expand(levels.shape), prediction)
+    if clip_x0 is None:
+        shifted = shift_prediction(prediction, parameterization, delta, levels, schedule)
+        return torch.where(moving, shifted, prediction), parameterization
+    x0_hat, _ = to_x0_eps(prediction, parameterization, x, levels, schedule)
+    return torch.where(moving, (x0_hat + delta).clamp(-clip_x0, clip_x0), x0_hat), "x0"
