@@ -419,3 +419,9 @@ def test_same_generator_same_samples():
     first, second = (sample_with_matrix(model, matrix, COSINE, shape=(2, 4, 1, 16, 16), update="ddpm", generator=seeded(16)) for _ in range(2))
     assert torch.equal(first, second)
     assert KINDS == ("full_sequence", "autoregressive", "pyramid", "trapezoid")
+
+
+def test_double_precision_context_gives_double_frames():
+    model = tiny_model().double()
+    out = sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, context=torch.zeros(1, 2, 1, 16, 16, dtype=torch.float64), generator=seeded(17))
+    assert out.dtype == torch.float64 and out.shape == (1, 2, 1, 16, 16)

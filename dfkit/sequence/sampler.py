@@ -228,7 +228,7 @@ def sample_with_matrix(
 
     # 3. x_K ~ N(0, I) for the frames to generate
     if noise is None:
-        x = standard_normal((B, T, C, H, W), generator, device)
+        x = standard_normal((B, T, C, H, W), generator, device, torch.float32 if context is None else context.dtype)
     else:
         if tuple(noise.shape) != (B, T, C, H, W):
             raise ValueError(f"expected noise of shape {(B, T, C, H, W)}, got {tuple(noise.shape)}")
