@@ -187,3 +187,15 @@ def test_a_tiny_model_overfits_a_tiny_batch(temporal):
     assert losses[-1] < losses[0] / 10, f"loss went from {losses[0]:.4f} to {losses[-1]:.4f}"
     silent = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not silent, f"no gradient reached {silent}"
+
+
+def test_checkpoint_round_trip(tmp_path):
+    from dfkit.checkpoint import load_checkpoint, save_checkpoint
+
+    config = VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=32, num_layers=1, num_heads=2, temporal="gru")
+    model = VideoBackbone(config).eval()
+    save_checkpoint(tmp_path / "video", model)
+    loaded, _ = load_checkpoint(tmp_path / "video")
+    frames = torch.randn(2, 3, 1, 16, 16)
+    levels = torch.tensor([[0, 5, 999], [3, 0, 1]])
+    assert torch.equal(model(frames, levels), loaded.eval()(frames, levels))

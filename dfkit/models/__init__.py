@@ -1,6 +1,7 @@
-"""Neural networks of the course: a small image UNet and a convolutional VAE."""
+"""Neural networks of the course: a small image UNet, a convolutional VAE and the video denoiser backbone."""
 
 from dfkit.models.unet import UNet, UNetConfig
+from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.models.vae import (
     VAE,
     VAEConfig,
@@ -18,6 +19,8 @@ __all__ = [
     "UNetConfig",
     "VAE",
     "VAEConfig",
+    "VideoBackbone",
+    "VideoBackboneConfig",
     "bernoulli_log_likelihood",
     "elbo",
     "gaussian_kl",

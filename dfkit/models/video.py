@@ -44,6 +44,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dfkit.checkpoint import register_model
+
 TEMPORAL_KINDS = ("causal", "bidirectional", "gru")
 
 
@@ -268,6 +270,7 @@ class GRUTemporal(nn.Module):
 # The backbone
 
 
+@register_model(VideoBackboneConfig)
 class VideoBackbone(nn.Module):
     """Noisy frames (B, T, C, H, W) and integer levels (B, T) -> a prediction (B, T, C, H, W)."""
 
