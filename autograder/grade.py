@@ -34,6 +34,10 @@ from autograder.plugin import DEFAULT_SEED, TestResult, collect_tests, run_tests
 from autograder.session import Session
 
 
+class TestsChanged(RuntimeError):
+    """The assignment's test files changed during grading: every score of this run is suspect."""
+
+
 @dataclass
 class Graded:
     student: str
@@ -79,7 +83,7 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
         enforcement = session.enforcement
         summary = _summary(results)
     if assignment.sha256() != tests_digest:
-        raise RuntimeError(f"the test files of {assignment.name} changed while grading {path}; grading stopped")
+        raise TestsChanged(f"the test files of {assignment.name} changed while grading {path}; grading stopped")
     return _results_document(results, summary, assignment, student or Path(path).stem, seed, limits, enforcement,
                              tests_digest, submission_sha, time.monotonic() - started)
 
@@ -200,10 +204,23 @@ def find_submissions(root, assignment: str) -> list[tuple[str, Path]]:
 def _grade_one(task) -> tuple[str, dict]:
     student, path, assignment_name, tests_root, out, seed, limits, extra_secrets = task
     assignment = load_assignment(assignment_name, tests_root)
-    results = grade_notebook(path, assignment, seed=seed, limits=limits, extra_secret_paths=extra_secrets, student=student)
+    try:
+        results = grade_notebook(path, assignment, seed=seed, limits=limits, extra_secret_paths=extra_secrets, student=student)
+    except TestsChanged:
+        raise
+    except Exception as error:      # a fault of the grader itself: this student still gets a complete file
+        results = _grader_failure(assignment, student, seed, limits, f"{type(error).__name__}: {error}")
     graded = Graded(student, results)
     write_results(graded, Path(out) / _safe_name(student))
     return student, results
+
+
+def _grader_failure(assignment: Assignment, student: str, seed: int, limits, reason: str) -> dict:
+    infos = collect_tests(assignment)
+    results = [TestResult(i.name, i.question, i.points, i.visible, "error", 0.0, f"the grader failed on this submission: {reason}")
+               for i in infos]
+    return _results_document(results, f"grader failure: {reason}", assignment, student, seed, limits or assignment.limits,
+                             None, assignment.sha256(), None, 0.0)
 
 
 def _safe_name(student: str) -> str:
@@ -231,9 +248,16 @@ def grade_class(submissions, assignment_name: str, out, *, jobs: int = 1, seed: 
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            futures = [pool.submit(_grade_one, task) for task in tasks]
+            futures = {pool.submit(_grade_one, task): task for task in tasks}
             for future in as_completed(futures):
-                student, results = future.result()
+                try:
+                    student, results = future.result()
+                except TestsChanged:
+                    raise
+                except Exception as error:      # the pool process itself died
+                    student = futures[future][0]
+                    results = _grader_failure(assignment, student, seed, limits, f"{type(error).__name__}: {error}")
+                    write_results(Graded(student, results), out / _safe_name(student))
                 graded[student] = results
                 bar.update(1)
     bar.close()

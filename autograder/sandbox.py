@@ -257,7 +257,13 @@ def describe_enforcement(pid: int, hidden_paths, landlock_report: dict) -> dict:
             return None
 
     net = same_namespace("net")
-    report["network"] = "isolated: own network namespace, no interface up" if net is False else "NOT isolated (no namespaces on this machine)"
+    tcp_blocked = landlock_report.get("landlock", 0) >= 4
+    if net is False:
+        report["network"] = "isolated: own network namespace, no interface up"
+    elif tcp_blocked:
+        report["network"] = "TCP blocked by Landlock (no network namespace on this machine)"
+    else:
+        report["network"] = "NOT isolated (neither network namespaces nor Landlock TCP rules on this machine)"
     hidden = [str(p) for p in hidden_paths if os.path.isdir(p)]
     covered = []
     if same_namespace("mnt") is False:

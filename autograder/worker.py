@@ -105,7 +105,10 @@ class Worker:
                 stream.flush()
             except BaseException:
                 pass
-        data = protocol.frame(message)
+        try:
+            data = protocol.frame(message)
+        except protocol.ProtocolError as error:       # a result too large to send
+            data = protocol.frame(dict(_error_value(ValueError(f"the result is too large to grade: {error}")), id=message.get("id")))
         while data:
             written = os.write(self.reply_fd, data)
             data = data[written:]

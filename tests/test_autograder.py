@@ -208,3 +208,22 @@ def test_fresh_worker_processes_grade_the_same_as_forked_ones(tmp_path, warmup, 
     results = grade_notebook(testing.write(notebook, tmp_path / "nb.ipynb"), warmup)
     assert results["score"] == 10
     assert {t["status"] for t in results["tests"] if "energy" in t["name"]} == {"crashed"}
+
+
+def test_a_grader_fault_on_one_submission_still_writes_its_results(tmp_path, monkeypatch):
+    from autograder import grade as grading
+
+    testing.write(testing.load(testing.solution_path(ASSIGNMENT)), tmp_path / "class" / "ann.ipynb")
+    testing.write(testing.load(testing.solution_path(ASSIGNMENT)), tmp_path / "class" / "ben.ipynb")
+    real = grading.grade_notebook
+
+    def flaky(path, *args, **kwargs):
+        if "ben" in str(path):
+            raise OSError("disk on fire")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(grading, "grade_notebook", flaky)
+    graded = grading.grade_class(tmp_path / "class", ASSIGNMENT, tmp_path / "out", progress=False)
+    assert [g.score for g in graded] == [12, 0]
+    ben = json.loads((tmp_path / "out" / "ben" / "results.json").read_text())
+    assert ben["max_score"] == 12 and all("disk on fire" in t["output"] for t in ben["tests"])

@@ -133,6 +133,8 @@ LEAKS += [v for v in os.environ.values() if "autograder" in v or "solutions" in 
 LEAKS += [a for a in sys.argv if "tests" in a]
 """ + RIGHT.replace("    states = np.asarray", "    assert not LEAKS, LEAKS\n    states = np.asarray")
     results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: spy}))
+    if "READABLE" in results["extra_data"]["dfkit_grade"]["sandbox"]["secret_paths"]:
+        pytest.skip("neither Landlock nor mount namespaces on this machine (the results file says so)")
     assert results["score"] == 2, results["tests"]
 
 
@@ -247,5 +249,7 @@ except OSError:
         results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: caller}))
     finally:
         server.close()
+    if results["extra_data"]["dfkit_grade"]["sandbox"]["network"].startswith("NOT"):
+        pytest.skip("no network namespaces on this machine (the results file says so)")
     assert results["score"] == 2, results["tests"]
     assert results["extra_data"]["dfkit_grade"]["sandbox"]["network"].startswith("isolated")
