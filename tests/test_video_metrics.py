@@ -109,6 +109,7 @@ def test_markdown_table():
         "| method | MSE | n |\n|---|---|---|\n| model | 12.3 | 3 |\n| all black | — | — |"
     )
     assert format_markdown_table(rows, ["MSE"]).splitlines()[0] == "| MSE |"
+    assert format_markdown_table([{"|x|": "a|b"}]).splitlines()[2] == "| a\\|b |"
 
 
 def test_intensity_drift(clips):
@@ -178,7 +179,7 @@ def test_report_rows_with_baselines(classifier, clips):
     assert rows["model"]["MSE 1-2"] == 0 and rows["model"]["SSIM 3-10"] == pytest.approx(1.0)
     assert rows["copy last frame"]["MSE 1-2"] < rows["copy last frame"]["MSE 3-10"]
     assert rows["all black"]["MSE 1-2"] == pytest.approx(per_frame_mse(np.zeros_like(target), target)[:2].mean())
-    assert rows["all black"]["|intensity drift| 3-10"] == 1.0 and rows["copy last frame"]["|intensity drift| 1-2"] == 0.0
+    assert rows["all black"]["abs intensity drift 3-10"] == 1.0 and rows["copy last frame"]["abs intensity drift 1-2"] == 0.0
     assert rows["ground truth"]["identity 3-10"] > 0.85 and rows["all black"]["identity 3-10"] < 0.3
     assert "| model |" in format_markdown_table(rows.values())
 

@@ -62,11 +62,11 @@ VALIDITY_IOU = 0.7
 # ---------------------------------------------------------------- inputs
 
 def _as_clips(frames, name: str = "frames") -> np.ndarray:
-    """float64 (B, T, 1, H, W) from floats in [0, 1] or uint8 (divided by 255)."""
+    """float32 (B, T, 1, H, W) from floats in [0, 1] or uint8 (divided by 255); no copy when already float32."""
     array = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
     if array.ndim != 5 or array.shape[2] != 1 or array.shape[3] != array.shape[4]:
         raise ValueError(f"expected {name} of shape (B, T, 1, H, W) with H = W, got {tuple(array.shape)}")
-    return array.astype(np.float64) / 255.0 if array.dtype == np.uint8 else array.astype(np.float64)
+    return array.astype(np.float32) / 255 if array.dtype == np.uint8 else array.astype(np.float32, copy=False)
 
 
 def _as_states(states, frames: np.ndarray, name: str = "true_states") -> np.ndarray:
@@ -223,12 +223,16 @@ def frame_validity(frames, threshold: float = VALIDITY_IOU) -> tuple[np.ndarray,
     array = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
     if array.ndim < 3 or array.shape[-3] != 1 or array.shape[-1] != array.shape[-2]:
         raise ValueError(f"expected frames of shape (..., 1, H, W) with H = W, got {tuple(array.shape)}")
-    array = array.astype(np.float64) / 255.0 if array.dtype == np.uint8 else array.astype(np.float64)
-    image = array[..., 0, :, :]                                        # (..., H, W)
-    rerendered = render(estimate_angle(image), image.shape[-1])
-    mask, reference = image > INK_LEVEL, rerendered > INK_LEVEL
-    union = (mask | reference).sum(axis=(-2, -1))
-    iou = (mask & reference).sum(axis=(-2, -1)) / np.maximum(union, 1)
+    array = array.astype(np.float32) / 255 if array.dtype == np.uint8 else array.astype(np.float32, copy=False)
+    images = array[..., 0, :, :].reshape(-1, array.shape[-2], array.shape[-1])   # (N, H, W)
+    iou = np.empty(len(images))
+    for start in range(0, len(images), 1024):                          # in chunks: render makes big temporaries
+        image = images[start:start + 1024]
+        mask = image > INK_LEVEL
+        reference = render(estimate_angle(image), image.shape[-1]) > INK_LEVEL
+        union = (mask | reference).sum(axis=(-2, -1))
+        iou[start:start + 1024] = (mask & reference).sum(axis=(-2, -1)) / np.maximum(union, 1)
+    iou = iou.reshape(array.shape[:-3])
     return iou >= threshold, iou
 
 
@@ -320,14 +324,14 @@ def pendulum_report(frames, true_states, last_context_frame, config: PendulumCon
     """
     frames = _as_clips(frames)
     states = _as_states(true_states, frames)
-    last = np.asarray(last_context_frame)
+    last = last_context_frame.detach().cpu().numpy() if hasattr(last_context_frame, "detach") else np.asarray(last_context_frame)
     if last.shape != (frames.shape[0],) + frames.shape[2:]:
         raise ValueError(f"expected last_context_frame of shape {(frames.shape[0],) + frames.shape[2:]} (B, 1, H, W), got {last.shape}")
     size = frames.shape[-1]
-    candidates = {
+    candidates = {                                                     # each (B, T, 1, H, W); the constant ones as views
         name: frames,
-        "copy last frame": np.repeat(_as_clips(last[:, None], "last_context_frame[:, None]"), frames.shape[1], axis=1),
-        "hanging still": np.broadcast_to(render(np.zeros(frames.shape[:2]), size)[:, :, None], frames.shape),
-        "true frames": render(states[..., 0], size)[:, :, None],
+        "copy last frame": np.broadcast_to(_as_clips(last[:, None], "last_context_frame[:, None]"), frames.shape),
+        "hanging still": np.broadcast_to(render(0.0, size), frames.shape),
+        "true frames": np.concatenate([render(states[i:i + 64, :, 0], size) for i in range(0, len(states), 64)])[:, :, None],
     }
     return [pendulum_metrics(clip, states, config, bands, method) for method, clip in candidates.items()]

@@ -27,7 +27,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 VIDEO_BANDS = ((1, 10), (11, 30), (31, 100))
 
@@ -96,20 +95,21 @@ def band_means(values, bands=VIDEO_BANDS) -> dict[str, float]:
 def format_markdown_table(rows, columns=None, digits: int = 3) -> str:
     """A markdown table with one line per row dict; ``columns`` defaults to every key, in first-seen order.
 
-    Floats are written with ``digits`` significant digits, NaN or a missing entry as "—".
+    Floats are written with ``digits`` significant digits, NaN or a missing entry as "—"; a "|"
+    inside a name or value is escaped so that it cannot split a cell.
     """
     rows = list(rows)
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
 
     def cell(value) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
             return "—"
         if isinstance(value, (float, np.floating)):
             return f"{value:.{digits}g}"
-        return str(value)
+        return str(value).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = ["| " + " | ".join(cell(column) for column in columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(column)) for column in columns) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -133,6 +133,15 @@ def gaussian_line(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch.T
     return line / line.sum()
 
 
+def _banded(line: torch.Tensor, size: int) -> torch.Tensor:
+    """(size - k + 1, size) matrix M with M[i, i + j] = line[j]: M @ v is the valid correlation of v with line."""
+    k = len(line)
+    matrix = torch.zeros(size - k + 1, size, dtype=line.dtype)
+    for j in range(k):
+        matrix.diagonal(j)[:] = line[j]
+    return matrix
+
+
 def ssim(x, y) -> np.ndarray:
     """Structural similarity of image pairs, Wang et al. (2004), eq. 13, averaged over the SSIM map.
 
@@ -154,14 +163,16 @@ def ssim(x, y) -> np.ndarray:
     if x.ndim < 2 or min(x.shape[-2:]) < SSIM_WINDOW:
         raise ValueError(f"expected images of shape (..., H, W) with H, W >= {SSIM_WINDOW}, got {tuple(x.shape)}")
     leading, (height, width) = x.shape[:-2], x.shape[-2:]
-    x, y = x.reshape(-1, 1, height, width), y.reshape(-1, 1, height, width)
-    # the Gaussian window is separable: w = g gᵀ, so w ⋆ · is a row pass then a column pass,
-    # applied to the five images x, y, x², y², x y at once (as channels)
-    line = gaussian_line()
-    stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)                # (N, 5, H, W)
-    stack = F.conv2d(stack, line.view(1, 1, 1, -1).repeat(5, 1, 1, 1), groups=5)
-    stack = F.conv2d(stack, line.view(1, 1, -1, 1).repeat(5, 1, 1, 1), groups=5)   # (N, 5, H - 10, W - 10)
-    mu_x, mu_y, xx, yy, xy = stack.unbind(dim=1)
+    x, y = x.reshape(-1, height, width), y.reshape(-1, height, width)              # (N, H, W)
+    # the Gaussian window is separable, w = g gᵀ, so the valid local mean w ⋆ z is G_H z G_Wᵀ with
+    # G_n the banded (n - 10, n) matrix whose row i holds g at columns i … i + 10
+    rows, cols = _banded(gaussian_line(), height), _banded(gaussian_line(), width)
+
+    def local_mean(z):                                                              # (N, H - 10, W - 10)
+        return rows @ z @ cols.T
+
+    mu_x, mu_y = local_mean(x), local_mean(y)
+    xx, yy, xy = local_mean(x * x), local_mean(y * y), local_mean(x * y)
 
     c1, c2 = (SSIM_K1 * SSIM_DATA_RANGE) ** 2, (SSIM_K2 * SSIM_DATA_RANGE) ** 2
     var_x = xx - mu_x**2
@@ -282,6 +293,8 @@ def video_metrics(frames, target, last_context_frame, labels=None, positions=Non
                   classifier=None, bands=VIDEO_BANDS, name: str = "model") -> dict:
     """One results row for a predicted continuation: band means of MSE, SSIM, identity and |intensity drift|.
 
+    Columns "MSE a-b", "SSIM a-b", "identity a-b" (with labels) and "abs intensity drift a-b" per band.
+
     frames, target: (B, T, C, H, W); last_context_frame: (B, C, H, W). Identity is measured when
     labels (and digit_size) are given, cropping at positions when those are given too.
     """
@@ -297,7 +310,7 @@ def video_metrics(frames, target, last_context_frame, labels=None, positions=Non
         consistency = identity_consistency(frames, labels, digit_size, positions, classifier)
         row.update({f"identity {band}": value for band, value in band_means(consistency, bands).items()})
     drift = np.abs(intensity_drift(frames, last))
-    row.update({f"|intensity drift| {band}": value for band, value in band_means(drift, bands).items()})
+    row.update({f"abs intensity drift {band}": value for band, value in band_means(drift, bands).items()})
     return row
 
 
