@@ -153,17 +153,20 @@ class _Confinement:
         self.is_root = os.geteuid() == 0
         self.uid, self.gid = os.getuid(), os.getgid()
         # RLIMIT_NPROC counts every task of the user, so the worker may add `processes` to those running now
-        self.process_limit = _tasks_of_user(self.uid) + limits.processes
+        running = _tasks_of_user(self.uid)
+        self.process_limit = None if running is None else running + limits.processes
 
     def __call__(self) -> None:
         self._limit_resources()
-        libc = ctypes.CDLL(None, use_errno=True)
-        isolated = self._new_namespaces(libc)
-        if isolated:
-            self._hide(libc)
-        if self.is_root:
-            _drop_capabilities(libc)
-        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if self._new_namespaces(libc):
+                self._hide(libc)
+            if self.is_root:
+                _drop_capabilities(libc)
+            libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        except AttributeError:       # not Linux (no unshare, prctl): the resource limits and timeouts still apply
+            pass
 
     def _limit_resources(self) -> None:
         limits = self.limits
@@ -174,8 +177,9 @@ class _Confinement:
             (resource.RLIMIT_FSIZE, limits.file_bytes),
             (resource.RLIMIT_CORE, 0),
             (resource.RLIMIT_NOFILE, 256),
-            (resource.RLIMIT_NPROC, self.process_limit),     # binding once capabilities are dropped
         ]
+        if self.process_limit is not None:
+            wanted.append((resource.RLIMIT_NPROC, self.process_limit))     # binding once capabilities are dropped
         for kind, value in wanted:
             try:
                 soft, hard = resource.getrlimit(kind)
@@ -204,10 +208,14 @@ class _Confinement:
             libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
 
 
-def _tasks_of_user(uid: int) -> int:
-    """How many tasks (threads included) the user ``uid`` runs now, read from /proc."""
+def _tasks_of_user(uid: int):
+    """How many tasks (threads included) the user ``uid`` runs now, read from /proc (None without /proc)."""
     count = 0
-    for entry in os.listdir("/proc"):
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/status") as handle:

@@ -55,6 +55,7 @@ class WorkerProcess:
         self.killed_by_us = False
         self.alive = True
         self.sequence = 0
+        self.output_closed = False
 
     def request(self, message: dict, timeout: float, what: str):
         """Send ``message``; return the decoded ``ok`` value or raise :class:`SubmissionFailure`."""
@@ -66,7 +67,8 @@ class WorkerProcess:
         deadline = time.monotonic() + max(timeout, 0.0)
         selector = selectors.DefaultSelector()
         selector.register(self.process.reply_fd, selectors.EVENT_READ, "reply")
-        selector.register(self.process.output_fd, selectors.EVENT_READ, "output")
+        if not self.output_closed:
+            selector.register(self.process.output_fd, selectors.EVENT_READ, "output")
         if outgoing:
             selector.register(self.process.request_fd, selectors.EVENT_WRITE, "request")
         try:
@@ -85,7 +87,9 @@ class WorkerProcess:
                         if not outgoing:
                             selector.unregister(self.process.request_fd)
                     elif key.data == "output":
-                        self._read_output()
+                        if not self._read_output():      # the worker closed its stdout and stderr
+                            self.output_closed = True
+                            selector.unregister(self.process.output_fd)
                     else:
                         data = os.read(self.process.reply_fd, 1 << 20)
                         if not data:
@@ -103,15 +107,19 @@ class WorkerProcess:
         finally:
             selector.close()
 
-    def _read_output(self) -> None:
+    def _read_output(self) -> bool:
+        """Read what the worker printed; False at end of file."""
         try:
             data = os.read(self.process.output_fd, 1 << 16)
         except BlockingIOError:
-            return
+            return True
+        if not data:
+            return False
         if len(self.output) + len(data) > self.limits.output_bytes:
             self.kill()
             raise SubmissionFailure("error", f"the code printed more than {self.limits.output_bytes // 1024} KiB of output; the worker was stopped")
         self.output.extend(data)
+        return True
 
     def _drain_output(self) -> None:
         os.set_blocking(self.process.output_fd, False)

@@ -107,6 +107,12 @@ def test_crash_at_import_leaves_the_other_questions_graded(tmp_path, warmup, sol
     assert {t["status"] for t in results["tests"] if not t["name"].startswith(ENERGY)} == {"passed"}
 
 
+def test_a_correct_solution_that_closes_its_output_gets_full_marks(tmp_path, warmup, solution):
+    closer = "import os\nos.close(1)\nos.close(2)\n" + RIGHT
+    results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: closer}))
+    assert results["score"] == 2 and results["execution_time"] < 20, results["tests"]
+
+
 def test_a_correct_solution_that_prints_and_warns_gets_full_marks(tmp_path, warmup, solution):
     noisy = "import sys, warnings\nprint('loading energy...')\n" + RIGHT.replace(
         "    states = np.asarray", "    print('computing', file=sys.stderr)\n    warnings.warn('just a warning')\n    states = np.asarray")
