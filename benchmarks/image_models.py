@@ -24,7 +24,7 @@ from dfkit.diffusion.ddpm import ddim_sample, ddpm_sample
 from dfkit.metrics.classifier import get_classifier
 from dfkit.metrics.images import score_digit_samples
 from dfkit.profiles import get_profile
-from dfkit.recipes import course_schedule, image_model
+from dfkit.recipes import PARAMETERIZATION, course_schedule, image_model
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,17 +33,17 @@ def samplers(samples: int, ddpm_samples: int):
     """(model, sampler label, model evaluations, number of samples, function(model, n, generator) -> images in [0, 1])."""
     schedule = course_schedule()
 
-    def unet_eps(model):
+    def unet(model):
         return lambda x_k, k: model(x_k, k.float())
 
     def to_unit(x):
         return ((x + 1) / 2).clamp(0, 1)
 
     yield "vae", "decoder of z ~ N(0, I)", 1, samples, lambda m, n, g: m.sample(n, generator=g)
-    yield "ddpm", "ancestral, 1000 steps", 1000, ddpm_samples, lambda m, n, g: to_unit(ddpm_sample(unet_eps(m), (n, 1, 28, 28), schedule, generator=g))
+    yield "ddpm", "ancestral, 1000 steps", 1000, ddpm_samples, lambda m, n, g: to_unit(ddpm_sample(unet(m), (n, 1, 28, 28), schedule, PARAMETERIZATION, generator=g))
     for steps in (50, 20, 10):
         yield "ddpm", f"DDIM η=0, {steps} steps", steps, samples, (
-            lambda m, n, g, s=steps: to_unit(ddim_sample(unet_eps(m), (n, 1, 28, 28), schedule, steps=s, generator=g)))
+            lambda m, n, g, s=steps: to_unit(ddim_sample(unet(m), (n, 1, 28, 28), schedule, steps=s, parameterization=PARAMETERIZATION, generator=g)))
     for steps in (50, 20, 10, 5):
         yield "flow", f"Euler, {steps} steps", steps, samples, (
             lambda m, n, g, s=steps: to_unit(flow.sample(m, torch.randn((n, 1, 28, 28), generator=g), s, "euler")))

@@ -5,7 +5,7 @@ Each recipe loads an instructor checkpoint when one exists for the profile
 ``$DFKIT_CHECKPOINTS/<profile>/``) and otherwise trains with the profile's presets and
 :func:`dfkit.train.train`, then saves the checkpoint for next time.
 
-    model = image_model("ddpm", get_profile("class"))    # a UNet predicting ε on digits in [-1, 1]
+    model = image_model("ddpm", get_profile("class"))    # a UNet predicting v on digits in [-1, 1]
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ from dfkit.train import train
 
 IMAGE_MODELS = ("vae", "ddpm", "flow")
 SCHEDULE_KIND = "cosine"
+# The course's DDPM model predicts v = sqrt(ᾱ) ε - sqrt(1 - ᾱ) x0. With the cosine schedule ᾱ_K ≈ 2e-9, so
+# turning an ε prediction into x̂0 near k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5; a v-model has no such
+# blow-up. Measured on the class profile (700 steps, DDIM 20 steps): FID 2802 with ε, 240 with v (floor 57).
+PARAMETERIZATION = "v"
 
 
 def digits(split: str = "train", scale: str = "unit") -> torch.Tensor:
@@ -52,9 +56,9 @@ def course_schedule() -> NoiseSchedule:
 
 
 class DDPMLoss:
-    """ε-prediction loss of Ho et al. for a UNet called as ``model(x_k, k)``."""
+    """The DDPM regression loss (Ho et al., Alg. 1, in any parameterization) for a UNet called as ``model(x_k, k)``."""
 
-    def __init__(self, schedule: NoiseSchedule, parameterization: str = "eps"):
+    def __init__(self, schedule: NoiseSchedule, parameterization: str = PARAMETERIZATION):
         self.schedule, self.parameterization = schedule, parameterization
 
     def __call__(self, model, batch, generator):

@@ -3,13 +3,13 @@ import pytest
 import torch
 
 from dfkit.data.digits import load_digits
-from dfkit.metrics.classifier import accuracy, prepare, train_classifier
+from dfkit.metrics.classifier import accuracy, prepare
 from dfkit.metrics.images import class_coverage, score_digit_samples
 
 
 @pytest.fixture(scope="module")
-def classifier():
-    model, test_accuracy = train_classifier(steps=400, progress=False)
+def classifier(trained_digit_classifier):
+    model, test_accuracy = trained_digit_classifier
     assert test_accuracy > 0.9, f"the metric classifier reaches only {test_accuracy:.3f} on held-out digits"
     return model
 

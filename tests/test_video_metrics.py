@@ -6,7 +6,7 @@ import torch
 
 from dfkit.data.digits import load_digits
 from dfkit.data.moving_mnist import MovingMNISTConfig, generate, render, resize_digits
-from dfkit.metrics.classifier import prepare, train_classifier
+from dfkit.metrics.classifier import prepare
 from dfkit.metrics.video import (
     SSIM_K1, SSIM_K2, band_means, centroid_crops, crops_at_positions, format_markdown_table, identity_consistency,
     intensity_drift, per_frame_mse, per_frame_ssim, ssim, video_report,
@@ -163,10 +163,8 @@ def test_identity_consistency_on_true_and_swapped_clips(classifier, clips):
     _check_identity(classifier, clips, floor=0.9)
 
 
-@pytest.mark.slow
-def test_identity_consistency_with_the_trained_digit_classifier(clips):
-    torch.manual_seed(0)
-    model, _ = train_classifier(steps=300, progress=False)
+def test_identity_consistency_with_the_trained_digit_classifier(clips, trained_digit_classifier):
+    model, _ = trained_digit_classifier
     _check_identity(model, clips, floor=0.85)
 
 
