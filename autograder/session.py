@@ -12,19 +12,16 @@ Every failure reaches the tests as a :class:`SubmissionFailure` whose ``status``
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import selectors
 import shutil
 import signal
-import socket
-import subprocess
 import tempfile
 import time
 
-from autograder import landlock, protocol, sandbox
+from autograder import protocol, sandbox
 from autograder.notebook import runnable_source
+from autograder.template import WorkerTemplate, shared_template
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "memory")
 
@@ -42,8 +39,7 @@ class WorkerProcess:
 
     def __init__(self, limits: sandbox.Limits, hidden_paths, scratch_root=None, template: "WorkerTemplate | None" = None):
         self.limits = limits
-        self.scratch = tempfile.mkdtemp(prefix="dfkit-worker-", dir=scratch_root)
-        os.chmod(self.scratch, 0o777)    # writable whatever uid the worker ends up with
+        self.scratch = tempfile.mkdtemp(prefix="dfkit-worker-", dir=scratch_root)   # mode 0700: the worker keeps our uid
         if template is not None:
             self.process = template.fork(self.scratch)
         else:
@@ -52,7 +48,6 @@ class WorkerProcess:
         self.reader = protocol.FrameReader()
         self.output = bytearray()
         self.output_seen = 0
-        self.killed_by_us = False
         self.alive = True
         self.sequence = 0
         self.output_closed = False
@@ -182,9 +177,7 @@ class WorkerProcess:
         return SubmissionFailure("crashed", f"the worker exited (code {code}) during {what}")
 
     def kill(self) -> None:
-        if self.alive:
-            self.alive = False
-            self.killed_by_us = True
+        self.alive = False
         sandbox.kill_group(self.process)
         for fd in (self.process.request_fd, self.process.reply_fd, self.process.output_fd):
             try:
@@ -197,132 +190,6 @@ class WorkerProcess:
     def close(self) -> None:
         if self.process.request_fd >= 0 or self.alive:
             self.kill()
-
-
-class ForkedWorker:
-    """A worker forked by a template: what :class:`WorkerProcess` needs of a ``Popen`` object."""
-
-    def __init__(self, template: "WorkerTemplate", pid: int, request_fd: int, reply_fd: int, output_fd: int):
-        self.template, self.pid = template, pid
-        self.request_fd, self.reply_fd, self.output_fd = request_fd, reply_fd, output_fd
-        self.network_namespace = template.process.network_namespace
-        self.spared_pids = {template.process.pid}
-        self.returncode = None
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def wait(self, timeout: float):
-        if self.returncode is None:
-            status = self.template.status(self.pid, timeout)
-            if status.get("running"):
-                raise subprocess.TimeoutExpired("worker", timeout)
-            self.returncode = status.get("returncode")
-        return self.returncode
-
-
-class WorkerTemplate:
-    """A confined process that has imported numpy, torch and dfkit once and forks fresh workers.
-
-    Used only where Landlock scopes signals (ABI 6+), so a forked worker can neither signal nor
-    trace the template or its siblings; elsewhere every worker is a fresh process.
-    """
-
-    def __init__(self, limits: sandbox.Limits, hidden_paths, modules, references):
-        self.scratch = tempfile.mkdtemp(prefix="dfkit-template-")
-        os.chmod(self.scratch, 0o777)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.process = sandbox.spawn_template(theirs.fileno(), self.scratch, limits, hidden_paths)
-        finally:
-            theirs.close()
-        self.control = ours
-        self.control.settimeout(limits.setup_seconds)
-        reply = self._ask({"op": "prepare", "modules": modules, "references": references})
-        if not reply.get("ok"):
-            self.close()
-            raise RuntimeError(f"the worker template could not start: {reply.get('error')}")
-
-    def _ask(self, message: dict, fds=()) -> dict:
-        try:
-            socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
-            data = self.control.recv(1 << 16)
-        except OSError as error:
-            self.close()
-            raise RuntimeError(f"the worker template stopped answering: {error}") from None
-        if not data:
-            self.close()
-            raise RuntimeError("the worker template exited")
-        return json.loads(data)
-
-    def fork(self, scratch: str) -> ForkedWorker:
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        output_read, output_write = os.pipe()
-        try:
-            reply = self._ask({"op": "fork", "scratch": scratch, "env": sandbox.worker_environment(scratch)},
-                              (request_read, reply_write, output_write))
-        except RuntimeError:
-            for fd in (request_write, reply_read, output_read):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (request_read, reply_write, output_write):
-                os.close(fd)
-        if type(reply.get("pid")) is not int or reply["pid"] <= 0:
-            raise RuntimeError(f"the worker template could not fork: {reply}")
-        return ForkedWorker(self, reply["pid"], request_write, reply_read, output_read)
-
-    def status(self, pid: int, wait: float) -> dict:
-        try:
-            return self._ask({"op": "status", "pid": pid, "wait": wait})
-        except RuntimeError:
-            return {"returncode": None}
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None and self.control.fileno() >= 0
-
-    def close(self) -> None:
-        try:
-            self.control.close()
-        except OSError:
-            pass
-        sandbox.kill_group(self.process)
-        shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-_templates: dict = {}
-
-
-def shared_template(limits: sandbox.Limits, hidden_paths, modules, references) -> WorkerTemplate | None:
-    """The template for this configuration (kept for the life of the grading process), or None where
-    forking workers from a template is not safe or not wanted (``DFKIT_GRADE_FORK=0``)."""
-    if os.environ.get("DFKIT_GRADE_FORK", "1") == "0" or landlock.abi_version() < 6:
-        return None
-    key = json.dumps([limits.as_dict(), sorted(map(str, hidden_paths)), modules, references], sort_keys=True)
-    template = _templates.get(key)
-    if template is not None and template.alive:
-        return template
-    for old in _templates.values():
-        old.close()
-    _templates.clear()
-    try:
-        template = WorkerTemplate(limits, hidden_paths, modules, references)
-    except (RuntimeError, OSError):
-        return None
-    _templates[key] = template
-    return template
-
-
-@atexit.register
-def _close_templates() -> None:
-    for template in _templates.values():
-        template.close()
-    _templates.clear()
 
 
 def _text(value, limit: int = 8000) -> str:
