@@ -7,7 +7,8 @@ status, never an exception. :func:`write_results` writes, atomically,
 
 * ``results.json``: Gradescope's format (score, max_score, tests[] with name, score, max_score,
   status, output, visibility) plus ``extra_data.dfkit_grade``: versions, seed, limits, the sandbox
-  as enforced, sha256 of the tests and of the submission;
+  as enforced, sha256 of the tests and of the submission, and constructs in graded cells worth a
+  look (:mod:`autograder.flags`; never scored);
 * ``feedback.md``: what the student may see: every test's score and status, the output of visible
   tests only (hidden tests show neither their source nor any expected value).
 
@@ -67,6 +68,7 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
     secret = repo_secret_paths(assignment) + [Path(p) for p in extra_secret_paths]
     enforcement = None
     submission_sha = None
+    flags: dict = {}
     try:
         submission = read_submission(path, list(assignment.questions))
     except MalformedNotebook as problem:
@@ -75,6 +77,7 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
         summary = f"The notebook could not be graded: {problem}"
     else:
         submission_sha = submission.sha256
+        flags = submission.flags
         session = Session(submission, assignment, limits, hidden_paths=secret)
         try:
             _, results = run_tests(assignment, session, seed, question, visible_only)
@@ -84,8 +87,10 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
         summary = _summary(results)
     if assignment.sha256() != tests_digest:
         raise TestsChanged(f"the test files of {assignment.name} changed while grading {path}; grading stopped")
-    return _results_document(results, summary, assignment, student or Path(path).stem, seed, limits, enforcement,
-                             tests_digest, submission_sha, time.monotonic() - started)
+    document = _results_document(results, summary, assignment, student or Path(path).stem, seed, limits, enforcement,
+                                 tests_digest, submission_sha, time.monotonic() - started)
+    document["extra_data"]["dfkit_grade"]["flags"] = flags
+    return document
 
 
 def _summary(results: list[TestResult]) -> str:
@@ -224,7 +229,8 @@ def _grader_failure(assignment: Assignment, student: str, seed: int, limits, rea
 
 
 def _safe_name(student: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student).lstrip(".") or "student"
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student).lstrip(".") or "student"
+    return name + "_" if name.lower() == "grades.csv" else name
 
 
 def grade_class(submissions, assignment_name: str, out, *, jobs: int = 1, seed: int = DEFAULT_SEED, limits=None,
@@ -276,7 +282,7 @@ def grades_csv(graded: list[Graded], assignment: Assignment) -> str:
     questions = list(assignment.questions)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", "percent", *questions, "problems"])
+    writer.writerow(["student", "score", "max_score", "percent", *questions, "problems", "flagged"])
     for item in graded:
         per_question = {q: 0.0 for q in questions}
         problems = set()
@@ -287,6 +293,7 @@ def grades_csv(graded: list[Graded], assignment: Assignment) -> str:
                 problems.add(test["status"])
         total, maximum = item.results["score"], item.results["max_score"]
         percent = round(100.0 * total / maximum, 1) if maximum else 0.0
+        flagged = item.results["extra_data"]["dfkit_grade"].get("flags") or {}
         writer.writerow([item.student, f"{total:g}", f"{maximum:g}", percent, *(f"{per_question[q]:g}" for q in questions),
-                         " ".join(sorted(problems))])
+                         " ".join(sorted(problems)), " ".join(sorted(flagged))])
     return buffer.getvalue()

@@ -23,6 +23,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.flags import flag_constructs
+
 MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024
 
 
@@ -37,6 +39,7 @@ class Submission:
     imports: str = ""                                        # top-level imports of the other code cells
     cells: dict[str, str] = field(default_factory=dict)      # question id -> source of its solution cell
     problems: dict[str, str] = field(default_factory=dict)   # question id -> why it cannot be graded
+    flags: dict[str, list[str]] = field(default_factory=dict)  # question id -> notable constructs (not scored)
 
 
 def read_submission(path, question_ids) -> Submission:
@@ -79,6 +82,9 @@ def read_submission(path, question_ids) -> Submission:
                 submission.problems[question] = problem
             else:
                 submission.cells[question] = found[0]
+                noted = flag_constructs(found[0])
+                if noted:
+                    submission.flags[question] = noted
     return submission
 
 

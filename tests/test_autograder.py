@@ -227,3 +227,31 @@ def test_a_grader_fault_on_one_submission_still_writes_its_results(tmp_path, mon
     assert [g.score for g in graded] == [12, 0]
     ben = json.loads((tmp_path / "out" / "ben" / "results.json").read_text())
     assert ben["max_score"] == 12 and all("disk on fire" in t["output"] for t in ben["tests"])
+
+
+def test_protocol_carries_tensors_as_marked_arrays():
+    import torch
+
+    from autograder.worker import _to_worker_values
+
+    got = roundtrip((torch.arange(3.0), np.arange(2)))
+    assert protocol.is_tensor(got[0]) and not protocol.is_tensor(got[1])
+    assert type(protocol.as_array(got[0])) is np.ndarray and protocol.as_array(got[0]).tolist() == [0.0, 1.0, 2.0]
+    back = _to_worker_values(got)
+    assert isinstance(back[0], torch.Tensor) and type(back[1]) is np.ndarray
+
+
+def test_constructs_worth_a_look_are_flagged_but_not_scored(tmp_path, warmup):
+    from autograder.flags import flag_constructs
+
+    assert flag_constructs("import gc\nf.__code__ = g.__code__\nimport importlib\n") == [
+        "imports or reloads modules by hand (importlib)", "inspects the interpreter's objects (gc)",
+        "reads or replaces a function's code object"]
+    solution = grade_notebook(testing.solution_path(ASSIGNMENT), warmup, question="00_warmup.energy")
+    assert solution["extra_data"]["dfkit_grade"]["flags"] == {}
+    right = "import gc\nimport numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    s = np.asarray(states, dtype=float)\n" \
+            "    return 0.5 * length**2 * s[..., 1]**2 + gravity * length * (1 - np.cos(s[..., 0]))\n"
+    notebook = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)), {"00_warmup.energy": right})
+    flagged = grade_notebook(testing.write(notebook, tmp_path / "nb.ipynb"), warmup, question="00_warmup.energy")
+    assert flagged["score"] == 2
+    assert flagged["extra_data"]["dfkit_grade"]["flags"] == {"00_warmup.energy": ["inspects the interpreter's objects (gc)"]}
