@@ -26,9 +26,9 @@ from dfkit.diffusion.gaussian import GaussianMixture
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.sequence.guidance import (
-    UNCONDITIONAL, CostGuidance, HistoryGuidance, HistoryGuidanceHook, HistoryView, history_guided_prediction, show_history,
+    UNCONDITIONAL, CombinedGuidance, CostGuidance, HistoryGuidance, HistoryGuidanceHook, HistoryView, history_guided_prediction, show_history,
 )
-from dfkit.sequence.objectives import DiffusionForcing, to_model_range, to_unit_range
+from dfkit.sequence.objectives import DiffusionForcing, FullSequenceDiffusion, to_model_range, to_unit_range
 from dfkit.sequence.planning import AngleCost, pendulum_angle, physics_fit, planning_report
 from dfkit.sequence.sampler import sample_with_matrix
 from dfkit.sequence.scheduling import scheduling_matrix
@@ -163,6 +163,30 @@ def test_cost_guidance_moves_only_generated_frames_through_the_model():
     assert seen["shape"] == (8, 3, 1, 1, 1)
     assert torch.equal(correction[:, :2], torch.zeros_like(correction[:, :2]))
     assert bool((correction[:, 2:] != 0).all())
+
+
+def test_combined_hooks_add_their_corrections():
+    # two linear costs guided together are one cost with the summed direction (exact for Gaussians)
+    T, cov, mean = 3, ar1_covariance(3), torch.zeros(3, dtype=torch.float64)
+    noise = torch.randn(64, T, 1, 1, 1, generator=seeded(20), dtype=torch.float64)
+    b1, b2 = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64), torch.tensor([0.0, 0.0, -2.0], dtype=torch.float64)
+    linear = lambda b: (lambda x0: (x0.reshape(64, T) * b).sum())
+
+    def run(guidance):
+        return sample_with_matrix(GaussianVideo(mean, cov), matrix_of("pyramid", T), COSINE, shape=(64, T, 1, 1, 1), noise=noise,
+                                  guidance=guidance)
+
+    together = run(CombinedGuidance(CostGuidance(linear(b1), 0.5), CostGuidance(linear(b2), 0.5)))
+    assert torch.allclose(together, run(CostGuidance(linear(b1 + b2), 0.5)), atol=1e-7, rtol=0)
+    # hooks that do nothing keep sampling bit for bit, also when one of them asks for gradients
+    model, context = tiny_model(), torch.rand(2, 2, 1, 16, 16, generator=seeded(21)) * 2 - 1
+    idle = CombinedGuidance(HistoryGuidanceHook(model, HistoryGuidance.vanilla(1.0)), CostGuidance(AngleCost(1.0, 0), 0.0))
+    assert idle.requires_grad
+    options = dict(context=context, update="ddpm", clip_x0=1.0)
+    plain = sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, generator=seeded(22), **options)
+    assert torch.equal(sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, guidance=idle, generator=seeded(22), **options), plain)
+    with pytest.raises(ValueError, match="one or more guidance hooks"):
+        CombinedGuidance()
 
 
 # --------------------------------------------------------------------------- the differentiable angle
@@ -416,24 +440,34 @@ def test_physics_fit_recovers_a_free_swing():
     assert np.abs(states[:, 0, 1] - start[:, 1]).max() < 0.05
 
 
-def test_planning_with_cost_guidance_on_a_tiny_diffusion_forcing_model():
+def tiny_trained(temporal, loss_fn, clips, horizon):
+    torch.manual_seed(0)
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **{**TINY, "max_frames": horizon}))
+    result = train(model, loss_fn, clips.frames(), TrainConfig(steps=100, batch_size=8, lr=2e-3, progress=False, device="cpu"))
+    assert result.losses[-1] < result.losses[0]
+    return result.ema_model
+
+
+def test_planning_with_cost_guidance_on_tiny_diffusion_forcing_and_full_sequence_models():
     horizon, c, T, t_star = 6, 2, 4, 3
     config = PendulumConfig(num_sequences=64, num_frames=horizon, image_size=16)
     clips = data.load("pendulum", "train", progress=False, **vars(config))
-    torch.manual_seed(0)
-    model = VideoBackbone(VideoBackboneConfig(temporal="causal", **{**TINY, "max_frames": horizon}))
-    loss_fn = DiffusionForcing(COSINE, window=horizon, shared_level_fraction=0.1)
-    result = train(model, loss_fn, clips.frames(), TrainConfig(steps=100, batch_size=8, lr=2e-3, progress=False, device="cpu"))
-    model = result.ema_model
+    forcing = tiny_trained("causal", DiffusionForcing(COSINE, window=horizon, shared_level_fraction=0.1), clips, horizon)
+    full = tiny_trained("bidirectional", FullSequenceDiffusion(COSINE, window=horizon), clips, horizon)
     context = to_model_range(clips.frames(range(4))[:, :c])
     target = torch.full((4,), 1.0)
-    for matrix in (matrix_of("autoregressive", T, 4), matrix_of("full_sequence", T, 4)):
+    runs = [(forcing, matrix_of("autoregressive", T, 4), context), (forcing, matrix_of("pyramid", T, 4), context),
+            (full, matrix_of("full_sequence", c + T, 4), None)]          # full-sequence: plan the whole clip, t* counts from its start
+    for model, matrix, history in runs:
         for weighting in ("classifier", "reconstruction"):
-            guidance = CostGuidance(AngleCost(target, t_star), scale=2.0, weighting=weighting)
-            frames = sample_with_matrix(model, matrix, COSINE, context=context, guidance=guidance, clip_x0=1.0, generator=seeded(14))
-            assert frames.shape == (4, T, 1, 16, 16) and torch.isfinite(frames).all()
-    both = HistoryGuidanceHook(model, HistoryGuidance.vanilla(1.5), seeded(15))
-    frames = sample_with_matrix(model, matrix_of("autoregressive", T, 4), COSINE, context=context, guidance=both, clip_x0=1.0, generator=seeded(16))
+            guidance = CostGuidance(AngleCost(target, t_star if history is not None else c + t_star), scale=2.0, weighting=weighting)
+            frames = sample_with_matrix(model, matrix, COSINE, shape=(4, matrix.shape[1], 1, 16, 16), context=history,
+                                        guidance=guidance, clip_x0=1.0, generator=seeded(14))
+            assert frames.shape == (4, matrix.shape[1], 1, 16, 16) and torch.isfinite(frames).all()
+    both = CombinedGuidance(HistoryGuidanceHook(forcing, HistoryGuidance.vanilla(1.5), seeded(15)),
+                            CostGuidance(AngleCost(target, t_star), scale=2.0, weighting="reconstruction"))
+    frames = sample_with_matrix(forcing, matrix_of("autoregressive", T, 4), COSINE, context=context, guidance=both, clip_x0=1.0,
+                                generator=seeded(16))
     report = planning_report(to_unit_range(frames), to_unit_range(context), target, t_star, config,
                              true_states=clips.truth["states"][:4, c - 1].numpy())
     assert set(report["rates"]) == {"hit", "valid", "physical", "success", "reachable"}

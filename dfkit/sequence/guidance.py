@@ -48,7 +48,8 @@ means the same in the "eps", "x0" and "v" parameterizations.
 * :class:`CostGuidance` — the cost hook (``requires_grad = True``);
 * :class:`HistoryView`, :class:`HistoryGuidance` — which views, with which weights;
 * :func:`history_guided_prediction` — the combined prediction for one window;
-* :class:`HistoryGuidanceHook` — the hook that holds the model and calls it for the extra views.
+* :class:`HistoryGuidanceHook` — the hook that holds the model and calls it for the extra views;
+* :class:`CombinedGuidance` — several hooks in one run (history guidance while planning).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ class CostGuidance:
             raise ValueError(f"expected the cost to return a scalar tensor (sum it over the batch), got {got}")
         if not cost.requires_grad:
             raise ValueError("expected a cost that depends differentiably on the frames it is given")
-        (gradient,) = torch.autograd.grad(cost, g.x)                               # (B, c + T, C, H, W)
+        (gradient,) = torch.autograd.grad(cost, g.x, retain_graph=True)            # (B, c + T, C, H, W); kept for other hooks
         correction = -self.scale * guidance_weight(g.schedule, g.levels, self.weighting, gradient) * gradient
         correction[:, :c] = 0                                                      # the history never moves
         return correction
@@ -308,9 +309,38 @@ class HistoryGuidanceHook:
         self.model, self.guidance, self.generator = model, guidance, generator
 
     def __call__(self, g: GuidanceInput) -> torch.Tensor | None:
-        combined = history_guided_prediction(self.model, g.x, g.levels, g.num_context, self.guidance, g.schedule,
-                                             prediction=g.prediction, generator=self.generator)
-        if combined is g.prediction:
-            return None
-        x0_hat, _ = to_x0_eps(combined, g.parameterization, g.x, g.levels, g.schedule)
-        return x0_hat - g.x0_hat
+        x, prediction = g.x.detach(), g.prediction.detach()       # next to a gradient hook, the sampler tracks grad
+        with torch.no_grad():
+            combined = history_guided_prediction(self.model, x, g.levels, g.num_context, self.guidance, g.schedule,
+                                                 prediction=prediction, generator=self.generator)
+            if combined is prediction:
+                return None
+            x0_hat, _ = to_x0_eps(combined, g.parameterization, x, g.levels, g.schedule)
+            return x0_hat - g.x0_hat.detach()
+
+
+# --------------------------------------------------------------------------- several hooks at once
+
+
+class CombinedGuidance:
+    """Several hooks in one sampling run: their x̂_0 corrections add up (None when all are None).
+
+    Each hook sees the same conditional prediction, so, e.g., history guidance plus cost
+    guidance gives x̂_0 + (x̂_0^HG - x̂_0) - w λ_k ∇ c(x̂_0): the cost gradient is taken at the
+    conditional estimate, a first-order approximation of taking it at the guided one. The
+    combination asks for gradients when any of its hooks does.
+    """
+
+    def __init__(self, *hooks: Callable):
+        if not hooks or not all(callable(hook) for hook in hooks):
+            raise ValueError("expected one or more guidance hooks (GuidanceInput -> correction or None)")
+        self.hooks = hooks
+        self.requires_grad = any(bool(getattr(hook, "requires_grad", False)) for hook in hooks)
+
+    def __call__(self, g: GuidanceInput) -> torch.Tensor | None:
+        total = None
+        for hook in self.hooks:
+            correction = hook(g)
+            if correction is not None:
+                total = correction if total is None else total + correction
+        return total
