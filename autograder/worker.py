@@ -202,8 +202,12 @@ class Template:
                 data, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
             except OSError:
                 return
-            if not data:
-                return                        # the grader is gone
+            if not data:                      # the grader is gone (it may not have had the chance to clean up)
+                home = os.environ.get("HOME", "")
+                if os.path.basename(home).startswith("dfkit-template-"):
+                    import shutil
+                    shutil.rmtree(home, ignore_errors=True)
+                return
             self._reap()
             message = json.loads(data)
             op = message.get("op")
