@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from autograder import protocol
 from autograder.assignments import load_assignment, question_assignment
 from autograder.plugin import DEFAULT_SEED, TestResult, run_tests
-from autograder.session import SubmissionFailure
+from autograder.session import NOT_WRITTEN, SubmissionFailure
 from autograder.worker import BLOCKED_MARKER, ReferenceSwitch
 
 _last_results: dict[str, "CheckResult"] = {}
@@ -99,6 +99,8 @@ class LocalBackend:
             message = str(error)
             if BLOCKED_MARKER in message:
                 raise SubmissionFailure("error", message) from None
+            if isinstance(error, NotImplementedError) and not message:
+                raise SubmissionFailure("error", NOT_WRITTEN.format(what=f"{function}()")) from None
             trace = "".join(traceback.format_exception(type(error), error, error.__traceback__.tb_next))
             raise SubmissionFailure("error", f"{function}() raised {type(error).__name__}: {message}\n{trace}".rstrip()) from None
         finally:

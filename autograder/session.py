@@ -24,6 +24,7 @@ from autograder.notebook import runnable_source
 from autograder.template import WorkerTemplate, shared_template
 
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "memory")
+NOT_WRITTEN = "{what} is not written yet: it still raises NotImplementedError (replace that line with your code)"
 
 
 class SubmissionFailure(Exception):
@@ -156,6 +157,8 @@ class WorkerProcess:
             raise SubmissionFailure("memory", f"{what} ran out of memory (limit {self.limits.memory_bytes // 2**20} MiB): {kind}: {message}")
         if "is switched off while" in message:
             raise SubmissionFailure("error", message)
+        if kind == "NotImplementedError" and not message:
+            raise SubmissionFailure("error", NOT_WRITTEN.format(what=what))
         raise SubmissionFailure("error", f"{what} raised {kind}: {message}\n{trace}".rstrip())
 
     def _death(self, what: str) -> SubmissionFailure:
