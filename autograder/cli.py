@@ -1,6 +1,6 @@
 """The ``dfkit-grade`` command.
 
-    dfkit-grade grade SUBMISSIONS --assignment NAME --out DIR [-j N] [--seed S] [--no-progress]
+    dfkit-grade grade SUBMISSIONS --assignment NAME --out DIR [-j N] [--seed S] [--no-progress] [--gradescope-status]
     dfkit-grade check NOTEBOOK [--question ID] [--assignment NAME]
     dfkit-grade list
 
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     grade.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of the test inputs (default {DEFAULT_SEED})")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument("--gradescope-status", action="store_true",
+                       help="write only passed/failed as a test's status (Gradescope's values); the precise status goes to extra_data")
     grade.set_defaults(handler=run_grade)
 
     check = commands.add_parser("check", help="run the visible tests of one notebook, as a student would")
@@ -61,7 +63,8 @@ def run_grade(args) -> int:
 
     if args.jobs < 1:
         raise ValueError(f"expected -j/--jobs >= 1, got {args.jobs}")
-    graded = grade_class(args.submissions, args.assignment, args.out, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    graded = grade_class(args.submissions, args.assignment, args.out, jobs=args.jobs, seed=args.seed,
+                         progress=not args.no_progress, gradescope_status=args.gradescope_status)
     if not graded:
         print(f"no notebooks found under {args.submissions}", file=sys.stderr)
     for item in graded:

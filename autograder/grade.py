@@ -145,9 +145,24 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def write_results(graded: Graded, directory: Path) -> None:
-    write_atomic(directory / "results.json", json.dumps(graded.results, indent=2, allow_nan=False))
+def write_results(graded: Graded, directory: Path, gradescope_status: bool = False) -> None:
+    results = gradescope_statuses(graded.results) if gradescope_status else graded.results
+    write_atomic(directory / "results.json", json.dumps(results, indent=2, allow_nan=False))
     write_atomic(directory / "feedback.md", feedback_markdown(graded))
+
+
+def gradescope_statuses(results: dict) -> dict:
+    """A copy whose test statuses are only ``passed``/``failed`` (all that Gradescope's ``status`` knows);
+    the precise status moves to the test's ``extra_data`` and the front of its output."""
+    tests = []
+    for test in results["tests"]:
+        test = dict(test)
+        if test["status"] not in ("passed", "failed"):
+            test["extra_data"] = {"status": test["status"]}
+            test["output"] = f"[{test['status']}] {test['output']}"
+            test["status"] = "failed"
+        tests.append(test)
+    return dict(results, tests=tests)
 
 
 def feedback_markdown(graded: Graded) -> str:
@@ -207,7 +222,7 @@ def find_submissions(root, assignment: str) -> list[tuple[str, Path]]:
 
 
 def _grade_one(task) -> tuple[str, dict]:
-    student, path, assignment_name, tests_root, out, seed, limits, extra_secrets = task
+    student, path, assignment_name, tests_root, out, seed, limits, extra_secrets, gradescope_status = task
     assignment = load_assignment(assignment_name, tests_root)
     try:
         results = grade_notebook(path, assignment, seed=seed, limits=limits, extra_secret_paths=extra_secrets, student=student)
@@ -216,7 +231,7 @@ def _grade_one(task) -> tuple[str, dict]:
     except Exception as error:      # a fault of the grader itself: this student still gets a complete file
         results = _grader_failure(assignment, student, seed, limits, f"{type(error).__name__}: {error}")
     graded = Graded(student, results)
-    write_results(graded, Path(out) / _safe_name(student))
+    write_results(graded, Path(out) / _safe_name(student), gradescope_status)
     return student, results
 
 
@@ -234,14 +249,15 @@ def _safe_name(student: str) -> str:
 
 
 def grade_class(submissions, assignment_name: str, out, *, jobs: int = 1, seed: int = DEFAULT_SEED, limits=None,
-                progress: bool = True, tests_root=None) -> list[Graded]:
+                progress: bool = True, tests_root=None, gradescope_status: bool = False) -> list[Graded]:
     """Grade every submission under ``submissions`` into ``out``; returns them in student order."""
     assignment = load_assignment(assignment_name, tests_root)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     pairs = find_submissions(submissions, assignment_name)
     extra_secrets = [str(Path(submissions).resolve()), str(out.resolve())]
-    tasks = [(student, str(path), assignment_name, tests_root, str(out), seed, limits, extra_secrets) for student, path in pairs]
+    tasks = [(student, str(path), assignment_name, tests_root, str(out), seed, limits, extra_secrets, gradescope_status)
+             for student, path in pairs]
     bar = _progress(len(tasks), progress)
     graded: dict[str, dict] = {}
     if jobs <= 1 or len(tasks) <= 1:
@@ -263,7 +279,7 @@ def grade_class(submissions, assignment_name: str, out, *, jobs: int = 1, seed: 
                 except Exception as error:      # the pool process itself died
                     student = futures[future][0]
                     results = _grader_failure(assignment, student, seed, limits, f"{type(error).__name__}: {error}")
-                    write_results(Graded(student, results), out / _safe_name(student))
+                    write_results(Graded(student, results), out / _safe_name(student), gradescope_status)
                 graded[student] = results
                 bar.update(1)
     bar.close()

@@ -255,3 +255,14 @@ def test_constructs_worth_a_look_are_flagged_but_not_scored(tmp_path, warmup):
     flagged = grade_notebook(testing.write(notebook, tmp_path / "nb.ipynb"), warmup, question="00_warmup.energy")
     assert flagged["score"] == 2
     assert flagged["extra_data"]["dfkit_grade"]["flags"] == {"00_warmup.energy": ["inspects the interpreter's objects (gc)"]}
+
+
+def test_gradescope_status_keeps_only_passed_and_failed(tmp_path):
+    from autograder.cli import main
+
+    testing.write(testing.load(testing.released_path(ASSIGNMENT)), tmp_path / "class" / "fay.ipynb")
+    assert main(["grade", str(tmp_path / "class"), "--assignment", ASSIGNMENT, "--out", str(tmp_path / "out"),
+                 "--no-progress", "--gradescope-status"]) == 0
+    tests = json.loads((tmp_path / "out" / "fay" / "results.json").read_text())["tests"]
+    assert {t["status"] for t in tests} == {"failed"}
+    assert all(t["extra_data"]["status"] == "error" and t["output"].startswith("[error]") for t in tests)
