@@ -431,6 +431,23 @@ def test_planning_report_tells_real_plans_from_drawn_ones():
     assert cheat["per_clip"]["physics_error"].min() > 20
 
 
+def test_one_context_frame_allows_either_direction_two_do_not():
+    # generated frames that swing back the other way from the last context frame: a real swing from
+    # one frame (the velocity is unknown), but not from two (they fix it: the Markov experiment)
+    config = PendulumConfig(image_size=16)
+    start = np.array([[0.3, 2.0], [-0.8, -1.5], [1.0, -2.5]])                       # fast at t = 1: |ω| > 1.5 rad/s
+    forward = simulate(start, np.zeros((3, 2)), dt=config.dt)                        # context frames t = 0, 1
+    reversed_start = forward[:, 1] * np.array([1.0, -1.0])                            # same angle at t = 1, opposite ω
+    backward = simulate(reversed_start, np.zeros((3, 6)), dt=config.dt)[:, 1:, 0]   # generated frames t = 2 … 6
+    context = torch.from_numpy(render(forward[..., 0], 16))[:, :, None]
+    generated = torch.from_numpy(render(backward, 16))[:, :, None]
+    target = backward[:, -1]
+    one = planning_report(generated, context[:, 1:], target, -1, config)
+    two = planning_report(generated, context, target, -1, config)
+    assert one["rates"] == {"hit": 1.0, "valid": 1.0, "physical": 1.0, "success": 1.0}
+    assert two["rates"]["hit"] == 1.0 and two["rates"]["physical"] == 0.0 and two["rates"]["success"] == 0.0
+
+
 def test_physics_fit_recovers_a_free_swing():
     config = PendulumConfig(image_size=16)
     start = np.array([[0.4, -1.3], [-1.2, 0.0], [0.1, 2.5]])

@@ -21,9 +21,11 @@ a bob that no swing from the context could reach. A plan is only honest if a rea
 could have produced the clip. The data have no actions, so the real future is fixed by the
 state (θ, ω), and two clean frames pin that state down (the Markov experiment). We therefore
 ask whether SOME free swing, with the data's own physics (g, L, damping, dt, RK4), explains
-the context frames and the generated frames up to t* within a tolerance — found by a search
-over initial states (:func:`physics_fit`). With two or more context frames this is the true
-continuation; with one, both swing directions (any speed) are allowed; with none, any swing.
+the context frames within the angle reader's own error (``context_tolerance``, 1.5°) and the
+generated frames up to t* within ``physics_tolerance`` (10°) — found by a search over initial
+states (:func:`physics_fit`). With two or more context frames this is, up to the reader's
+error, the true continuation; with one, either swing direction at any speed is allowed; with
+none, any swing.
 :func:`planning_report` reports, per clip and as rates:
 
 * ``hit``       the generated frame t* shows θ within ``hit_tolerance`` of θ*;
@@ -35,7 +37,8 @@ continuation; with one, both swing directions (any speed) are allowed; with none
 
 With a free-swing model and two context frames, a target the true swing does not reach can
 only be hit by breaking physics: ``hit`` may rise with the guidance scale while ``success``
-cannot exceed ``reachable``.
+stays near zero (not exactly zero: two frames read within 1.5° still leave the speed
+uncertain by about 0.5 rad/s, so swings a little off the true one count as physical).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ from dfkit.data.pendulum import PendulumConfig, estimate_angle, simulate, wrap_a
 from dfkit.metrics.pendulum import frame_validity
 
 HIT_TOLERANCE = math.radians(10)        # θ at t* within 10° of the target
-PHYSICS_TOLERANCE = math.radians(10)    # every frame within 10° of a free swing (VPT@10° in the metrics)
+PHYSICS_TOLERANCE = math.radians(10)    # generated frames within 10° of a free swing (VPT@10° in the metrics)
+CONTEXT_TOLERANCE = math.radians(1.5)   # ground-truth context frames: the estimator's own error (< 0.5° at 16 px)
 
 
 # --------------------------------------------------------------------------- the angle, differentiably
@@ -125,52 +129,59 @@ class AngleCost:
 # --------------------------------------------------------------------------- is the plan physical?
 
 
-def physics_fit(angles, config: PendulumConfig = PendulumConfig(), max_speed: float = 6.0,
+def physics_fit(angles, config: PendulumConfig = PendulumConfig(), tolerance=1.0, max_speed: float = 6.0,
                 offset: float = math.radians(4)) -> tuple[np.ndarray, np.ndarray]:
-    """The free swing that best explains observed angles: min over initial states of the max error.
+    """The free swing that best explains observed angles, frame by frame within a tolerance.
 
     angles: ``(B, n)`` radians, one per frame dt apart (context frames, then generated ones).
+    tolerance: radians, one number or one per frame ``(n,)`` (tight for ground-truth frames,
+    looser for generated ones). A swing's score is max_t |wrap(θ_t - angle_t)| / tolerance_t,
+    so a score <= 1 means every frame is explained within its tolerance.
+
     Candidates start at frame 0 with θ_0 = angles[:, 0] + o, |o| <= ``offset``, and
     |ω_0| <= ``max_speed`` rad/s; each is simulated with the data's physics (``config``: g, L,
     damping, dt, RK4 substeps; no torque). A coarse grid (ω every 0.1 rad/s, o every 1°) is
     refined once around its best (ω every 0.01 rad/s, o every 0.25°).
 
-    Returns ``(error (B,), states (B, n, 2))``: the smallest max |wrap(θ_t - angle_t)| over the
-    n frames, in radians, and the fitted swing.
+    Returns ``(score (B,), states (B, n, 2))``: the best score and that swing's states.
     """
     angles = np.asarray(angles, dtype=np.float64)
     if angles.ndim != 2 or angles.shape[1] < 1:
         raise ValueError(f"expected angles of shape (B, n) with n >= 1, got {angles.shape}")
     B, n = angles.shape
+    tolerance = np.asarray(tolerance, dtype=np.float64)
+    if tolerance.shape not in ((), (n,)) or not bool((tolerance > 0).all()):
+        raise ValueError(f"expected a tolerance > 0 in radians, one number or one per frame ({n},), got {tolerance}")
     coarse_offsets = np.linspace(-offset, offset, 9)
     coarse_speeds = np.arange(-max_speed, max_speed + 1e-9, 0.1)
     theta0 = angles[:, :1] + np.repeat(coarse_offsets, len(coarse_speeds))[None]        # (B, N)
     omega0 = np.broadcast_to(np.tile(coarse_speeds, len(coarse_offsets))[None], theta0.shape)
-    error, best = _swing_errors(angles, theta0, omega0, config)
-    fine_offsets = np.arange(-4, 5) * (coarse_offsets[1] - coarse_offsets[0]) / 4
-    fine_speeds = np.arange(-10, 11) * 0.01
+    best = _best_swing(angles, tolerance, theta0, omega0, config)
     rows = np.arange(B)
+    fine_offsets = np.arange(-4, 5) * (coarse_offsets[1] - coarse_offsets[0]) / 4
+    fine_speeds = np.arange(-10, 11) * 0.01                                              # includes the coarse best
     theta0 = theta0[rows, best][:, None] + np.repeat(fine_offsets, len(fine_speeds))[None]
     omega0 = omega0[rows, best][:, None] + np.tile(fine_speeds, len(fine_offsets))[None]
-    fine_error, fine_best = _swing_errors(angles, theta0, omega0, config)
-    start = np.stack([theta0[rows, fine_best], omega0[rows, fine_best]], axis=-1)          # (B, 2)
+    best = _best_swing(angles, tolerance, theta0, omega0, config)
+    start = np.stack([theta0[rows, best], omega0[rows, best]], axis=-1)                  # (B, 2)
     states = simulate(start, np.zeros((B, n)), dt=config.dt, gravity=config.gravity, length=config.length,
-                      damping=config.damping, substeps=config.substeps)
-    return np.minimum(fine_error[rows, fine_best], error[rows, best]), states
+                      damping=config.damping, substeps=config.substeps)                 # (B, n, 2)
+    score = (np.abs(wrap_angle(states[..., 0] - angles)) / tolerance).max(axis=1)
+    return score, states
 
 
-def _swing_errors(angles, theta0, omega0, config):
-    """Max angle error of every candidate swing ``(B, N)`` and the index of the best per clip."""
+def _best_swing(angles, tolerance, theta0, omega0, config):
+    """Index ``(B,)`` of the candidate swing (θ_0, ω_0) ``(B, N)`` with the best score per clip."""
     start = np.stack([theta0, omega0], axis=-1)                                             # (B, N, 2)
     states = simulate(start, np.zeros(start.shape[:2] + (angles.shape[1],)), dt=config.dt, gravity=config.gravity,
                       length=config.length, damping=config.damping, substeps=config.substeps)   # (B, N, n, 2)
-    errors = np.abs(wrap_angle(states[..., 0] - angles[:, None, :])).max(axis=-1)          # (B, N)
-    return errors, errors.argmin(axis=1)
+    score = (np.abs(wrap_angle(states[..., 0] - angles[:, None, :])) / tolerance).max(axis=-1)   # (B, N)
+    return score.argmin(axis=1)
 
 
 def planning_report(frames, context, target_angle, target_frame: int, config: PendulumConfig = PendulumConfig(),
-                    true_states=None, hit_tolerance: float = HIT_TOLERANCE,
-                    physics_tolerance: float = PHYSICS_TOLERANCE) -> dict:
+                    true_states=None, hit_tolerance: float = HIT_TOLERANCE, physics_tolerance: float = PHYSICS_TOLERANCE,
+                    context_tolerance: float = CONTEXT_TOLERANCE) -> dict:
     """Did the plans reach θ* at t*, and could a real pendulum have done it? (see the module doc)
 
     Args:
@@ -180,11 +191,14 @@ def planning_report(frames, context, target_angle, target_frame: int, config: Pe
         target_angle: θ* in radians, a number or ``(B,)``; target_frame: t* (index into ``frames``).
         config: the pendulum physics of the data (dt, g, L, damping, substeps).
         true_states: optional ``(B, 2)`` true (θ, ω) at the last context frame, for ``reachable``.
-        hit_tolerance, physics_tolerance: radians.
+        hit_tolerance: radians between θ̂_{t*} and θ*.
+        physics_tolerance, context_tolerance: radians between the fitted swing and the generated
+            frames 1..t*, and the context frames (ground truth: only the estimator's own error).
 
     Returns a dict: ``rates`` (share of clips for each of hit, valid, physical, success and,
     with true states, reachable) and ``per_clip`` arrays of those flags plus ``target_error``
-    (degrees, |wrap(θ̂_{t*} - θ*)|) and ``physics_error`` (degrees, the fit's max error).
+    (degrees, |wrap(θ̂_{t*} - θ*)|) and ``physics_error`` (degrees, the largest distance of the
+    generated frames 1..t* from the best-fitting swing).
     """
     frames = _as_numpy(frames, "frames")
     context = _as_numpy(context, "context")
@@ -195,19 +209,22 @@ def planning_report(frames, context, target_angle, target_frame: int, config: Pe
         raise ValueError(f"expected context of shape ({B}, c, {', '.join(map(str, frames.shape[2:]))}), got {context.shape}")
     if isinstance(target_frame, bool) or not isinstance(target_frame, int) or not -T <= target_frame < T:
         raise ValueError(f"expected target_frame t* to be an int in [-{T}, {T - 1}], got {target_frame!r}")
-    t_star = target_frame % T
-    target = np.broadcast_to(np.asarray(target_angle, dtype=np.float64), (B,))
-    for name, value in (("hit_tolerance", hit_tolerance), ("physics_tolerance", physics_tolerance)):
+    for name, value in (("hit_tolerance", hit_tolerance), ("physics_tolerance", physics_tolerance),
+                        ("context_tolerance", context_tolerance)):
         if not value > 0:
             raise ValueError(f"expected {name} > 0 radians, got {value}")
+    t_star, c = target_frame % T, context.shape[1]
+    target = np.broadcast_to(np.asarray(target_angle, dtype=np.float64), (B,))
 
     theta = estimate_angle(np.concatenate([context, frames], axis=1))                      # (B, c + T)
-    c = context.shape[1]
     target_error = np.abs(wrap_angle(theta[:, c + t_star] - target))
     hit = target_error <= hit_tolerance
     valid = frame_validity(frames)[0].all(axis=1)
-    physics_error, _ = physics_fit(theta[:, : c + t_star + 1], config)
-    physical = physics_error <= physics_tolerance
+    observed = theta[:, : c + t_star + 1]                                                  # context, then frames 1..t*
+    tolerance = np.where(np.arange(c + t_star + 1) < c, context_tolerance, physics_tolerance)
+    score, swing = physics_fit(observed, config, tolerance)
+    physical = score <= 1.0
+    physics_error = np.abs(wrap_angle(swing[:, c:, 0] - observed[:, c:])).max(axis=1)
     per_clip = {"hit": hit, "valid": valid, "physical": physical, "success": hit & valid & physical,
                 "target_error": np.degrees(target_error), "physics_error": np.degrees(physics_error)}
     if true_states is not None:
