@@ -12,10 +12,24 @@ embedded like a level in 0..1000), ``profile.vae`` / ``profile.vae_training`` fo
 Class step budgets come from the training throughput measured at 28×28, batch 64 (AdamW, clipping,
 EMA): about 155 images per CPU-second for the class UNet and 650 for the class VAE, so 700 UNet
 steps and 2,400 VAE steps cost about 5 and 4 CPU-minutes (roughly 3 and 2.5 minutes on 2 free cores).
+
+Sequence models (notebooks 04-07, ``benchmarks/sequence_rollouts.py``): ``profile.pendulum_sequence``
+and ``profile.moving_mnist_sequence`` (or ``profile.sequence("pendulum")``) are
+:class:`SequencePresets`: one backbone config at the dataset's resolution, the training horizon, a
+TrainConfig per model family, and how rollouts are sampled; ``dfkit.sequence.recipes`` builds,
+trains and rolls out the models from them. Class step budgets come from one optimizer step of the
+class backbone (2.06M parameters) at 32x32 on a batch of 16 clips x 16 frames (256 frames):
+140-160 ms on one thread in an earlier measurement on the course machine, 300 ms with one thread
+while its 2 cores ran at load average 3. Batches of other shapes cost about in proportion to
+their frames (measured at the same load: 48 x 5 teacher-forcing windows 300 ms, 64 x 3 210 ms,
+the regressor's 16 x 16 260 ms, 24 x 10 Moving-MNIST windows 270 ms). So 3,000 steps of 240-256
+frames take about 7.5 minutes at 150 ms per step, inside the 10-minute budget of one model on 2
+idle cores, and about twice that on a machine as loaded as the one measured.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -23,10 +37,103 @@ from dfkit.data.moving_mnist import MovingMNISTConfig
 from dfkit.data.pendulum import PendulumConfig
 from dfkit.models.unet import UNetConfig
 from dfkit.models.vae import VAEConfig
+from dfkit.models.video import VideoBackboneConfig
 from dfkit.train import TrainConfig
 
 ENV_VAR = "DFKIT_PROFILE"
 DEFAULT = "class"
+
+
+PARAMETERIZATIONS = ("eps", "x0", "v")
+
+
+@dataclass(frozen=True)
+class SequencePresets:
+    """The sequence models of one dataset in one profile, and how their rollouts are sampled.
+
+    Every model uses ``backbone``; ``dfkit.sequence.recipes`` only sets its ``temporal`` kind
+    (causal: teacher forcing, the regressor, Diffusion Forcing; bidirectional: full-sequence
+    diffusion; gru: the GRU variants) and ``max_frames`` (the window the model is trained on).
+
+    Windows. Diffusion Forcing, full-sequence diffusion and the regressor train on windows of
+    ``horizon`` frames; the teacher-forced models on ``context + 1`` frames (``context`` clean
+    frames, then the one they predict), and the Markov experiment's on 1 + 1 and 2 + 1. Every
+    rollout starts from the same ``context`` ground-truth frames and runs for
+    ``horizon × m`` frames, m in ``rollout_multiples``.
+
+    Parameterization ``"v"``: with the cosine schedule ᾱ_K ≈ 2e-9, so an ε-model's x̂_0 near
+    k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5 (measured on the course's image DDPM: FID 2802
+    with ε against 240 with v). Stabilization level k_small = 50 noises history frames with
+    std sqrt(1 - ᾱ_50) ≈ 0.09 on the [-1, 1] scale: small against the frame (0 < k_small << K),
+    about the size of a generated frame's pixel error.
+    """
+
+    backbone: VideoBackboneConfig = field(default_factory=VideoBackboneConfig)
+    horizon: int = 16                      # training window (frames) of DF, full-sequence and the regressor
+    context: int = 4                       # ground-truth frames before a rollout; the teacher-forced history
+    teacher_forcing: TrainConfig = field(default_factory=TrainConfig)
+    markov: TrainConfig = field(default_factory=TrainConfig)             # 1- and 2-frame teacher forcing
+    regressor: TrainConfig = field(default_factory=TrainConfig)
+    full_sequence: TrainConfig = field(default_factory=TrainConfig)
+    diffusion_forcing: TrainConfig = field(default_factory=TrainConfig)
+    parameterization: str = "v"
+    sampling_steps: int = 10               # DDIM steps per frame (rungs from K down to 0)
+    stabilization_level: int = 50          # k_small of stabilized Diffusion Forcing rollouts
+    chunk: int = 8                         # new frames per window: full-sequence extension, pyramid
+    reconstruction_weight: float = 1.0     # w of reconstruction guidance (full-sequence extension)
+    shared_level_fraction: float = 0.0     # DF training: share of clips with one level for all frames
+    rollout_multiples: tuple[int, ...] = (4, 10)
+    eval_clips: int = 32                   # test clips rolled out by the benchmark
+    markov_clips: int = 256                # test clips of the swing-direction experiment
+    gru_variants: bool = False             # also train and roll out the GRU regressor and GRU DF
+
+    def __post_init__(self):
+        object.__setattr__(self, "rollout_multiples", tuple(self.rollout_multiples))
+
+    @property
+    def rollout_lengths(self) -> tuple[int, ...]:
+        """Frames generated after the context: ``horizon × m`` for m in ``rollout_multiples``."""
+        return tuple(self.horizon * m for m in self.rollout_multiples)
+
+    @property
+    def bands(self) -> tuple[tuple[int, int], ...]:
+        """Horizon bands of 1-based generated frames: (1, H), then (previous + 1, H × m) per multiple."""
+        bands, first = [(1, self.horizon)], self.horizon + 1
+        for length in self.rollout_lengths:
+            if length >= first:
+                bands.append((first, length))
+                first = length + 1
+        return tuple(bands)
+
+    def validate(self, dataset=None, num_levels: int = 1000) -> None:
+        """Raise ValueError unless the presets fit together (and fit ``dataset``'s config when given)."""
+        self.backbone.validate()
+        if self.horizon < 2 or self.context < 1:
+            raise ValueError(f"expected horizon >= 2 and context >= 1, got horizon={self.horizon}, context={self.context}")
+        if not 1 <= self.chunk < self.horizon or self.context > self.horizon - self.chunk:
+            raise ValueError(f"expected 1 <= chunk < horizon and context <= horizon - chunk (a window holds the history and "
+                             f"the new frames), got chunk={self.chunk}, context={self.context}, horizon={self.horizon}")
+        if self.parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"expected parameterization in {PARAMETERIZATIONS}, got {self.parameterization!r}")
+        if not 1 <= self.sampling_steps <= num_levels or not 0 <= self.stabilization_level <= num_levels:
+            raise ValueError(f"expected 1 <= sampling_steps <= {num_levels} and 0 <= stabilization_level <= {num_levels}, "
+                             f"got {self.sampling_steps} and {self.stabilization_level}")
+        if not self.reconstruction_weight >= 0 or not 0.0 <= self.shared_level_fraction <= 1.0:
+            raise ValueError(f"expected reconstruction_weight >= 0 and shared_level_fraction in [0, 1], "
+                             f"got {self.reconstruction_weight} and {self.shared_level_fraction}")
+        if not self.rollout_multiples or any(not isinstance(m, int) or m < 1 for m in self.rollout_multiples):
+            raise ValueError(f"expected rollout_multiples to be ints >= 1, got {self.rollout_multiples}")
+        if self.eval_clips < 1 or self.markov_clips < 1:
+            raise ValueError(f"expected eval_clips >= 1 and markov_clips >= 1, got {self.eval_clips} and {self.markov_clips}")
+        for name in ("teacher_forcing", "markov", "regressor", "full_sequence", "diffusion_forcing"):
+            getattr(self, name).validate()
+        if dataset is not None:
+            size = getattr(dataset, "image_size", None) or getattr(dataset, "canvas_size")
+            if self.backbone.image_size != size:
+                raise ValueError(f"expected a backbone at the dataset's {size}x{size} frames, got image_size={self.backbone.image_size}")
+            if max(self.horizon, self.context + 1) > dataset.num_frames:
+                raise ValueError(f"expected training windows (horizon {self.horizon}, context + 1 = {self.context + 1}) "
+                                 f"within the dataset's clips of {dataset.num_frames} frames")
 
 
 @dataclass(frozen=True)
@@ -38,6 +145,58 @@ class Profile:
     unet_training: TrainConfig = field(default_factory=TrainConfig)
     vae: VAEConfig = field(default_factory=VAEConfig)
     vae_training: TrainConfig = field(default_factory=TrainConfig)
+    pendulum_sequence: SequencePresets = field(default_factory=SequencePresets)
+    moving_mnist_sequence: SequencePresets = field(default_factory=SequencePresets)
+
+    def sequence(self, dataset: str) -> SequencePresets:
+        """The sequence-model presets of ``dataset`` ("pendulum" or "moving_mnist")."""
+        if dataset not in SEQUENCE_DATASETS:
+            raise ValueError(f"unknown dataset {dataset!r}; expected one of {SEQUENCE_DATASETS}")
+        return getattr(self, f"{dataset}_sequence")
+
+
+SEQUENCE_DATASETS = ("pendulum", "moving_mnist")
+
+
+def _sequence_training(steps: int, batch_size: int, lr: float, warmup_steps: int, ema_decay: float, log_every: int = 50) -> TrainConfig:
+    return TrainConfig(steps=steps, batch_size=batch_size, lr=lr, warmup_steps=warmup_steps, ema_decay=ema_decay, log_every=log_every)
+
+
+# quick: tiny backbones that train in seconds; the numbers they produce say nothing about quality.
+_QUICK_TRAINING = _sequence_training(150, 16, 2e-3, 10, 0.99, log_every=10)
+_QUICK_SEQUENCE = SequencePresets(
+    backbone=VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8),
+    horizon=8, context=4, chunk=4, sampling_steps=5, eval_clips=8, markov_clips=64,
+    teacher_forcing=dataclasses.replace(_QUICK_TRAINING, batch_size=32), markov=dataclasses.replace(_QUICK_TRAINING, batch_size=32),
+    regressor=_QUICK_TRAINING, full_sequence=_QUICK_TRAINING, diffusion_forcing=_QUICK_TRAINING,
+)
+
+# class: the default backbone (2.06M parameters); every batch holds 240-256 frames of 32x32
+# except the Markov models' (64 x 2 or 3 frames), see the module docstring for the step cost.
+_CLASS_TRAINING = _sequence_training(3_000, 16, 1e-3, 100, 0.995)
+_CLASS_PENDULUM = SequencePresets(
+    backbone=VideoBackboneConfig(image_size=32, max_frames=16),
+    horizon=16, context=4, chunk=8,
+    teacher_forcing=dataclasses.replace(_CLASS_TRAINING, batch_size=48),                 # 48 x 5 frames
+    markov=dataclasses.replace(_CLASS_TRAINING, steps=2_000, batch_size=64),              # 64 x 2 or 3 frames
+    regressor=dataclasses.replace(_CLASS_TRAINING, steps=2_000),                          # 16 x 16 frames
+    full_sequence=_CLASS_TRAINING, diffusion_forcing=_CLASS_TRAINING,                     # 16 x 16 frames
+)
+_CLASS_MOVING_MNIST = dataclasses.replace(
+    _CLASS_PENDULUM, horizon=10, chunk=5, backbone=VideoBackboneConfig(image_size=32, max_frames=10),
+    regressor=dataclasses.replace(_CLASS_TRAINING, steps=2_000, batch_size=24),           # 24 x 10 frames
+    full_sequence=dataclasses.replace(_CLASS_TRAINING, batch_size=24), diffusion_forcing=dataclasses.replace(_CLASS_TRAINING, batch_size=24),
+)
+
+# gpu: not measured yet; sized like the gpu UNet (about 20k steps), a 64x64 backbone with a wider encoder.
+_GPU_TRAINING = _sequence_training(20_000, 32, 3e-4, 500, 0.9995, log_every=100)
+_GPU_BACKBONE = VideoBackboneConfig(image_size=64, widths=(64, 128, 128, 256), d_model=512, num_layers=6, num_heads=8, max_frames=32)
+_GPU_PENDULUM = SequencePresets(
+    backbone=_GPU_BACKBONE, horizon=32, context=4, chunk=16, eval_clips=256, markov_clips=1_024, gru_variants=True,
+    teacher_forcing=dataclasses.replace(_GPU_TRAINING, batch_size=128), markov=dataclasses.replace(_GPU_TRAINING, steps=10_000, batch_size=128),
+    regressor=_GPU_TRAINING, full_sequence=_GPU_TRAINING, diffusion_forcing=_GPU_TRAINING,
+)
+_GPU_MOVING_MNIST = dataclasses.replace(_GPU_PENDULUM, horizon=16, chunk=8, backbone=dataclasses.replace(_GPU_BACKBONE, max_frames=16))
 
 
 PROFILES = {
@@ -49,6 +208,9 @@ PROFILES = {
         unet_training=TrainConfig(steps=100, batch_size=32, lr=1e-3, warmup_steps=10, ema_decay=0.99, log_every=10),
         vae=VAEConfig(base_channels=8, latent_dim=8),  # ~29k parameters
         vae_training=TrainConfig(steps=150, batch_size=32, lr=2e-3, ema_decay=None, log_every=10),
+        pendulum_sequence=_QUICK_SEQUENCE,
+        moving_mnist_sequence=dataclasses.replace(_QUICK_SEQUENCE, backbone=dataclasses.replace(
+            _QUICK_SEQUENCE.backbone, image_size=32, widths=(8, 16, 16))),
     ),
     "class": Profile(
         name="class",
@@ -58,6 +220,8 @@ PROFILES = {
         unet_training=TrainConfig(steps=1_100, batch_size=64, lr=1e-3, warmup_steps=50, ema_decay=0.995),  # ~4.5 min on 2 idle cores
         vae=VAEConfig(base_channels=32, latent_dim=16),  # ~0.30M parameters
         vae_training=TrainConfig(steps=2_400, batch_size=64, lr=1e-3, ema_decay=None),
+        pendulum_sequence=_CLASS_PENDULUM,
+        moving_mnist_sequence=_CLASS_MOVING_MNIST,
     ),
     "gpu": Profile(
         name="gpu",
@@ -67,6 +231,8 @@ PROFILES = {
         unet_training=TrainConfig(steps=20_000, batch_size=128, lr=2e-4, warmup_steps=500, ema_decay=0.9995, log_every=100),
         vae=VAEConfig(base_channels=64, latent_dim=32),  # ~1.2M parameters
         vae_training=TrainConfig(steps=10_000, batch_size=128, lr=1e-3, warmup_steps=200, ema_decay=0.999, log_every=100),
+        pendulum_sequence=_GPU_PENDULUM,
+        moving_mnist_sequence=_GPU_MOVING_MNIST,
     ),
 }
 

@@ -1,0 +1,360 @@
+"""The course's central benchmark: sequence models rolled out far past their training horizon.
+
+    python benchmarks/sequence_rollouts.py --profile quick       # writes benchmarks/sequence_rollouts_quick.md
+
+Every model comes from :func:`dfkit.sequence.recipes.sequence_model` (a checkpoint when one exists,
+else trained now and saved). On the pendulum, each method starts from the same ground-truth
+context of test clips and generates 10 H frames (H: the training horizon of the profile); its
+first 4 H frames are the 4x rollout, so the horizon bands 1..H, H+1..4H and 4H+1..10H report the
+two rollout lengths. The truth is the physics continued from the last context state
+(:func:`dfkit.metrics.pendulum.continue_physics`); the metrics and the baselines (copy last frame,
+hanging still, true frames rendered) are :func:`dfkit.metrics.pendulum.pendulum_report`'s.
+
+Three tables and their details:
+
+1. pendulum rollouts: angle error per band, valid frames in the last band, energy drift, valid
+   prediction time, training and rollout wall time;
+2. the Markov experiment: swing-direction accuracy of the next frame sampled from teacher-forced
+   models with 1, 2 and c frames of context (chance 50%; the true next frame as the ceiling);
+3. Moving-MNIST rollouts (the test split generated long enough for 10 H frames): MSE, SSIM,
+   digit identity and |intensity drift| per band, beside copy last frame, all black and ground
+   truth (:func:`dfkit.metrics.video.video_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dfkit.data.pendulum import estimate_angle, render
+from dfkit.metrics.pendulum import continue_physics, pendulum_report, swing_direction_accuracy
+from dfkit.metrics.video import format_markdown_table, video_report
+from dfkit.profiles import get_profile
+from dfkit.sequence.recipes import (
+    dataset_split, history_length, presets, rollout, sequence_model, training_config, training_record,
+)
+
+HERE = Path(__file__).resolve().parent
+
+# (label in the tables, recipe name, rollout method)
+METHODS = (
+    ("teacher forcing", "teacher_forcing", "autoregressive"),
+    ("next-frame regressor", "regressor", "regressor"),
+    ("full sequence, sliding window + reconstruction guidance", "full_sequence", "reconstruction"),
+    ("Diffusion Forcing, autoregressive", "diffusion_forcing", "autoregressive"),
+    ("Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing", "stabilized"),
+    ("Diffusion Forcing, pyramid, stabilized", "diffusion_forcing", "pyramid"),
+)
+GRU_METHODS = (
+    ("GRU regressor", "regressor_gru", "regressor"),
+    ("GRU Diffusion Forcing, autoregressive", "diffusion_forcing_gru", "autoregressive"),
+    ("GRU Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing_gru", "stabilized"),
+)
+MARKOV_MODELS = ("teacher_forcing_1frame", "teacher_forcing_2frame", "teacher_forcing")
+
+
+def methods(dataset: str, profile) -> tuple[tuple[str, str, str], ...]:
+    """(label, recipe name, rollout method) of every rollout on ``dataset``; GRU variants when the presets ask."""
+    chosen = presets(dataset, profile)
+    labels = {"teacher_forcing": f"teacher forcing, {chosen.context} context frames",
+              "regressor": f"next-frame regressor, window {chosen.horizon}"}
+    listed = METHODS + (GRU_METHODS if chosen.gru_variants else ())
+    return tuple((labels.get(name, label), name, method) for label, name, method in listed)
+
+
+class Models:
+    """Each recipe model loaded (or trained) once, with what its training recorded."""
+
+    def __init__(self, dataset: str, profile, retrain: bool = False, progress: bool = False):
+        self.dataset, self.profile, self.retrain, self.progress = dataset, profile, retrain, progress
+        self.models, self.rows = {}, {}
+
+    def __getitem__(self, name: str):
+        if name not in self.models:
+            start = time.perf_counter()
+            self.models[name] = sequence_model(name, self.dataset, self.profile, retrain=self.retrain, progress=self.progress)
+            record = training_record(name, self.dataset, self.profile) or {}
+            config = training_config(name, self.dataset, self.profile)
+            backbone = self.models[name].config
+            self.rows[name] = {
+                "model": name, "backbone": f"{backbone.temporal}, widths {list(backbone.widths)}, d {backbone.d_model}, "
+                                           f"{backbone.num_layers} layers, window {backbone.max_frames}",
+                "parameters": self.models[name].num_parameters(), "steps": record.get("steps", config.steps),
+                "batch": config.batch_size, "train (min)": record.get("train_seconds", math.nan) / 60,
+                "threads": record.get("torch_threads"), "final loss": record.get("final_loss"),
+                "ready in (s)": time.perf_counter() - start,           # loading, or training now
+            }
+        return self.models[name]
+
+    def train_minutes(self, name: str) -> float:
+        self[name]
+        return self.rows[name]["train (min)"]
+
+
+def _timed_rollout(models: Models, name: str, method: str, context, num_frames: int, profile, seed: int):
+    model = models[name]                                      # trained or loaded before the clock starts
+    start = time.perf_counter()
+    frames = rollout(name, model, context, num_frames, profile, dataset=models.dataset, method=method, seed=seed)
+    return frames, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- pendulum
+
+
+def _pendulum_summary(row: dict, tail: dict, bands, train_minutes=math.nan, rollout_seconds=math.nan) -> dict:
+    """The main-table columns of one pendulum_report row (tail: the same report on the last band only)."""
+    last = f"{bands[-1][0]}-{bands[-1][1]}"
+    summary = {"method": row["method"], "train (min)": train_minutes, "rollout (s)": rollout_seconds}
+    summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
+    summary[f"valid {last}"] = tail["valid frames"]
+    summary[f"energy drift {last}"] = row.get(f"energy drift {last}")
+    summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
+    summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
+    return summary
+
+
+def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = False) -> dict:
+    """Roll every pendulum method out for 10 H frames; returns {"rows", "details", "bands", "clips"}."""
+    chosen = presets("pendulum", profile)
+    config = profile.pendulum
+    clips = dataset_split("pendulum", profile, "test", progress)
+    count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
+    num_frames = bands[-1][1]
+    context = clips.frames(range(count))[:, :c]                                           # (B, c, 1, H, W) in [0, 1]
+    truth = continue_physics(clips.truth["states"][:count, c - 1].numpy(), num_frames, config)   # (B, N, 2)
+    last = context[:, -1]
+    first = bands[-1][0] - 1                                                              # the last band starts here
+
+    def report(frames, label):
+        full = pendulum_report(frames, truth, last, config, bands, name=label)
+        tail = pendulum_report(frames[:, first:], truth[:, first:], last, config, ((1, num_frames - first),), name=label)
+        return full, tail
+
+    rows, details, baselines = [], [], None
+    for label, name, method in methods("pendulum", profile):
+        frames, seconds = _timed_rollout(models, name, method, context, num_frames, profile, seed)
+        full, tail = report(frames.numpy(), label)
+        rows.append(_pendulum_summary(full[0], tail[0], bands, models.train_minutes(name), seconds))
+        details.append(full[0])
+        if baselines is None:
+            baselines = [(_pendulum_summary(f, t, bands), f) for f, t in zip(full[1:], tail[1:])]
+        print(f"pendulum  {label:55s} angle err° {rows[-1][f'angle err° {bands[-1][0]}-{bands[-1][1]}']:6.1f}  "
+              f"{seconds:6.1f} s", flush=True)
+    rows += [summary for summary, _ in baselines]
+    details += [row for _, row in baselines]
+    return {"rows": rows, "details": details, "bands": bands, "clips": count}
+
+
+def markov_experiment(profile, models: Models, seed: int = 0, progress: bool = False) -> dict:
+    """Swing direction of the next frame sampled with 1, 2 and c context frames, beside two references.
+
+    Every clip predicts one frame at a random time t_i (uniform over the frames every model can
+    reach, seeded): clips start near a turning point, so a fixed early t would make "swinging
+    towards the bottom" right most of the time. References: the same prior as a predictor (each
+    frame redrawn at half its angle: a swing towards the bottom, what one frame suggests without
+    knowing the velocity) and the true next frame (the ceiling of the angle reader).
+    """
+    chosen = presets("pendulum", profile)
+    clips = dataset_split("pendulum", profile, "test", progress)
+    count = min(chosen.markov_clips, len(clips))
+    frames = clips.frames(range(count))                                                   # (B, T, 1, H, W)
+    earliest = max(history_length(name, "pendulum", profile) for name in MARKOV_MODELS)
+    targets = torch.from_numpy(np.random.default_rng(seed).integers(earliest, frames.shape[1], size=count))   # (B,) t_i
+    rows_index = torch.arange(count)
+    last = frames[rows_index, targets - 1]                                                # (B, 1, H, W)
+    state = clips.truth["states"][rows_index, targets].numpy()                            # (B, 2) at t_i
+
+    rows = []
+    for name in MARKOV_MODELS:
+        c = history_length(name, "pendulum", profile)
+        context = frames[rows_index[:, None], targets[:, None] + torch.arange(-c, 0)]      # (B, c, 1, H, W)
+        predicted, _ = _timed_rollout(models, name, "autoregressive", context, 1, profile, seed)
+        score = swing_direction_accuracy(predicted, last, state, profile.pendulum)
+        rows.append({"method": f"teacher forcing, {c} context frame{'s' if c > 1 else ''}", "context frames": c, **score})
+    towards_bottom = render(0.5 * estimate_angle(last.numpy()), last.shape[-1])[:, None]  # (B, 1, H, W)
+    rows.append({"method": "swing towards the bottom (1-frame prior)", "context frames": 1,
+                 **swing_direction_accuracy(towards_bottom, last, state, profile.pendulum)})
+    rows.append({"method": "true next frame (ceiling)", "context frames": None,
+                 **swing_direction_accuracy(frames[rows_index, targets], last, state, profile.pendulum)})
+    return {"rows": rows, "clips": count, "target frames": (earliest, frames.shape[1] - 1)}
+
+
+# --------------------------------------------------------------------------- Moving-MNIST
+
+
+def moving_mnist_rollouts(profile, models: Models, classifier=None, seed: int = 0, progress: bool = False) -> dict:
+    """Roll every method out for 10 H frames on long test clips; rows of video_report plus wall times."""
+    from dfkit.metrics.classifier import get_classifier
+
+    chosen = presets("moving_mnist", profile)
+    c, bands = chosen.context, chosen.bands
+    num_frames = bands[-1][1]
+    clips = dataset_split("moving_mnist", profile, "test", progress, num_sequences=chosen.eval_clips, num_frames=c + num_frames)
+    video = clips.frames()                                                                # (B, c + N, 1, H, W)
+    context, target, last = video[:, :c], video[:, c:], video[:, c - 1]
+    labels = clips.truth["labels"].numpy()                                                # (B, D)
+    positions = clips.truth["positions"][:, c:].numpy() if labels.shape[1] > 1 else None  # one digit: found by centroid
+    classifier = classifier if classifier is not None else get_classifier(progress)
+    digit_size = profile.moving_mnist.digit_size
+
+    rows, baselines = [], None
+    for label, name, method in methods("moving_mnist", profile):
+        frames, seconds = _timed_rollout(models, name, method, context, num_frames, profile, seed)
+        report = video_report(frames.numpy(), target, last, labels, positions, digit_size, classifier, bands, name=label)
+        rows.append({"method": label, "train (min)": models.train_minutes(name), "rollout (s)": seconds,
+                     **{key: value for key, value in report[0].items() if key != "method"}})
+        baselines = baselines or report[1:]
+        print(f"mnist     {label:55s} MSE {rows[-1][f'MSE {bands[-1][0]}-{bands[-1][1]}']:8.2f}  {seconds:6.1f} s", flush=True)
+    rows += [{"method": row["method"], "train (min)": math.nan, "rollout (s)": math.nan,
+              **{key: value for key, value in row.items() if key != "method"}} for row in baselines]
+    return {"rows": rows, "bands": bands, "clips": len(clips)}
+
+
+# --------------------------------------------------------------------------- the whole run and its report
+
+
+def run(profile, datasets=("pendulum", "moving_mnist"), retrain: bool = False, seed: int = 0, progress: bool = True,
+        classifier=None) -> dict:
+    """Train or load every model, roll them out and measure; the dict that :func:`markdown` writes up."""
+    results = {"profile": profile.name, "seed": seed, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+               "load_average_start": _load_average(), "machine": machine(), "torch_threads": torch.get_num_threads()}
+    start = time.perf_counter()
+    if "pendulum" in datasets:
+        models = Models("pendulum", profile, retrain, progress)
+        results["pendulum"] = pendulum_rollouts(profile, models, seed, progress)
+        results["markov"] = markov_experiment(profile, models, seed, progress)
+        results["pendulum_models"] = list(models.rows.values())
+    if "moving_mnist" in datasets:
+        models = Models("moving_mnist", profile, retrain, progress)
+        results["moving_mnist"] = moving_mnist_rollouts(profile, models, classifier, seed, progress)
+        results["moving_mnist_models"] = list(models.rows.values())
+    results["wall_minutes"] = (time.perf_counter() - start) / 60
+    results["load_average_end"] = _load_average()
+    return results
+
+
+def machine() -> str:
+    return f"{platform.machine()} {platform.processor() or ''}".strip() + f", {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def markdown(results: dict) -> str:
+    profile = results["profile"]
+    lines = [
+        f"# Sequence rollouts, `{profile}` profile",
+        "",
+        f"Machine: {results['machine']}; torch {torch.__version__} with {results['torch_threads']} threads; "
+        f"load average (1, 5, 15 min) {results['load_average_start']} at the start, {results['load_average_end']} at the end; "
+        f"started {results['started']}, {results['wall_minutes']:.1f} min in all (training included when a model was trained now). "
+        f"Seed {results['seed']}.",
+        "",
+    ]
+    if profile == "quick":
+        lines += ["**Quick profile: tiny models trained for seconds. These numbers test that the pipeline runs end to end; "
+                  "they say nothing about the quality of any method.**", ""]
+    lines += [
+        "Train (min): wall time recorded when the checkpoint was trained (threads in the model table). Rollout (s): wall "
+        "time of generating every clip's frames. All rollouts start from the same ground-truth context frames of test clips.",
+        "",
+    ]
+    if "pendulum" in results:
+        pendulum = results["pendulum"]
+        bands = pendulum["bands"]
+        lines += [
+            "## Pendulum",
+            "",
+            f"{pendulum['clips']} test clips, each rolled out for {bands[-1][1]} frames (10x the training horizon of "
+            f"{bands[0][1]}); bands are 1-based generated frames, the first {bands[1][1] if len(bands) > 1 else bands[0][1]} "
+            "frames are the 4x rollout. Angle error: |θ̂ - θ| in degrees, θ̂ read from pixels, θ the physics continued from "
+            "the last context state. Valid: share of frames showing one pendulum (IoU >= 0.7 with the pendulum re-rendered at "
+            "its angle). Energy drift: |Ê - E| / max(E, E_min). VPT: median number of leading frames within 10° / 20°.",
+            "",
+            format_markdown_table(pendulum["rows"]),
+            "",
+            "### Markov experiment: which way does the pendulum swing?",
+            "",
+            f"{results['markov']['clips']} test clips; in each, every model samples the same frame, drawn at random among frames "
+            f"{results['markov']['target frames'][0]}-{results['markov']['target frames'][1]} (0-based), from the frames just "
+            "before it. Accuracy: share of predictions whose angle change has the sign of the true angular velocity (clips "
+            "near a turning point excluded). Chance: 0.5.",
+            "",
+            format_markdown_table(results["markov"]["rows"]),
+            "",
+            "### Pendulum models",
+            "",
+            "Steps, batch, threads and final loss (mean of the last 50 steps) as recorded at training; ready in (s): what this "
+            "run spent loading the checkpoint, or training the model when there was none.",
+            "",
+            format_markdown_table(results["pendulum_models"]),
+            "",
+            "### Pendulum: every metric",
+            "",
+            format_markdown_table(pendulum["details"]),
+            "",
+        ]
+    if "moving_mnist" in results:
+        mnist = results["moving_mnist"]
+        bands = mnist["bands"]
+        lines += [
+            "## Moving-MNIST",
+            "",
+            f"{mnist['clips']} test clips generated {bands[-1][1]} frames past the context (10x the training horizon of "
+            f"{bands[0][1]}). MSE: squared error summed over a frame's pixels (0-1 scale). Identity: share of frames whose digit "
+            "the digit classifier reads as the context digit's class (cropped around the intensity centroid with one digit, "
+            "at the true positions with several). Abs intensity drift: |Σ pixels / Σ pixels of the last context frame - 1|.",
+            "",
+            format_markdown_table(mnist["rows"]),
+            "",
+            "### Moving-MNIST models",
+            "",
+            format_markdown_table(results["moving_mnist_models"]),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="class", choices=("quick", "class", "gpu"))
+    parser.add_argument("--datasets", nargs="+", default=["pendulum", "moving_mnist"], choices=("pendulum", "moving_mnist"))
+    parser.add_argument("--retrain", action="store_true", help="train even when a checkpoint exists")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--out", default=None, help="markdown file (default benchmarks/sequence_rollouts_<profile>.md)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results = run(get_profile(args.profile), tuple(args.datasets), args.retrain, args.seed)
+    out = Path(args.out) if args.out else HERE / f"sequence_rollouts_{args.profile}.md"
+    out.write_text(markdown(results))
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=_json_value))
+    print(f"wrote {out}")
+
+
+def _json_value(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+if __name__ == "__main__":
+    main()

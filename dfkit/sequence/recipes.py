@@ -1,0 +1,291 @@
+"""Ready-made sequence models of the course, and the rollout each of them is meant for.
+
+A recipe loads the instructor checkpoint ``checkpoints/<profile>/<dataset>_<name>`` when it
+exists (or ``$DFKIT_CHECKPOINTS/<profile>/``), and otherwise trains the model with the
+profile's presets (:class:`dfkit.profiles.SequencePresets`) on the dataset's train split, then
+saves it. The same model can then be rolled out past its training horizon::
+
+    profile = get_profile("class")
+    model = sequence_model("diffusion_forcing", "pendulum", profile)
+    frames = rollout("diffusion_forcing", model, context, 160, profile, dataset="pendulum", method="stabilized")
+
+``context`` and the returned frames are videos ``(B, T, C, H, W)`` in [0, 1], as the datasets
+give them; the models themselves work in [-1, 1] (the objectives rescale while training).
+
+=========================  =============  =========================  ===================================
+name                       backbone       objective                  rollout methods (first: default)
+=========================  =============  =========================  ===================================
+teacher_forcing            causal         TeacherForcing(context=c)  autoregressive
+teacher_forcing_1frame     causal         TeacherForcing(context=1)  autoregressive
+teacher_forcing_2frame     causal         TeacherForcing(context=2)  autoregressive
+regressor                  causal         NextFrameRegression        regressor
+full_sequence              bidirectional  FullSequenceDiffusion      reconstruction, replacement
+diffusion_forcing          causal         DiffusionForcing           autoregressive, stabilized, pyramid
+regressor_gru              gru            NextFrameRegression        regressor
+diffusion_forcing_gru      gru            DiffusionForcing           autoregressive, stabilized, pyramid
+=========================  =============  =========================  ===================================
+
+Rollout methods:
+
+* ``autoregressive``: one new frame per sampler call, autoregressive scheduling matrix, clean
+  history. Teacher-forced models see their c history frames (window c + 1), Diffusion Forcing
+  the last ``horizon - 1`` frames; the GRU carries its state instead of a window.
+* ``stabilized``: the same with the history shown at level k_small (Diffusion Forcing, App. B.2).
+* ``pyramid``: ``chunk`` new frames per call walked down a pyramid matrix (each frame one row
+  behind the previous one: the near future is more certain), stabilized history.
+* ``reconstruction`` / ``replacement``: a full-sequence model extends the video window by window
+  (``chunk`` new frames, the rest of the window known), with reconstruction guidance or with
+  replacement only (:func:`dfkit.sequence.rollout.extend_video`).
+* ``regressor``: the deterministic next-frame regressor fed its own outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from dfkit import data
+from dfkit.checkpoint import load_checkpoint, save_checkpoint
+from dfkit.device import pick_device
+from dfkit.models.video import VideoBackbone, VideoBackboneConfig
+from dfkit.profiles import SEQUENCE_DATASETS
+from dfkit.recipes import checkpoint_root, course_schedule
+from dfkit.sequence.objectives import (
+    DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, to_model_range, to_unit_range,
+)
+from dfkit.sequence.rollout import RolloutConfig, extend_video, rollout_recurrent, rollout_regressor, rollout_sliding_window
+from dfkit.train import TrainConfig, train
+
+DATASETS = SEQUENCE_DATASETS                 # ("pendulum", "moving_mnist")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a recipe name means: the backbone's temporal kind, the objective and its presets."""
+
+    temporal: str                    # "causal" | "bidirectional" | "gru"
+    objective: str                   # "teacher_forcing" | "regression" | "full_sequence" | "diffusion_forcing"
+    training: str                    # the SequencePresets field holding its TrainConfig
+    rollouts: tuple[str, ...]        # rollout methods, the default first
+    context: int | None = None       # teacher forcing: history frames (None: the presets' context)
+
+
+MODELS: dict[str, ModelSpec] = {
+    "teacher_forcing": ModelSpec("causal", "teacher_forcing", "teacher_forcing", ("autoregressive",)),
+    "teacher_forcing_1frame": ModelSpec("causal", "teacher_forcing", "markov", ("autoregressive",), context=1),
+    "teacher_forcing_2frame": ModelSpec("causal", "teacher_forcing", "markov", ("autoregressive",), context=2),
+    "regressor": ModelSpec("causal", "regression", "regressor", ("regressor",)),
+    "full_sequence": ModelSpec("bidirectional", "full_sequence", "full_sequence", ("reconstruction", "replacement")),
+    "diffusion_forcing": ModelSpec("causal", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
+    "regressor_gru": ModelSpec("gru", "regression", "regressor", ("regressor",)),
+    "diffusion_forcing_gru": ModelSpec("gru", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
+}
+SEQUENCE_MODELS = tuple(MODELS)
+ROLLOUT_OPTIONS = tuple(field.name for field in dataclasses.fields(RolloutConfig)) + ("reconstruction_weight",)
+
+
+# --------------------------------------------------------------------------- names and presets
+
+
+def spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of ``name``; a ValueError names the known models otherwise."""
+    if name not in MODELS:
+        raise ValueError(f"unknown sequence model {name!r}; expected one of {SEQUENCE_MODELS}")
+    return MODELS[name]
+
+
+def presets(dataset: str, profile):
+    """The profile's :class:`~dfkit.profiles.SequencePresets` for ``dataset``, checked against its data config."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+    chosen = profile.sequence(dataset)
+    chosen.validate(getattr(profile, dataset))
+    return chosen
+
+
+def history_length(name: str, dataset: str, profile) -> int:
+    """History frames of a teacher-forced model (1, 2 or the presets' c); the presets' context for the others."""
+    model_spec, chosen = spec(name), presets(dataset, profile)
+    if model_spec.objective == "teacher_forcing":
+        return model_spec.context or chosen.context
+    return chosen.context
+
+
+def window_length(name: str, dataset: str, profile) -> int:
+    """Frames per training window (= the transformer's max_frames): c + 1 for teacher forcing, else the horizon."""
+    if spec(name).objective == "teacher_forcing":
+        return history_length(name, dataset, profile) + 1
+    return presets(dataset, profile).horizon
+
+
+def backbone_config(name: str, dataset: str, profile) -> VideoBackboneConfig:
+    """The presets' backbone with the temporal kind of ``name`` and its window as ``max_frames``."""
+    config = dataclasses.replace(presets(dataset, profile).backbone, temporal=spec(name).temporal,
+                                 max_frames=window_length(name, dataset, profile))
+    config.validate()
+    return config
+
+
+def objective(name: str, dataset: str, profile):
+    """The training loss of ``name`` (an instance of one of :mod:`dfkit.sequence.objectives`' classes)."""
+    model_spec, chosen = spec(name), presets(dataset, profile)
+    schedule, parameterization = course_schedule(), chosen.parameterization
+    if model_spec.objective == "teacher_forcing":
+        return TeacherForcing(schedule, parameterization, context=history_length(name, dataset, profile))
+    if model_spec.objective == "regression":
+        return NextFrameRegression(window=chosen.horizon)
+    if model_spec.objective == "full_sequence":
+        return FullSequenceDiffusion(schedule, parameterization, window=chosen.horizon)
+    return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction)
+
+
+def training_config(name: str, dataset: str, profile) -> TrainConfig:
+    return getattr(presets(dataset, profile), spec(name).training)
+
+
+def dataset_split(dataset: str, profile, split: str = "train", progress: bool = True, **overrides) -> data.ClipDataset:
+    """The clips of ``dataset`` generated with the profile's parameters (``overrides`` replace some)."""
+    presets(dataset, profile)
+    params = {**dataclasses.asdict(getattr(profile, dataset)), **overrides}
+    return data.load(dataset, split, progress=progress, **params)
+
+
+def build(name: str, dataset: str, profile, progress: bool = True):
+    """An untrained model of ``name``, its loss, its training clips and its TrainConfig.
+
+    The initial weights are drawn from the TrainConfig's seed (torch's global RNG is left as it
+    was), so a model trains to the same weights whatever ran before it.
+    """
+    config = training_config(name, dataset, profile)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = VideoBackbone(backbone_config(name, dataset, profile))
+    return model, objective(name, dataset, profile), dataset_split(dataset, profile, "train", progress), config
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_path(name: str, dataset: str, profile) -> Path:
+    """``<checkpoints>/<profile>/<dataset>_<name>`` (the prefix of the .json / .safetensors files)."""
+    spec(name)
+    presets(dataset, profile)
+    return checkpoint_root() / profile.name / f"{dataset}_{name}"
+
+
+def training_record(name: str, dataset: str, profile) -> dict | None:
+    """What was recorded when the checkpoint was trained (train_seconds, steps, threads, machine), or None."""
+    path = checkpoint_path(name, dataset, profile).with_suffix(".json")
+    if not path.exists():
+        return None
+    return dict(json.loads(path.read_text()).get("extra") or {})
+
+
+def sequence_model(name: str, dataset: str, profile, retrain: bool = False, progress: bool = True, save: bool = True,
+                   device=None) -> VideoBackbone:
+    """The trained model ``name`` on ``dataset`` for ``profile`` (EMA weights when kept), in eval mode.
+
+    Loads ``<checkpoints>/<profile>/<dataset>_<name>`` unless it is missing or ``retrain``; else
+    trains with :func:`dfkit.train.train` and saves the checkpoint with the training's wall time.
+    """
+    path = checkpoint_path(name, dataset, profile)
+    target = pick_device(device)
+    if not retrain and path.with_suffix(".json").exists():
+        model, meta = load_checkpoint(path, expected_model=VideoBackbone)
+        if model.config != backbone_config(name, dataset, profile):
+            raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
+                             f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
+        return model.to(target).eval()
+    model, loss_fn, clips, config = build(name, dataset, profile, progress)
+    result = train(model, loss_fn, clips, dataclasses.replace(config, progress=progress, device=str(target)))
+    trained = result.ema_model if result.ema_model is not None else result.model
+    if save:
+        tail = result.losses[-min(len(result.losses), 50):]
+        record = {
+            "train_seconds": result.wall_seconds, "steps": result.steps, "torch_threads": torch.get_num_threads(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {target.type}",
+            "final_loss": sum(tail) / len(tail) if tail else None, "trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        save_checkpoint(path, trained, step=result.steps, extra_state=record)
+    return trained.eval()
+
+
+# --------------------------------------------------------------------------- rollouts
+
+
+def rollout_config(name: str, method: str, dataset: str, profile, **overrides) -> RolloutConfig:
+    """The :class:`RolloutConfig` of ``method`` for model ``name`` (see the module docstring), with ``overrides``."""
+    chosen = presets(dataset, profile)
+    methods = spec(name).rollouts
+    if method not in methods:
+        raise ValueError(f"unknown rollout method {method!r} for {name!r}; expected one of {methods}")
+    base = {"steps": chosen.sampling_steps, "kind": "autoregressive", "chunk": 1, "stabilization_level": 0}
+    if method == "stabilized":
+        base["stabilization_level"] = chosen.stabilization_level
+    elif method == "pyramid":
+        base.update(kind="pyramid", chunk=chosen.chunk, stabilization_level=chosen.stabilization_level)
+    elif method in ("reconstruction", "replacement"):
+        base.update(kind="full_sequence", chunk=chosen.chunk)
+    unknown = sorted(set(overrides) - set(ROLLOUT_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown rollout option(s) {unknown}; expected some of {ROLLOUT_OPTIONS}")
+    base.update({key: value for key, value in overrides.items() if key != "reconstruction_weight"})
+    config = RolloutConfig(**base)
+    config.validate(course_schedule().num_levels)
+    return config
+
+
+def _check_unit_context(context) -> torch.Tensor:
+    if not isinstance(context, torch.Tensor) or context.dim() != 5 or not context.is_floating_point():
+        got = tuple(context.shape) if isinstance(context, torch.Tensor) else type(context).__name__
+        raise ValueError(f"expected context frames as a float tensor (B, c, C, H, W) in [0, 1], got {got}")
+    if float(context.min()) < -1e-3 or float(context.max()) > 1 + 1e-3:
+        raise ValueError(f"expected context frames in [0, 1] (the datasets' range; the recipe rescales them), "
+                         f"got values from {float(context.min()):.3f} to {float(context.max()):.3f}")
+    return context
+
+
+def rollout(name: str, model, context: torch.Tensor, num_frames: int, profile, *, dataset: str, method: str | None = None,
+            seed: int = 0, generator: torch.Generator | None = None, **overrides) -> torch.Tensor:
+    """Generate ``num_frames`` frames after ground-truth ``context`` with the rollout meant for ``name``.
+
+    context: (B, c, C, H, W) in [0, 1]; returns (B, num_frames, C, H, W) in [0, 1] on the context's device.
+    ``method`` picks one of the model's rollout methods (module docstring; default the first);
+    ``overrides`` replace fields of its :class:`RolloutConfig` (``steps``, ``stabilization_level``,
+    ``chunk``, ...) or the ``reconstruction_weight`` of a full-sequence extension. Randomness comes
+    from ``generator``, else from a CPU generator seeded with ``seed``.
+    """
+    model_spec, chosen = spec(name), presets(dataset, profile)
+    method = method or model_spec.rollouts[0]
+    config = rollout_config(name, method, dataset, profile, **overrides)
+    context = _check_unit_context(context)
+    history = history_length(name, dataset, profile)
+    if model_spec.objective == "teacher_forcing" and context.shape[1] < history:
+        raise ValueError(f"expected at least {history} context frames for {name!r} (it was trained on {history}), got {context.shape[1]}")
+    device = next(model.parameters()).device
+    known = to_model_range(context.to(device))                                    # (B, c, C, H, W) in [-1, 1]
+    generator = generator if generator is not None else torch.Generator().manual_seed(seed)
+    schedule, parameterization = course_schedule(), chosen.parameterization
+    window = window_length(name, dataset, profile)
+    recurrent = getattr(model, "max_window", 0) is None
+
+    if method == "regressor":                                                   # 1. the regressor on its own outputs
+        frames = rollout_regressor(model, known if recurrent else known[:, -window:], num_frames, window=None if recurrent else window)
+    elif model_spec.objective == "full_sequence":                              # 2. window by window, known frames guided
+        weight = overrides.get("reconstruction_weight", chosen.reconstruction_weight)
+        frames = extend_video(model, known[:, -(window - config.chunk):], num_frames, schedule, parameterization, config,
+                              window=window, method=method, reconstruction_weight=weight, generator=generator).detach()
+    elif recurrent:                                                            # 3. the GRU carries its state
+        frames = rollout_recurrent(model, known, num_frames, schedule, parameterization, config, generator=generator)
+    else:                                                                      # 4. a window sliding over the video
+        shown = history if model_spec.objective == "teacher_forcing" else window - config.chunk
+        frames = rollout_sliding_window(model, known[:, -shown:], num_frames, schedule, parameterization, config,
+                                        window=window, generator=generator)
+    return to_unit_range(frames).to(context.device)                               # (B, N, C, H, W) in [0, 1]

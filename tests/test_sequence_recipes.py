@@ -1,0 +1,267 @@
+"""Sequence-model recipes (train once, then load), their presets, rollouts, and the rollout benchmark's core."""
+
+import dataclasses
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from dfkit.data.moving_mnist import MovingMNISTConfig
+from dfkit.data.pendulum import PendulumConfig
+from dfkit.models.video import VideoBackboneConfig
+from dfkit.profiles import PROFILES, SEQUENCE_DATASETS, SequencePresets, get_profile
+from dfkit.sequence import recipes
+from dfkit.sequence.objectives import DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing
+from dfkit.train import TrainConfig
+
+TINY_TRAINING = TrainConfig(steps=3, batch_size=4, lr=1e-3, ema_decay=0.9, log_every=1, progress=False)
+TINY_PRESETS = SequencePresets(
+    backbone=VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=16, num_layers=1, num_heads=2, max_frames=4),
+    horizon=4, context=2, chunk=2, sampling_steps=2, stabilization_level=50, eval_clips=2, markov_clips=4,
+    teacher_forcing=TINY_TRAINING, markov=TINY_TRAINING, regressor=TINY_TRAINING, full_sequence=TINY_TRAINING,
+    diffusion_forcing=TINY_TRAINING,
+)
+OBJECTIVES = {"teacher_forcing": TeacherForcing, "regression": NextFrameRegression,
+              "full_sequence": FullSequenceDiffusion, "diffusion_forcing": DiffusionForcing}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def tiny_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("DFKIT_CHECKPOINTS", str(tmp_path))
+    return dataclasses.replace(
+        get_profile("quick"),
+        pendulum=PendulumConfig(num_sequences=12, num_frames=8, image_size=16),
+        moving_mnist=MovingMNISTConfig(num_sequences=8, num_frames=8, canvas_size=16, num_digits=1, digit_size=8, speed=1.0),
+        pendulum_sequence=TINY_PRESETS,
+        moving_mnist_sequence=TINY_PRESETS,
+    )
+
+
+def unit_context(B=2, c=2, seed=0):
+    return torch.rand(B, c, 1, 16, 16, generator=torch.Generator().manual_seed(seed))
+
+
+# --------------------------------------------------------------------------- presets
+
+
+@pytest.mark.parametrize("profile_name", sorted(PROFILES))
+@pytest.mark.parametrize("dataset", SEQUENCE_DATASETS)
+def test_presets_validate_for_every_profile(profile_name, dataset):
+    profile = get_profile(profile_name)
+    chosen = recipes.presets(dataset, profile)
+    data_config = getattr(profile, dataset)
+    assert chosen.parameterization == "v"
+    size = data_config.image_size if dataset == "pendulum" else data_config.canvas_size
+    assert chosen.backbone.image_size == size
+    assert chosen.rollout_lengths == (4 * chosen.horizon, 10 * chosen.horizon)
+    bands = chosen.bands
+    assert bands[0] == (1, chosen.horizon) and bands[-1][1] == 10 * chosen.horizon
+    assert all(later[0] == earlier[1] + 1 for earlier, later in zip(bands, bands[1:]))
+    for name in recipes.SEQUENCE_MODELS:
+        config = recipes.backbone_config(name, dataset, profile)
+        assert config.max_frames == recipes.window_length(name, dataset, profile) <= data_config.num_frames
+
+
+def test_class_pendulum_presets_match_the_course_bands():
+    from dfkit.metrics.pendulum import PENDULUM_BANDS
+
+    chosen = get_profile("class").pendulum_sequence
+    assert chosen.horizon == 16 and chosen.bands == PENDULUM_BANDS
+    assert get_profile("class").moving_mnist_sequence.backbone.image_size == 32
+
+
+def test_presets_that_do_not_fit_fail_clearly():
+    with pytest.raises(ValueError, match="chunk"):
+        dataclasses.replace(TINY_PRESETS, chunk=4).validate()
+    with pytest.raises(ValueError, match="parameterization"):
+        dataclasses.replace(TINY_PRESETS, parameterization="score").validate()
+    with pytest.raises(ValueError, match="32x32 frames, got image_size=16"):
+        TINY_PRESETS.validate(PendulumConfig(image_size=32))
+    with pytest.raises(ValueError, match="within the dataset's clips of 3 frames"):
+        TINY_PRESETS.validate(PendulumConfig(image_size=16, num_frames=3))
+    with pytest.raises(ValueError, match="unknown dataset"):
+        get_profile("quick").sequence("kitti")
+
+
+# --------------------------------------------------------------------------- building and training
+
+
+@pytest.mark.parametrize("name", recipes.SEQUENCE_MODELS)
+def test_every_name_builds_its_objective_and_backbone_kind(name, tiny_profile):
+    model, loss_fn, clips, config = recipes.build(name, "pendulum", tiny_profile, progress=False)
+    spec = recipes.spec(name)
+    assert isinstance(loss_fn, OBJECTIVES[spec.objective])
+    assert model.config.temporal == spec.temporal
+    assert model.is_causal == (name != "full_sequence")
+    expected_temporal = {"full_sequence": "bidirectional"}.get(name, "gru" if name.endswith("_gru") else "causal")
+    assert model.config.temporal == expected_temporal
+    if spec.objective == "teacher_forcing":
+        assert loss_fn.context == {"teacher_forcing_1frame": 1, "teacher_forcing_2frame": 2}.get(name, TINY_PRESETS.context)
+        assert model.config.max_frames == loss_fn.context + 1
+    else:
+        assert loss_fn.window == TINY_PRESETS.horizon == model.config.max_frames
+    if spec.objective != "regression":
+        assert loss_fn.parameterization == "v"
+    assert config == (TINY_PRESETS.markov if "frame" in name else getattr(TINY_PRESETS, spec.training))
+    batch = clips.frames(range(4))                                     # [0, 1]; the objective rescales
+    assert batch.min() >= 0 and batch.max() <= 1
+    loss = loss_fn(model, batch, torch.Generator().manual_seed(0))
+    assert torch.isfinite(loss) and loss > 0
+
+
+@pytest.mark.parametrize("name", ["teacher_forcing_2frame", "full_sequence", "diffusion_forcing_gru"])
+def test_trains_once_then_loads_the_checkpoint(name, tiny_profile, tmp_path, monkeypatch):
+    dataset = "moving_mnist" if name == "full_sequence" else "pendulum"
+    trained = recipes.sequence_model(name, dataset, tiny_profile, progress=False)
+    assert (tmp_path / "quick" / f"{dataset}_{name}.json").exists()
+    record = recipes.training_record(name, dataset, tiny_profile)
+    assert record["steps"] == 3 and record["train_seconds"] > 0 and record["torch_threads"] == 1
+    monkeypatch.setattr(recipes, "train", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
+    loaded = recipes.sequence_model(name, dataset, tiny_profile, progress=False)
+    assert loaded.config == trained.config and not loaded.training
+    for (key, a), (_, b) in zip(trained.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), key
+
+
+def test_initial_weights_come_from_the_training_seed_alone(tiny_profile):
+    first = recipes.build("diffusion_forcing", "pendulum", tiny_profile, progress=False)[0]
+    torch.rand(100)                                                    # whatever ran before must not matter
+    state = torch.get_rng_state()
+    second = recipes.build("diffusion_forcing", "pendulum", tiny_profile, progress=False)[0]
+    assert torch.equal(torch.get_rng_state(), state)                   # the global RNG is left alone
+    for (key, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+        assert torch.equal(a, b), key
+    reseeded = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(
+        TINY_PRESETS, diffusion_forcing=dataclasses.replace(TINY_TRAINING, seed=1)))
+    third = recipes.build("diffusion_forcing", "pendulum", reseeded, progress=False)[0]
+    assert not torch.equal(first.encoder.to_token.weight, third.encoder.to_token.weight)
+
+
+def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
+    recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False)
+    wider = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(
+        TINY_PRESETS, backbone=dataclasses.replace(TINY_PRESETS.backbone, d_model=32)))
+    with pytest.raises(ValueError, match="retrain"):
+        recipes.sequence_model("regressor", "pendulum", wider, progress=False)
+    assert recipes.sequence_model("regressor", "pendulum", wider, retrain=True, progress=False).config.d_model == 32
+
+
+def test_unknown_names_fail_clearly(tiny_profile):
+    with pytest.raises(ValueError, match="unknown sequence model 'gan'"):
+        recipes.sequence_model("gan", "pendulum", tiny_profile, progress=False)
+    with pytest.raises(ValueError, match="unknown dataset 'kitti'"):
+        recipes.sequence_model("regressor", "kitti", tiny_profile, progress=False)
+    with pytest.raises(ValueError, match="unknown sequence model"):
+        recipes.rollout("transformer", None, unit_context(), 2, tiny_profile, dataset="pendulum")
+
+
+# --------------------------------------------------------------------------- rollouts
+
+
+class Windows:
+    """Records how many frames every call of a model sees."""
+
+    def __init__(self, model):
+        self.lengths = []
+        model.register_forward_pre_hook(lambda module, args: self.lengths.append(args[0].shape[1]))
+
+
+@pytest.fixture
+def pendulum_models(tiny_profile):
+    return {name: recipes.sequence_model(name, "pendulum", tiny_profile, progress=False)
+            for name in ("teacher_forcing", "regressor", "full_sequence", "diffusion_forcing", "diffusion_forcing_gru")}
+
+
+def test_rollouts_dispatch_to_the_right_sampler(pendulum_models, tiny_profile):
+    context, N = unit_context(), 5
+    run = lambda name, method=None, seed=0, **kw: recipes.rollout(name, pendulum_models[name], context, N, tiny_profile,
+                                                                  dataset="pendulum", method=method, seed=seed, **kw)
+    for name, model in pendulum_models.items():
+        for method in recipes.spec(name).rollouts:
+            windows = Windows(model)
+            frames = run(name, method)
+            assert frames.shape == (2, N, 1, 16, 16) and frames.min() >= 0 and frames.max() <= 1, (name, method)
+            if model.max_window is not None:
+                limit = recipes.window_length(name, "pendulum", tiny_profile)
+                assert max(windows.lengths) <= limit, (name, method)
+    teacher = Windows(pendulum_models["teacher_forcing"])
+    run("teacher_forcing")
+    assert set(teacher.lengths) == {TINY_PRESETS.context + 1}              # c clean frames + the one being sampled
+    assert torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "autoregressive"))
+    assert not torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "autoregressive", seed=1))
+    assert not torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "stabilized"))
+    assert not torch.equal(run("full_sequence", "reconstruction"), run("full_sequence", "replacement"))
+    assert torch.equal(run("regressor", seed=0), run("regressor", seed=5))   # deterministic: no noise at all
+    assert not torch.equal(run("diffusion_forcing", "stabilized"), run("diffusion_forcing", "stabilized", stabilization_level=10))
+
+
+def test_rollout_inputs_are_checked(pendulum_models, tiny_profile):
+    model = pendulum_models["diffusion_forcing"]
+    with pytest.raises(ValueError, match="unknown rollout method 'reconstruction'"):
+        recipes.rollout("diffusion_forcing", model, unit_context(), 2, tiny_profile, dataset="pendulum", method="reconstruction")
+    with pytest.raises(ValueError, match="unknown rollout option"):
+        recipes.rollout("diffusion_forcing", model, unit_context(), 2, tiny_profile, dataset="pendulum", temperature=0.5)
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        recipes.rollout("diffusion_forcing", model, unit_context() * 2 - 1, 2, tiny_profile, dataset="pendulum")
+    with pytest.raises(ValueError, match="at least 2 context frames"):
+        recipes.rollout("teacher_forcing", pendulum_models["teacher_forcing"], unit_context(c=1), 2, tiny_profile, dataset="pendulum")
+
+
+# --------------------------------------------------------------------------- the benchmark's core
+
+
+def load_benchmark():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "sequence_rollouts.py"
+    spec = importlib.util.spec_from_file_location("sequence_rollouts", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_core_runs_end_to_end_on_a_tiny_profile(tiny_profile):
+    from dfkit.metrics.classifier import DigitClassifier
+
+    benchmark = load_benchmark()
+    torch.manual_seed(0)
+    results = benchmark.run(tiny_profile, progress=False, classifier=DigitClassifier().eval())
+    first, middle, last = ((1, 4), (5, 16), (17, 40))
+    assert results["pendulum"]["bands"] == (first, middle, last)
+
+    pendulum = results["pendulum"]["rows"]
+    labels = [row["method"] for row in pendulum]
+    assert len(labels) == len(benchmark.METHODS) + 3 and labels[-3:] == ["copy last frame", "hanging still", "true frames"]
+    numbers = ["angle err° 1-4", "angle err° 5-16", "angle err° 17-40", "valid 17-40", "energy drift 17-40",
+               "VPT@10° (frames)", "VPT@20° (frames)"]
+    for row in pendulum:
+        assert set(numbers) <= set(row), row["method"]
+        assert all(math.isfinite(row[column]) for column in numbers), row
+    for row in pendulum[:-3]:
+        assert row["train (min)"] > 0 and row["rollout (s)"] > 0
+    truth = pendulum[-1]
+    assert truth["angle err° 17-40"] < 2 and truth["valid 17-40"] == 1.0
+
+    markov = results["markov"]["rows"]
+    assert [row["context frames"] for row in markov] == [1, 2, 2, 1, None]
+    assert markov[-1]["accuracy"] == 1.0 or markov[-1]["included"] == 0
+
+    mnist = results["moving_mnist"]["rows"]
+    assert [row["method"] for row in mnist][-3:] == ["copy last frame", "all black", "ground truth"]
+    columns = [f"{metric} {a}-{b}" for metric in ("MSE", "SSIM", "identity", "abs intensity drift") for a, b in (first, middle, last)]
+    for row in mnist:
+        assert all(math.isfinite(row[column]) for column in columns), row
+    assert mnist[-1]["MSE 17-40"] == 0 and mnist[-1]["SSIM 17-40"] == pytest.approx(1.0)
+
+    text = benchmark.markdown(results)
+    for heading in ("## Pendulum", "### Markov experiment", "## Moving-MNIST", "with 1 threads"):
+        assert heading in text
+    assert "| Diffusion Forcing, autoregressive, stabilized |" in text and "say nothing about the quality" in text
