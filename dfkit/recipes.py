@@ -71,7 +71,20 @@ def flow_matching_loss(model, batch, generator):
 
 
 def build(name: str, profile):
-    """An untrained model, its loss and its training data for ``name`` in :data:`IMAGE_MODELS`."""
+    """An untrained model, its loss and its training data for ``name`` in :data:`IMAGE_MODELS`.
+
+    The initial weights depend only on the training seed, not on the global random state.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(_training_config(name, profile).seed)
+        return _build(name, profile)
+
+
+def _training_config(name: str, profile):
+    return profile.vae_training if name == "vae" else profile.unet_training
+
+
+def _build(name: str, profile):
     if name == "vae":
         return VAE(profile.vae), vae_loss, digits("train", "unit"), profile.vae_training
     if name == "ddpm":

@@ -37,3 +37,12 @@ def test_losses_are_finite_and_unknown_names_fail(tiny_profile):
         recipes.build("gan", tiny_profile)
     with pytest.raises(ValueError, match="scale"):
         recipes.digits("train", "percent")
+
+
+def test_initial_weights_do_not_depend_on_the_global_random_state(tiny_profile):
+    torch.manual_seed(1)
+    first = recipes.build("ddpm", tiny_profile)[0]
+    torch.manual_seed(2)
+    second = recipes.build("ddpm", tiny_profile)[0]
+    for (key, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+        assert torch.equal(a, b), key
