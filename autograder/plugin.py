@@ -177,9 +177,9 @@ def _clean(text: str) -> str:
     return text if len(text) <= MAX_TEST_OUTPUT else text[:MAX_TEST_OUTPUT] + "\n[... truncated]"
 
 
-def pytest_args(assignment, quiet_capture: str = "fd") -> list[str]:
+def pytest_args(assignment, quiet_capture: str = "fd", targets=None) -> list[str]:
     return [
-        str(assignment.directory), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:legacypath",
+        *(str(t) for t in (targets or [assignment.directory])), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:legacypath",
         "--import-mode=importlib", f"--rootdir={assignment.directory}", f"--capture={quiet_capture}",
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
@@ -188,7 +188,11 @@ def pytest_args(assignment, quiet_capture: str = "fd") -> list[str]:
 def run_tests(assignment, backend, seed: int = DEFAULT_SEED, question=None, visible_only=False, capture="fd") -> tuple[list[TestInfo], list[TestResult]]:
     """Run the selected tests of ``assignment`` against ``backend``; one result per selected test."""
     plugin = GradingPlugin(assignment, backend, seed, question, visible_only)
-    code = pytest.main(pytest_args(assignment, capture), plugins=[plugin])
+    # only the files that hold selected tests: a check() of one question does not import the others
+    files = sorted({i.file for i in collect_tests(assignment)
+                    if question in (None, i.question) and (i.visible or not visible_only)})
+    targets = [assignment.directory / f for f in files] or None
+    code = pytest.main(pytest_args(assignment, capture, targets), plugins=[plugin])
     if plugin.problems:
         raise GradingSetupError("; ".join(plugin.problems))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -201,10 +205,19 @@ def run_tests(assignment, backend, seed: int = DEFAULT_SEED, question=None, visi
     return plugin.selected, results
 
 
+_collected: dict = {}
+
+
 def collect_tests(assignment) -> list[TestInfo]:
-    """Every test of the assignment, with its question, points and visibility (nothing is run)."""
-    plugin = GradingPlugin(assignment)
-    pytest.main(pytest_args(assignment) + ["--collect-only"], plugins=[plugin])
-    if plugin.problems:
-        raise GradingSetupError("; ".join(plugin.problems))
-    return plugin.selected
+    """Every test of the assignment, with its question, points and visibility (nothing is run).
+
+    Remembered per folder and content digest, so a changed test file is collected again.
+    """
+    key = (str(assignment.directory), assignment.sha256())
+    if key not in _collected:
+        plugin = GradingPlugin(assignment)
+        pytest.main(pytest_args(assignment) + ["--collect-only"], plugins=[plugin])
+        if plugin.problems:
+            raise GradingSetupError("; ".join(plugin.problems))
+        _collected[key] = plugin.selected
+    return list(_collected[key])

@@ -23,9 +23,9 @@ def test_notebooks_equal_their_regeneration_from_solutions():
 
 
 def test_release_writes_student_notebooks_without_solutions(tmp_path):
-    written = course.release(notebooks=tmp_path)
-    assert [p.relative_to(tmp_path).as_posix() for p in written] == [f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"]
-    text = written[0].read_text()
+    written = {p.relative_to(tmp_path).as_posix(): p for p in course.release(notebooks=tmp_path)}
+    assert set(written) == {f"{s.parent.name}/{s.name}" for s in course.solution_notebooks()}
+    text = written[f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"].read_text()
     assert CANARY not in text and "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
     assert "raise NotImplementedError()" in text
 
@@ -162,7 +162,7 @@ def test_the_catalog_covers_every_question():
         assignment = load_assignment(name)
         catalog = assignment.catalog()
         assert set(catalog) == set(assignment.questions), name
-        assert all(len(entries) >= 2 for entries in catalog.values())
+        assert all(len(entries) >= 1 for entries in catalog.values()), name
 
 
 def test_catalog_entries_score_below_full_through_the_sandbox(tmp_path):

@@ -1,7 +1,6 @@
 """Hidden checks of energy: other pendulums and batch shapes."""
 # dfkit-canary: hidden-tests-00_warmup-energy
 
-import numpy as np
 import pytest
 
 from autograder.expect import describe_call, expect_array

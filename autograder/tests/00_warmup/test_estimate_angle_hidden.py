@@ -1,7 +1,6 @@
 """Hidden checks of estimate_angle: videos (N, T, 1, H, W), frames without a channel axis, other sizes."""
 # dfkit-canary: hidden-tests-00_warmup-estimate_angle
 
-import numpy as np
 import pytest
 
 from autograder.expect import describe_call, expect_array

@@ -1,7 +1,6 @@
 """Hidden checks of rk4_step: torque per state, damping, large steps where lower orders differ."""
 # dfkit-canary: hidden-tests-00_warmup-rk4_step
 
-import numpy as np
 import pytest
 
 from autograder.expect import describe_call, expect_array
