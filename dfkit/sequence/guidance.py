@@ -45,6 +45,9 @@ of the history adds: fractional guidance amplifies it (better motion) while ε(h
 details. Every combination is linear in the prediction with weights summing to one, so it
 means the same in the "eps", "x0" and "v" parameterizations.
 
+    hook = HistoryGuidanceHook(model, HistoryGuidance.fractional(1.0, level=200), generator)
+    frames = sample_with_matrix(model, matrix, schedule, context=history, guidance=hook)
+
 * :class:`CostGuidance` — the cost hook (``requires_grad = True``);
 * :class:`HistoryView`, :class:`HistoryGuidance` — which views, with which weights;
 * :func:`history_guided_prediction` — the combined prediction for one window;
@@ -297,6 +300,9 @@ class HistoryGuidanceHook:
     views of :class:`HistoryGuidance` with ``model`` and returns the x̂_0 correction that turns
     the conditional prediction into the combined one (None when they coincide, e.g. vanilla
     guidance with scale 1). Use the same model as the sampler, trained with Diffusion Forcing.
+    Every row costs one extra model call per view with a nonzero weight besides the
+    conditional one; the noise that raises history frames is drawn afresh at every row from
+    ``generator`` (same seed, same samples).
     """
 
     requires_grad = False

@@ -39,6 +39,15 @@ With a free-swing model and two context frames, a target the true swing does not
 only be hit by breaking physics: ``hit`` may rise with the guidance scale while ``success``
 stays near zero (not exactly zero: two frames read within 1.5° still leave the speed
 uncertain by about 0.5 rad/s, so swings a little off the true one count as physical).
+
+    guidance = CostGuidance(AngleCost(target_angle=theta_star, frame=5), scale=100.0)
+    frames = sample_with_matrix(model, scheduling_matrix("pyramid", 6, 10), schedule,
+                                context=to_model_range(context), guidance=guidance, clip_x0=1.0)
+    planning_report(to_unit_range(frames), context, theta_star, 5, config, true_states=states)
+
+On 16×16 frames the gradient of the centroid direction per pixel is small, so useful scales are
+tens to a hundred; let the scheduling matrix move several frames together (pyramid or full
+sequence), so that the cost on frame t* can still bend the frames before it.
 """
 
 from __future__ import annotations
