@@ -16,3 +16,16 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DFKIT_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("DFKIT_MNIST", raising=False)
     monkeypatch.delenv("DFKIT_PROFILE", raising=False)
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for tests made of thousands of tiny tensor operations, where a second thread
+    only adds synchronisation (on a busy 2-core machine it made such tests up to 30x slower).
+    Opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -20,12 +20,9 @@ from dfkit.diffusion.ddpm import (
     x0_from_v,
 )
 from dfkit.diffusion.schedules import make_schedule
+from helpers import seeded
 
 SCHEDULE = make_schedule("cosine", 1000)
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def noisy_batch(shape, levels, seed=0, dtype=torch.float64):

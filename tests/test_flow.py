@@ -18,10 +18,7 @@ from dfkit.diffusion.flow import (
     velocity_from_eps,
 )
 from dfkit.diffusion.schedules import make_schedule
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
+from helpers import seeded
 
 
 def test_interpolate_goes_from_noise_at_zero_to_data_at_one():

@@ -17,6 +17,9 @@ from dfkit.diffusion import flow
 from dfkit.diffusion.ddpm import ancestral_step, ddim_levels, ddim_sample, ddim_step, ddpm_sample, to_x0_eps
 from dfkit.diffusion.gaussian import GaussianMixture
 from dfkit.diffusion.schedules import make_schedule
+from helpers import seeded
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 MIXTURE = GaussianMixture(
     weights=[0.5, 0.3, 0.2],
@@ -30,20 +33,6 @@ MIXTURE = GaussianMixture(
 N = 4000                 # samples per sampler check
 Z = 4.5                  # allowed deviation in standard errors
 COSINE = make_schedule("cosine", 1000)
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These tests run thousands of tiny tensor ops; extra threads only add synchronisation
-    (on a busy 2-core machine they made the ancestral test 30x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @functools.lru_cache(maxsize=None)

@@ -34,23 +34,14 @@ from dfkit.sequence.sampler import sample_with_matrix
 from dfkit.sequence.scheduling import scheduling_matrix
 from dfkit.train import TrainConfig, train
 from test_sequence_sampler import A, GaussianAR1Model, ar1_covariance, ground_truth_context
+from helpers import seeded
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 COSINE = make_schedule("cosine", 1000)
 K = COSINE.num_levels
 N = 4000
 TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def matrix_of(kind, num_frames, steps=8, chunk=1, delay=1):

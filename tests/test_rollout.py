@@ -16,22 +16,13 @@ from dfkit.sequence.sampler import sample_with_matrix
 from dfkit.sequence.scheduling import autoregressive_matrix
 from dfkit.train import TrainConfig, train
 from test_sequence_sampler import Z, GaussianAR1Model, ar1_covariance, ground_truth_context, sampler_covariance
+from helpers import seeded
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 COSINE = make_schedule("cosine", 1000)
 TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=4)
 SHAPE = (1, 16, 16)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 class Counting(VideoBackbone):

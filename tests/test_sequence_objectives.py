@@ -12,22 +12,13 @@ from dfkit.sequence.objectives import (
     to_model_range, to_unit_range,
 )
 from dfkit.train import TrainConfig, train
+from helpers import seeded
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 COSINE = make_schedule("cosine", 1000)
 Z = 4.5
 TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def clips(B=4, T=6, seed=0):

@@ -16,6 +16,8 @@ from dfkit.sequence import recipes
 from dfkit.sequence.objectives import DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing
 from dfkit.train import TrainConfig
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 TINY_TRAINING = TrainConfig(steps=3, batch_size=4, lr=1e-3, ema_decay=0.9, log_every=1, progress=False)
 TINY_PRESETS = SequencePresets(
     backbone=VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=16, num_layers=1, num_heads=2, max_frames=4),
@@ -25,14 +27,6 @@ TINY_PRESETS = SequencePresets(
 )
 OBJECTIVES = {"teacher_forcing": TeacherForcing, "regression": NextFrameRegression,
               "full_sequence": FullSequenceDiffusion, "diffusion_forcing": DiffusionForcing}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture

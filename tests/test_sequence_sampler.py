@@ -39,6 +39,9 @@ from dfkit.diffusion.schedules import make_schedule
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix, shift_prediction
 from dfkit.sequence.scheduling import KINDS, scheduling_matrix
+from helpers import seeded
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 COSINE = make_schedule("cosine", 1000)
 A = 0.8                 # AR(1) coefficient: neighbouring frames correlate 0.8
@@ -52,19 +55,6 @@ MATRICES = [            # (kind, chunk_size, delay) for every kind, with chunks
     ("pyramid", 2, 3),
     ("trapezoid", 1, 2),
 ]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Thousands of small tensor operations: a second thread only adds synchronisation."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def seeded(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def ar1_covariance(num_frames, a=A):
