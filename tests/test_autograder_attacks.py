@@ -68,6 +68,7 @@ ATTACKS = [
     ("memory blow-up", "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    return np.ones(2**33)\n", 0, {"memory"}),
     ("output flood", "import sys\ndef energy(states, gravity=9.81, length=1.0):\n    while True:\n        sys.stdout.write('x' * 65536)\n", 0, {"error"}),
     ("fork bomb", "import os\ndef energy(states, gravity=9.81, length=1.0):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n", 0, {"timeout"}),
+    ("file beyond the size limit", "def energy(states, gravity=9.81, length=1.0):\n    with open('big.bin', 'wb') as f:\n        f.write(bytes(64 * 2**20))\n", 0, {"error"}),
     ("SystemExit", "def energy(states, gravity=9.81, length=1.0):\n    raise SystemExit(0)\n", 0, {"error"}),
     ("KeyboardInterrupt", "def energy(states, gravity=9.81, length=1.0):\n    raise KeyboardInterrupt\n", 0, {"error"}),
     ("custom BaseException", "class Escape(BaseException):\n    pass\ndef energy(states, gravity=9.81, length=1.0):\n    raise Escape()\n", 0, {"error"}),
