@@ -1,0 +1,33 @@
+"""Visible checks of interpolate: x_t = (1 - t) · noise + t · data, one time per sample."""
+
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from dfkit.diffusion.flow import interpolate as reference
+
+pytestmark = pytest.mark.question("03_flow_matching.interpolate")
+
+
+def shown(value):
+    return value.numpy() if isinstance(value, torch.Tensor) else value
+
+
+def check_against_reference(submission, noise, data, t):
+    call = describe_call("interpolate", noise=shown(noise), data=shown(data), t=shown(t))
+    expected = reference(noise, data, t)
+    got = submission.interpolate(noise, data, t)
+    expect_array(got, expected.numpy(), call=call, tensor=True, rtol=1e-5, atol=1e-6)
+    if got.dtype != expected.numpy().dtype:
+        raise AssertionError(f"{call}: expected a tensor of dtype {expected.dtype} (the dtype of noise and data), got {got.dtype}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_points_and_images_at_their_own_times(submission, rng):
+    for shape in ((4, 2), (3, 1, 5, 5)):
+        for _ in range(2):
+            noise = torch.from_numpy(rng.standard_normal(shape)).float()
+            data = torch.from_numpy(rng.uniform(-1, 1, size=shape)).float()
+            t = torch.from_numpy(rng.uniform(0, 1, size=shape[:1])).float()       # (B,): one time per sample
+            check_against_reference(submission, noise, data, t)

@@ -1,0 +1,43 @@
+"""Visible checks of marginal_velocity: E[x_1 - x_0 | x_t] when the data are a few points."""
+
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from dfkit.lessons.flow_matching import marginal_velocity as reference
+
+pytestmark = pytest.mark.question("03_flow_matching.marginal_velocity")
+
+
+def shown(value):
+    return value.numpy() if isinstance(value, torch.Tensor) else value
+
+
+def check_against_reference(submission, x_t, t, points):
+    call = describe_call("marginal_velocity", x_t=shown(x_t), t=shown(t), points=shown(points))
+    expected = reference(x_t, t, points)
+    got = submission.marginal_velocity(x_t, t, points)
+    tolerance = dict(rtol=1e-6, atol=1e-8) if expected.dtype == torch.float64 else dict(rtol=1e-3, atol=1e-4)
+    expect_array(got, expected.numpy(), call=call, tensor=True, **tolerance)
+    if got.dtype != expected.numpy().dtype:
+        raise AssertionError(f"{call}: expected a tensor of dtype {expected.dtype} (the dtype of x_t), got {got.dtype}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_points_in_the_plane(submission, rng):
+    for _ in range(3):
+        points = torch.from_numpy(rng.uniform(-2, 2, size=(6, 2)))
+        x_t = torch.from_numpy(rng.standard_normal((5, 2)))
+        t = torch.from_numpy(rng.uniform(0.05, 0.9, size=5))                  # (B,): one time per point
+        check_against_reference(submission, x_t, t, points)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_images_at_their_own_times(submission, rng):
+    points = torch.from_numpy(rng.uniform(-1, 1, size=(6, 1, 2, 2))).float()
+    noise = torch.from_numpy(rng.standard_normal((3, 1, 2, 2))).float()
+    t = torch.from_numpy(rng.uniform(0.1, 0.8, size=3)).float()
+    x_t = (1 - t[:, None, None, None]) * noise + t[:, None, None, None] * points[:3]   # points on their paths
+    check_against_reference(submission, x_t, t, points)

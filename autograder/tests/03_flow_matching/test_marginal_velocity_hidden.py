@@ -1,0 +1,55 @@
+"""Hidden checks of marginal_velocity: t = 0 and t = 1, times close to 1, a batch of one, float times, float32."""
+# dfkit-canary: hidden-tests-03_flow_matching-marginal_velocity
+
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from dfkit.lessons.flow_matching import marginal_velocity as reference
+
+pytestmark = pytest.mark.question("03_flow_matching.marginal_velocity")
+
+
+def shown(value):
+    return value.numpy() if isinstance(value, torch.Tensor) else value
+
+
+def check_against_reference(submission, x_t, t, points):
+    call = describe_call("marginal_velocity", x_t=shown(x_t), t=shown(t), points=shown(points))
+    expected = reference(x_t, t, points)
+    got = submission.marginal_velocity(x_t, t, points)
+    tolerance = dict(rtol=1e-6, atol=1e-8) if expected.dtype == torch.float64 else dict(rtol=1e-3, atol=1e-4)
+    expect_array(got, expected.numpy(), call=call, tensor=True, **tolerance)
+    if got.dtype != expected.numpy().dtype:
+        raise AssertionError(f"{call}: expected a tensor of dtype {expected.dtype} (the dtype of x_t), got {got.dtype}")
+
+
+@pytest.mark.points(1)
+def test_start_and_end_of_time(submission, rng):
+    points = torch.from_numpy(rng.uniform(-2, 2, size=(5, 3)))
+    noise = torch.from_numpy(rng.standard_normal((4, 3)))
+    check_against_reference(submission, noise, torch.zeros(4, dtype=torch.float64), points)     # the average pull
+    check_against_reference(submission, points[:4], torch.ones(4, dtype=torch.float64), points)  # at the data: u = x
+    t = torch.tensor([0.0, 1.0, 0.5, 1.0], dtype=torch.float64)
+    x_t = (1 - t[:, None]) * noise + t[:, None] * points[1:]
+    check_against_reference(submission, x_t, t, points)
+
+
+@pytest.mark.points(2)
+def test_times_close_to_one_stay_finite(submission, rng):
+    for t_value in (0.99, 0.999):
+        points = torch.from_numpy(rng.uniform(-3, 3, size=(10, 16)))
+        noise = torch.from_numpy(rng.standard_normal((6, 16)))
+        t = torch.full((6,), t_value, dtype=torch.float64)
+        x_t = (1 - t[:, None]) * noise + t[:, None] * points[rng.integers(0, 10, size=6)]
+        check_against_reference(submission, x_t, t, points)
+        check_against_reference(submission, torch.from_numpy(rng.standard_normal((6, 16))), t, points)   # far from every path
+
+
+@pytest.mark.points(1)
+def test_a_batch_of_one_float_times_and_float32(submission, rng):
+    points = torch.from_numpy(rng.uniform(-1, 1, size=(4, 1, 3, 3)))
+    check_against_reference(submission, torch.from_numpy(rng.standard_normal((1, 1, 3, 3))), torch.tensor([0.6], dtype=torch.float64), points)
+    check_against_reference(submission, torch.from_numpy(rng.standard_normal((3, 1, 3, 3))), 0.4, points)   # one Python float
+    x32 = torch.from_numpy(rng.standard_normal((3, 2))).float()
+    check_against_reference(submission, x32, torch.tensor([0.2, 0.5, 0.7]), torch.from_numpy(rng.uniform(-1, 1, size=(4, 2))).float())
