@@ -1,0 +1,83 @@
+"""Visible checks of ancestral_step: x_(k-1) = μ_θ(x_k, k) + σ_k z with σ_k² = β̃_k, and no noise at k = 1."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.diffusion.ddpm import ancestral_step as reference
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.ddpm import schedule_argument
+
+pytestmark = pytest.mark.question("02_ddpm.ancestral_step")
+COURSE = make_schedule("cosine", 1000)
+
+# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
+# near k = 1), stay well inside it; every catalogued mistake is far outside.
+RTOL = 2e-3
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def expect_close(got, expected, *, call, name="the result", where=None):
+    """Close to the float64 reference (relative to each sample's largest value) and still float32.
+
+    ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
+    """
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if where is not None and is_tensor(got) and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
+        if wrong.any():
+            sample = int(np.argwhere(wrong)[0][0])
+            call = f"{call}, where sample {sample} is at {where(sample)}"
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def check_against_reference(submission, x_k, k, eps, noise, schedule):
+    call = describe_call("ancestral_step", x_k=shown(x_k), k=k.numpy(), eps_prediction=shown(eps), schedule=shown(schedule), noise=shown(noise))
+    got = submission.ancestral_step(x_k, k, eps, schedule_argument(schedule), noise=noise)
+    expected = reference(x_k.double(), k, eps.double(), schedule, noise=noise.double())
+    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(2)
+def test_one_step_of_algorithm_2(submission, rng):
+    check_against_reference(submission, tensor(rng, 4, 1, 5, 6), torch.tensor([2, 100, 600, 1000]),
+                            tensor(rng, 4, 1, 5, 6), tensor(rng, 4, 1, 5, 6), COURSE)
+    for shape in ((5, 1, 4, 5), (8, 2)):
+        k = torch.from_numpy(rng.integers(2, 1001, size=shape[0]))
+        check_against_reference(submission, tensor(rng, *shape), k, tensor(rng, *shape), tensor(rng, *shape), COURSE)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_no_noise_is_added_at_level_one(submission, rng):
+    # every sample at k = 1, then samples at k = 1 next to others in the same batch
+    for k in (torch.ones(3, dtype=torch.long), torch.tensor([1, 2, 1, 500])):
+        shape = (len(k), 1, 5, 6)
+        check_against_reference(submission, tensor(rng, *shape), k, tensor(rng, *shape), tensor(rng, *shape), COURSE)

@@ -1,0 +1,87 @@
+"""Visible checks of ddim_step: x_k' = sqrt(ᾱ_k') x̂_0 + sqrt(1 - ᾱ_k' - σ²) ε̂ + σ z (Song et al., eq. 12)."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.diffusion.ddpm import ddim_step as reference
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.ddpm import schedule_argument
+
+pytestmark = pytest.mark.question("02_ddpm.ddim_step")
+COURSE = make_schedule("cosine", 1000)
+
+# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
+# near k = 1), stay well inside it; every catalogued mistake is far outside.
+RTOL = 2e-3
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def expect_close(got, expected, *, call, name="the result", where=None):
+    """Close to the float64 reference (relative to each sample's largest value) and still float32.
+
+    ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
+    """
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if where is not None and is_tensor(got) and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
+        if wrong.any():
+            sample = int(np.argwhere(wrong)[0][0])
+            call = f"{call}, where sample {sample} is at {where(sample)}"
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def check_against_reference(submission, x_k, k, k_prev, eps, eta, noise, schedule):
+    call = describe_call("ddim_step", x_k=shown(x_k), k=k.numpy(), k_prev=k_prev.numpy(), eps_prediction=shown(eps),
+                         schedule=shown(schedule), eta=eta, noise=shown(noise))
+    got = submission.ddim_step(x_k, k, k_prev, eps, schedule_argument(schedule), eta=eta, noise=noise)
+    expected = reference(x_k.double(), k, k_prev, eps.double(), schedule, eta=eta, noise=noise.double())
+    expect_close(got, expected, call=call, where=lambda b: f"k = {int(k[b])}, k_prev = {int(k_prev[b])}")
+    return got
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_deterministic_jump_with_eta_0(submission, rng):
+    shape = (4, 1, 5, 6)
+    check_against_reference(submission, tensor(rng, *shape), torch.tensor([1000, 800, 400, 50]), torch.tensor([950, 500, 399, 10]),
+                            tensor(rng, *shape), 0.0, tensor(rng, *shape), COURSE)
+    for shape in ((5, 1, 4, 5), (8, 2)):
+        k = torch.from_numpy(rng.integers(2, 1001, size=shape[0]))
+        k_prev = torch.from_numpy(rng.integers(1, k.numpy()))
+        check_against_reference(submission, tensor(rng, *shape), k, k_prev, tensor(rng, *shape), 0.0, tensor(rng, *shape), COURSE)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_last_jump_to_level_0_lands_on_the_guess_of_x0(submission, rng):
+    shape = (3, 1, 5, 6)
+    for eta in (0.0, 1.0):
+        check_against_reference(submission, tensor(rng, *shape), torch.tensor([1, 20, 1000]), torch.zeros(3, dtype=torch.long),
+                                tensor(rng, *shape), eta, tensor(rng, *shape), COURSE)

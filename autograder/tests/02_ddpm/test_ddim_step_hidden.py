@@ -1,0 +1,108 @@
+"""Hidden checks of ddim_step: η > 0, η = 1 one level down (the ancestral step), short schedules, batch of 1."""
+# dfkit-canary: hidden-tests-02_ddpm-ddim_step
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.diffusion.ddpm import ancestral_step
+from dfkit.diffusion.ddpm import ddim_step as reference
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.ddpm import schedule_argument
+
+pytestmark = pytest.mark.question("02_ddpm.ddim_step")
+COURSE = make_schedule("cosine", 1000)
+SHORT = (make_schedule("linear", 10), make_schedule("sigmoid", 20), make_schedule("cosine", 5))
+
+# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
+# near k = 1), stay well inside it; every catalogued mistake is far outside.
+RTOL = 2e-3
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def expect_close(got, expected, *, call, name="the result", where=None):
+    """Close to the float64 reference (relative to each sample's largest value) and still float32.
+
+    ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
+    """
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if where is not None and is_tensor(got) and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
+        if wrong.any():
+            sample = int(np.argwhere(wrong)[0][0])
+            call = f"{call}, where sample {sample} is at {where(sample)}"
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def check_against_reference(submission, x_k, k, k_prev, eps, eta, noise, schedule):
+    call = describe_call("ddim_step", x_k=shown(x_k), k=k.numpy(), k_prev=k_prev.numpy(), eps_prediction=shown(eps),
+                         schedule=shown(schedule), eta=eta, noise=shown(noise))
+    got = submission.ddim_step(x_k, k, k_prev, eps, schedule_argument(schedule), eta=eta, noise=noise)
+    expected = reference(x_k.double(), k, k_prev, eps.double(), schedule, eta=eta, noise=noise.double())
+    expect_close(got, expected, call=call, where=lambda b: f"k = {int(k[b])}, k_prev = {int(k_prev[b])}")
+    return got
+
+
+def pairs(rng, count, num_levels):
+    """Levels k in 1..K (K first) and k_prev in 0..k-1 (0 last)."""
+    k = rng.integers(1, num_levels + 1, size=count)
+    k[0] = num_levels
+    k_prev = rng.integers(0, k)
+    k_prev[-1] = 0
+    return torch.from_numpy(k), torch.from_numpy(k_prev)
+
+
+@pytest.mark.points(1)
+def test_stochastic_steps_with_eta_above_0(submission, rng):
+    for eta in (1.0, 0.5):
+        for shape in ((5, 1, 4, 5), (8, 2)):
+            k, k_prev = pairs(rng, shape[0], 1000)
+            check_against_reference(submission, tensor(rng, *shape), k, k_prev, tensor(rng, *shape), eta, tensor(rng, *shape), COURSE)
+
+
+@pytest.mark.points(1)
+def test_eta_1_one_level_down_is_the_ancestral_step(submission, rng):
+    shape = (4, 1, 5, 6)
+    x_k, eps, noise = tensor(rng, *shape), tensor(rng, *shape), tensor(rng, *shape)
+    k = torch.tensor([2, 40, 500, 1000])
+    got = check_against_reference(submission, x_k, k, k - 1, eps, 1.0, noise, COURSE)
+    expected = ancestral_step(x_k.double(), k, eps.double(), COURSE, noise=noise.double())
+    call = describe_call("ddim_step", x_k=shown(x_k), k=k.numpy(), k_prev=(k - 1).numpy(), eta=1.0)
+    expect_close(got, expected, call=call + " compared with ancestral_step at the same k")
+
+
+@pytest.mark.points(1)
+def test_short_schedules_batch_of_one_and_batch_as_wide_as_the_image(submission, rng):
+    for schedule in SHORT:
+        for shape in ((3, 2, 3, 5), (9, 2), (4, 1, 3, 4)):
+            k, k_prev = pairs(rng, shape[0], schedule.num_levels)
+            eta = float(rng.choice([0.0, 0.5, 1.0]))
+            check_against_reference(submission, tensor(rng, *shape), k, k_prev, tensor(rng, *shape), eta, tensor(rng, *shape), schedule)
+        check_against_reference(submission, tensor(rng, 1, 1, 5, 5), torch.tensor([schedule.num_levels]), torch.tensor([schedule.num_levels // 2]),
+                                tensor(rng, 1, 1, 5, 5), 0.0, tensor(rng, 1, 1, 5, 5), schedule)

@@ -1,0 +1,83 @@
+"""Visible checks of q_sample: x_k = sqrt(ᾱ_k) x_0 + sqrt(1 - ᾱ_k) ε, one level per sample."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.diffusion.ddpm import q_sample as reference
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.ddpm import schedule_argument
+
+pytestmark = pytest.mark.question("02_ddpm.q_sample")
+COURSE = make_schedule("cosine", 1000)
+
+# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
+# near k = 1), stay well inside it; every catalogued mistake is far outside.
+RTOL = 2e-3
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def expect_close(got, expected, *, call, name="the result", where=None):
+    """Close to the float64 reference (relative to each sample's largest value) and still float32.
+
+    ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
+    """
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if where is not None and is_tensor(got) and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
+        if wrong.any():
+            sample = int(np.argwhere(wrong)[0][0])
+            call = f"{call}, where sample {sample} is at {where(sample)}"
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def check_against_reference(submission, x0, k, noise, schedule):
+    call = describe_call("q_sample", x0=shown(x0), k=k.numpy(), noise=shown(noise), schedule=shown(schedule))
+    got = submission.q_sample(x0, k, noise, schedule_argument(schedule))
+    expected = reference(x0.double(), k, noise.double(), schedule)
+    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_one_level_for_the_whole_batch(submission, rng):
+    for level in (1, 10, 500, 1000):
+        x0, noise = tensor(rng, 3, 1, 5, 6), tensor(rng, 3, 1, 5, 6)
+        check_against_reference(submission, x0, torch.full((3,), level), noise, COURSE)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_one_level_per_sample(submission, rng):
+    x0, noise = tensor(rng, 5, 1, 6, 7), tensor(rng, 5, 1, 6, 7)
+    check_against_reference(submission, x0, torch.tensor([1, 250, 500, 750, 1000]), noise, COURSE)
+    for shape in ((6, 1, 4, 5), (8, 2)):                       # images, and 2-D points (N, D)
+        x0, noise = tensor(rng, *shape), tensor(rng, *shape)
+        k = torch.from_numpy(rng.integers(1, 1001, size=shape[0]))
+        check_against_reference(submission, x0, k, noise, COURSE)
