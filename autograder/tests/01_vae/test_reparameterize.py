@@ -1,0 +1,32 @@
+"""Visible checks of reparameterize: z = μ + exp(logvar / 2) ⊙ ε with the noise ε given."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.models.vae import reparameterize as reference
+
+pytestmark = pytest.mark.question("01_vae.reparameterize")
+
+
+def check_against_reference(submission, mu, logvar, noise):
+    call = describe_call("reparameterize", mu=mu.numpy(), logvar=logvar.numpy(), noise=noise.numpy()) + f" with {mu.dtype} tensors"
+    expected = reference(mu, logvar, noise).numpy()
+    got = submission.reparameterize(mu, logvar, noise)
+    if is_tensor(got) and got.dtype != expected.dtype:
+        raise AssertionError(f"{call}: expected z of dtype {mu.dtype}, like the inputs, got torch.{got.dtype}")
+    precise = expected.dtype == np.float64
+    expect_array(got, expected, call=call, name="z", tensor=True, rtol=1e-9 if precise else 1e-5, atol=1e-9 if precise else 1e-5)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_shifts_and_scales_the_noise(submission, rng):
+    mu = torch.tensor([[1.0, -2.0, 0.5]])
+    logvar = torch.tensor([[0.0, np.log(4.0), np.log(0.25)]], dtype=torch.float32)
+    check_against_reference(submission, mu, logvar, torch.ones(1, 3))
+    for _ in range(3):
+        mu, logvar, noise = (torch.from_numpy(rng.normal(size=(4, 3)).astype(np.float32)) for _ in range(3))
+        check_against_reference(submission, mu, logvar, noise)
