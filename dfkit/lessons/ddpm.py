@@ -193,6 +193,7 @@ def masking_explorer(x0: torch.Tensor, schedule: NoiseSchedule, q_sample, noise:
             axes[1].legend(frameon=False, fontsize=7, loc="lower left")
             figure.tight_layout()
             plt.show()
+            plt.close(figure)
 
     slider.observe(redraw, names="value")
     redraw()
