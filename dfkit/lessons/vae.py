@@ -44,7 +44,7 @@ class LessonBudget:
 
 BUDGETS = {
     "quick": LessonBudget(frame_clips=256, frame_steps=100, beta_steps=25, eval_digits=200, bound_digits=64),
-    "class": LessonBudget(frame_clips=1_000, frame_steps=800, beta_steps=300, eval_digits=1_000, bound_digits=200),
+    "class": LessonBudget(frame_clips=1_000, frame_steps=1_200, beta_steps=300, eval_digits=1_000, bound_digits=200),
     "gpu": LessonBudget(frame_clips=1_000, frame_steps=5_000, beta_steps=2_000, eval_digits=1_000, bound_digits=1_000),
 }
 
