@@ -33,7 +33,7 @@ import sys
 import traceback
 import types
 
-from autograder import landlock, protocol
+from autograder import arguments, landlock, protocol
 
 BLOCKED_MARKER = "is switched off while"
 
@@ -275,7 +275,9 @@ def _describe_status(status: int) -> dict:
 
 
 def _to_worker_values(value):
-    """Arrays the grader marked as tensors become torch tensors; containers are rebuilt."""
+    """Arrays the grader marked as tensors become torch tensors; containers and tagged arguments are rebuilt."""
+    if arguments.is_tagged(value):
+        return arguments.rebuild({k: _to_worker_values(v) for k, v in value.items()})
     if protocol.is_tensor(value):
         import torch
         return torch.from_numpy(protocol.as_array(value).copy())

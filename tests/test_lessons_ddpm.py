@@ -126,10 +126,19 @@ def test_arguments_survive_the_wire_and_come_back_as_objects():
         assert torch.equal(getattr(rebuilt, name), getattr(schedule, name))
     assert isinstance(denoiser, lesson.ToyDenoiser) and (denoiser.scale, denoiser.offset) == (0.3, -1.0)
     assert plain == {"plain": 1}
-    assert lesson.install_argument_transport() and lesson.install_argument_transport()      # idempotent
-    assert getattr(worker._to_worker_values, "rebuilds_dfkit_arguments", False)
-    with pytest.raises(ValueError, match="unknown argument kind"):
-        lesson.rebuild_argument({lesson.ARGUMENT_TAG: "Something"})
+
+
+def test_unknown_or_malformed_arguments_are_refused():
+    from autograder import arguments, worker
+
+    with pytest.raises(ValueError, match="unknown argument tag"):
+        worker._to_worker_values({arguments.TAG_KEY: "os.system", "command": "true"})
+    with pytest.raises(KeyError, match="no builder"):
+        arguments.tagged("nothing.registered")
+    schedule = lesson.schedule_argument(make_schedule("linear", 5))
+    del schedule["betas"]
+    with pytest.raises(ValueError, match="exactly the tensors"):
+        worker._to_worker_values(protocol.decode(protocol.encode(schedule)))
 
 
 # ----------------------------------------------------------------------------- the assignment

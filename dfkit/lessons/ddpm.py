@@ -322,85 +322,8 @@ def plot_steps_vs_quality(steps, distances, fid_steps=None, fids=None, fid_floor
 
 
 # --------------------------------------------------------------------------- grading arguments
-#
-# The grader runs a student's function in a separate, confined process and sends it only plain
-# data. A NoiseSchedule and a denoiser cross that boundary as dicts tagged with ARGUMENT_TAG and
-# are rebuilt into objects by the receiving side (`rebuild_argument`), which importing this module
-# teaches the autograder's worker (`install_argument_transport`). The tests of 02_ddpm send
-# `schedule_argument(schedule)` and `ToyDenoiser(...).as_argument()`.
+# A NoiseSchedule and a denoiser reach a student's function in the grader's worker as tagged dicts
+# (see dfkit.lessons.arguments); the tests of 02_ddpm send `schedule_argument(schedule)` and
+# `ToyDenoiser(...).as_argument()`.
 
-ARGUMENT_TAG = "$dfkit.lessons.ddpm"
-
-
-class ToyDenoiser:
-    """A fixed, deterministic stand-in for a network: ``(x_k, k) -> scale · x_k + offset · cos(k)``.
-
-    It uses both of its inputs, so a loss that feeds it x_0 instead of x_k, or the wrong levels,
-    gets a different value. ``k`` of shape ``(B,)`` broadcasts over the trailing dimensions.
-    """
-
-    def __init__(self, scale: float, offset: float):
-        self.scale, self.offset = float(scale), float(offset)
-
-    def __call__(self, x_k: torch.Tensor, k) -> torch.Tensor:
-        levels = torch.as_tensor(k).to(device=x_k.device, dtype=torch.float64)
-        levels = levels.reshape(tuple(levels.shape) + (1,) * (x_k.dim() - levels.dim()))
-        return (self.scale * x_k + self.offset * torch.cos(levels)).to(x_k.dtype)
-
-    def as_argument(self) -> dict:
-        return {ARGUMENT_TAG: "ToyDenoiser", "scale": self.scale, "offset": self.offset}
-
-    def __repr__(self) -> str:
-        return f"ToyDenoiser(scale={self.scale:g}, offset={self.offset:g})"
-
-
-def schedule_argument(schedule: NoiseSchedule) -> dict:
-    """A noise schedule as plain data (its tensors, K and its name)."""
-    return {
-        ARGUMENT_TAG: "NoiseSchedule", "betas": schedule.betas, "alphas": schedule.alphas,
-        "alpha_bars": schedule.alpha_bars, "one_minus_alpha_bars": schedule.one_minus_alpha_bars,
-        "num_levels": int(schedule.num_levels), "kind": str(schedule.kind),
-    }
-
-
-def rebuild_argument(value: dict):
-    """The object described by a tagged dict of :func:`schedule_argument` or ``ToyDenoiser.as_argument``."""
-    kind = value.get(ARGUMENT_TAG)
-    if kind == "NoiseSchedule":
-        tensors = {name: torch.as_tensor(value[name]) for name in ("betas", "alphas", "alpha_bars", "one_minus_alpha_bars")}
-        return NoiseSchedule(num_levels=int(value["num_levels"]), kind=str(value["kind"]), **tensors)
-    if kind == "ToyDenoiser":
-        return ToyDenoiser(value["scale"], value["offset"])
-    raise ValueError(f"unknown argument kind {kind!r}")
-
-
-def install_argument_transport() -> bool:
-    """Make the autograder's worker (and ``check()``) rebuild tagged arguments; idempotent.
-
-    Returns False when the autograder package is not importable (nothing to do then).
-    """
-    import sys
-
-    try:
-        from autograder import worker
-    except ImportError:
-        return False
-    # the worker process runs that module as __main__ (python -m autograder.worker): patch both copies
-    modules = [worker] + [module for module in (sys.modules.get("__main__"),)
-                          if module is not worker and hasattr(module, "_to_worker_values") and hasattr(module, "Worker")]
-    for module in modules:
-        original = module._to_worker_values
-        if getattr(original, "rebuilds_dfkit_arguments", False):
-            continue
-
-        def to_worker_values(value, original=original):
-            if isinstance(value, dict) and ARGUMENT_TAG in value:
-                return rebuild_argument({key: original(item) for key, item in value.items()})
-            return original(value)
-
-        to_worker_values.rebuilds_dfkit_arguments = True
-        module._to_worker_values = to_worker_values
-    return True
-
-
-install_argument_transport()
+from dfkit.lessons.arguments import ToyDenoiser, schedule_argument  # noqa: E402,F401  (re-exported for the tests)

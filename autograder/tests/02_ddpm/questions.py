@@ -6,8 +6,8 @@ tests pass their keyword arguments by name (``noise=``, ``eta=``, ``k=``) so tha
 function and the library's, whose extra options come first, are called the same way.
 
 A noise schedule and a denoiser are objects, not plain data: the tests send them as tagged dicts
-that ``dfkit.lessons.ddpm`` (imported by the worker, see MODULES) rebuilds into a ``NoiseSchedule``
-and a ``ToyDenoiser``.
+that ``dfkit.lessons.arguments`` (imported by the worker, see MODULES) rebuilds into a
+``NoiseSchedule`` and a ``ToyDenoiser``.
 """
 
 QUESTIONS = [
@@ -18,7 +18,7 @@ QUESTIONS = [
     {"id": "02_ddpm.ddim_step", "references": ["dfkit.diffusion.ddpm.ddim_step"]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.ddpm"]
+MODULES = ["torch", "dfkit.lessons.arguments"]
 
 # Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
 LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}
