@@ -39,7 +39,13 @@ def register(name: str, lecture: str, caption: str):
 
 
 def _load_all() -> None:
-    from dfkit.figures import data_figures, image_figures  # noqa: F401  (registration happens on import)
+    """Import every ``*_figures`` module of this package (registration happens on import)."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.endswith("_figures"):
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
 def available() -> dict[str, FigureSpec]:
