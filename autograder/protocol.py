@@ -115,7 +115,7 @@ def _plain_builtin(value):
 
 
 def _encode_array(tag: str, array: np.ndarray) -> dict:
-    array = np.ascontiguousarray(array)
+    array = np.require(array, requirements="C")        # not ascontiguousarray: it turns 0-d arrays into shape (1,)
     if array.dtype.name not in ALLOWED_DTYPES:
         raise TypeError(f"cannot send an array of dtype {array.dtype}; use a numeric or boolean dtype")
     return {"$": tag, "dtype": array.dtype.name, "shape": list(array.shape), "data": _b64(array.tobytes())}

@@ -241,6 +241,18 @@ def test_protocol_carries_tensors_as_marked_arrays():
     assert isinstance(back[0], torch.Tensor) and type(back[1]) is np.ndarray
 
 
+def test_protocol_keeps_zero_dimensional_arrays_and_tensors_zero_dimensional():
+    import torch
+
+    from autograder.worker import _to_worker_values
+
+    array, tensor = roundtrip((np.array(2.5), torch.tensor(3.0)))
+    assert array.shape == () and float(array) == 2.5
+    assert tensor.shape == () and _to_worker_values(tensor).shape == torch.Size([])
+    transposed = roundtrip(np.arange(6.0).reshape(2, 3).T)          # a non-contiguous array keeps its values
+    assert transposed.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+
+
 def test_constructs_worth_a_look_are_flagged_but_not_scored(tmp_path, warmup):
     from autograder.flags import flag_constructs
 
