@@ -1,0 +1,20 @@
+"""04_teacher_forcing: training pairs of the chain rule, the teacher-forcing input, free running, swing direction.
+
+Each question names the dfkit function that already does what the student is asked to write; it is
+switched off while that question is graded. The rollout loop takes a next-frame sampler as its
+first argument: the tests send a ``ToyNextFrame`` stand-in as a tagged dict that
+``dfkit.lessons.teacher_forcing`` (imported by the worker) rebuilds; noise schedules travel the same
+way through ``dfkit.lessons.arguments``.
+"""
+
+QUESTIONS = [
+    {"id": "04_teacher_forcing.teacher_forcing_pairs", "references": ["dfkit.lessons.teacher_forcing.teacher_forcing_pairs"]},
+    {"id": "04_teacher_forcing.teacher_forcing_input", "references": ["dfkit.lessons.teacher_forcing.teacher_forcing_input"]},
+    {"id": "04_teacher_forcing.autoregressive_rollout", "references": ["dfkit.lessons.teacher_forcing.autoregressive_rollout"]},
+    {"id": "04_teacher_forcing.swing_direction", "references": ["dfkit.lessons.teacher_forcing.swing_direction"]},
+]
+
+MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.diffusion.ddpm", "dfkit.data.pendulum"]
+
+# Every call works on a handful of small tensors: a call that takes seconds is a loop gone wrong.
+LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

@@ -1,0 +1,498 @@
+"""Lesson 04 (teacher forcing): the exercises' reference functions, the stand-in sampler the
+grader passes to a student's rollout loop, and the lesson's experiments, tables and figures.
+
+The notebook keeps the ideas in view and calls these for the rest::
+
+    histories, targets = teacher_forcing_pairs(clips, context=2)      # (B, T-c, c, ...), (B, T-c, ...)
+    inputs, levels = teacher_forcing_input(history, target, k, schedule, noise)
+    sample_next = next_frame_sampler("teacher_forcing", model, profile, "pendulum", seed=0)
+    frames = autoregressive_rollout(sample_next, context, 80, history=4)   # free running
+    direction = swing_direction(before, after)                        # -1, 0 or +1 per clip
+    markov = markov_experiment(models, profile)                       # the benchmark's Markov table
+    setup = rollout_setup(profile)                                    # the benchmark's pendulum rollouts
+    rows = rollout_rows({"teacher forcing": frames}, setup, profile)
+
+Frames are in [0, 1] everywhere in this module (as the datasets give them), except in
+:func:`teacher_forcing_input`, which works on whatever scale the diffusion model uses ([-1, 1]).
+The experiments follow ``benchmarks/sequence_rollouts.py`` step by step (same clips, same seeds,
+same metrics and baselines), so a notebook run reproduces the benchmark's rows for its profile.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from autograder import arguments
+from dfkit.data.pendulum import estimate_angle, render, wrap_angle
+from dfkit.diffusion.ddpm import q_sample
+from dfkit.diffusion.schedules import NoiseSchedule
+from dfkit.metrics.pendulum import angle_error, continue_physics, frame_validity, pendulum_report, swing_direction_accuracy
+
+MARKOV_MODELS = ("teacher_forcing_1frame", "teacher_forcing_2frame", "teacher_forcing")
+
+# ----------------------------------------------------------------------------- budgets
+
+
+@dataclass(frozen=True)
+class LessonBudget:
+    """What the lesson's own extras cost on top of the benchmark's experiments (whose sizes are the presets')."""
+
+    shown_clips: int                    # clips drawn in the strips of the data
+    samples: int                        # next frames drawn from one moment per model (the Markov picture)
+    threads: int | None = None          # torch threads for the sampling loops (None: torch's default)
+
+
+BUDGETS = {
+    "quick": LessonBudget(shown_clips=3, samples=16, threads=1),     # tiny models: one thread is fastest
+    "class": LessonBudget(shown_clips=4, samples=16),
+    "gpu": LessonBudget(shown_clips=6, samples=32),
+}
+
+
+def lesson_budget(profile) -> LessonBudget:
+    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
+    if profile.name not in BUDGETS:
+        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
+    return BUDGETS[profile.name]
+
+
+# ----------------------------------------------------------------------------- the exercises' reference functions
+
+
+def _check_clips(clips, name: str = "clips") -> None:
+    if not isinstance(clips, torch.Tensor) or clips.dim() != 5:
+        got = tuple(clips.shape) if isinstance(clips, torch.Tensor) else type(clips).__name__
+        raise ValueError(f"expected {name} of shape (B, T, C, H, W), got {got}")
+
+
+def teacher_forcing_pairs(clips: torch.Tensor, context: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every training pair of p(x_t | x_{t-c}, …, x_{t-1}) in a batch of clips (the chain rule, truncated to c frames).
+
+    For target time t = c, …, T - 1 the history is the c ground-truth frames just before it:
+
+        histories[b, i] = clips[b, i : i + c]      (c frames, oldest first)
+        targets[b, i]   = clips[b, i + c]          (the frame after them, never in its own history)
+
+    Args:
+        clips: (B, T, C, H, W).
+        context: c, with 1 <= c < T.
+
+    Returns:
+        ``(histories, targets)`` of shapes (B, T - c, c, C, H, W) and (B, T - c, C, H, W).
+    """
+    _check_clips(clips)
+    T = clips.shape[1]
+    if isinstance(context, bool) or not isinstance(context, int) or not 1 <= context < T:
+        raise ValueError(f"expected context to be an int with 1 <= context < T = {T}, got {context!r}")
+    windows = clips.unfold(1, context + 1, 1)                      # (B, T - c, C, H, W, c + 1)
+    windows = windows.permute(0, 1, 5, 2, 3, 4)                    # (B, T - c, c + 1, C, H, W)
+    return windows[:, :, :context], windows[:, :, context]
+
+
+def teacher_forcing_input(history: torch.Tensor, target: torch.Tensor, k, schedule: NoiseSchedule,
+                          noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a teacher-forced diffusion model sees in training: clean history, then the noisy target.
+
+    The target alone goes through the forward process (Ho et al. 2020, eq. 4),
+
+        x_t^k = sqrt(ᾱ_k) x_t + sqrt(1 - ᾱ_k) ε,
+
+    and is appended to the c history frames, which stay clean (level 0):
+
+        inputs = [x_{t-c}, …, x_{t-1}, x_t^k],     levels = [0, …, 0, k].
+
+    Args:
+        history: (B, c, C, H, W) clean frames; target: (B, C, H, W);
+        k: (B,) integer levels in 1..K, one per example; noise: ε, shaped like ``target``.
+
+    Returns:
+        ``(inputs, levels)``: (B, c + 1, C, H, W) in the dtype of ``target``, and int64 (B, c + 1).
+    """
+    _check_clips(history, "history")
+    if target.shape != history.shape[:1] + history.shape[2:]:
+        raise ValueError(f"expected target of shape {tuple(history.shape[:1] + history.shape[2:])} (B, C, H, W), "
+                         f"got {tuple(target.shape)}")
+    k = torch.as_tensor(k, device=target.device).long().reshape(-1).expand(len(target))   # (B,)
+    noisy = q_sample(target, k, noise, schedule)                                            # (B, C, H, W)
+    inputs = torch.cat([history.to(target.dtype), noisy[:, None]], dim=1)                   # (B, c + 1, C, H, W)
+    levels = torch.zeros(inputs.shape[:2], dtype=torch.long, device=target.device)         # (B, c + 1)
+    levels[:, -1] = k
+    return inputs, levels
+
+
+def autoregressive_rollout(sample_next, context: torch.Tensor, num_frames: int, history: int) -> torch.Tensor:
+    """Free running: every new frame is sampled from the last ``history`` frames, its own outputs included.
+
+    1. the video starts as the ground-truth ``context``;
+    2. ``num_frames`` times: ``sample_next`` receives the last ``history`` frames of the video
+       (B, history, C, H, W), oldest first, returns the next frame (B, C, H, W), which is appended.
+
+    Args:
+        sample_next: a next-frame sampler, (B, h, C, H, W) -> (B, C, H, W).
+        context: (B, c, C, H, W) ground-truth frames, c >= history.
+        num_frames: N >= 1 frames to generate; history: h >= 1.
+
+    Returns:
+        the N generated frames (B, N, C, H, W), without the context.
+    """
+    _check_clips(context, "context")
+    if isinstance(history, bool) or not isinstance(history, int) or not 1 <= history <= context.shape[1]:
+        raise ValueError(f"expected history to be an int from 1 to the {context.shape[1]} context frames, got {history!r}")
+    video = list(context.unbind(dim=1))                             # c frames (B, C, H, W)
+    for _ in range(num_frames):
+        window = torch.stack(video[-history:], dim=1)               # (B, h, C, H, W)
+        video.append(sample_next(window))
+    return torch.stack(video[context.shape[1]:], dim=1)             # (B, N, C, H, W)
+
+
+def swing_direction(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """Which way the pendulum moved between two frames: sign(wrap(θ(after) - θ(before))) in {-1, 0, +1}.
+
+    θ is read from the pixels with :func:`dfkit.data.pendulum.estimate_angle` (lesson 00); the
+    difference is wrapped to (-π, π], so a swing through the top (θ from 170° to -170°) is +20°,
+    not -340°. +1 means θ increased (counter-clockwise in the picture's coordinates).
+
+    Args:
+        before, after: frames (B, 1, H, W) in [0, 1].
+
+    Returns:
+        an int64 tensor (B,).
+    """
+    change = wrap_angle(estimate_angle(after) - estimate_angle(before))        # (B,) radians
+    return torch.from_numpy(np.sign(change)).long()
+
+
+# ----------------------------------------------------------------------------- the stand-in sampler of the graded tests
+
+
+class ToyNextFrame:
+    """A deterministic stand-in for a next-frame sampler: ``window -> tanh(Σ_j w_j x_{t-j} + bias)``.
+
+    ``weights[0]`` multiplies the newest frame of the window, ``weights[1]`` the one before it, and
+    so on. The window must hold exactly ``len(weights)`` frames; any other length is refused with a
+    message, so a rollout loop that passes too much or too little history fails clearly, and one
+    that reverses the window or never slides it gets different frames.
+    """
+
+    def __init__(self, weights, bias: float):
+        self.weights = [float(w) for w in weights]
+        self.bias = float(bias)
+        if not self.weights:
+            raise ValueError("expected at least one weight")
+
+    def __call__(self, window: torch.Tensor) -> torch.Tensor:
+        h = len(self.weights)
+        if not isinstance(window, torch.Tensor) or window.dim() != 5 or window.shape[1] != h:
+            got = tuple(window.shape) if isinstance(window, torch.Tensor) else type(window).__name__
+            raise ValueError(f"expected a window of the last {h} frames, shape (B, {h}, C, H, W), got {got}")
+        w = torch.tensor(self.weights[::-1], dtype=window.dtype, device=window.device)      # oldest first
+        return torch.tanh((w.reshape(1, h, 1, 1, 1) * window).sum(dim=1) + self.bias)       # (B, C, H, W)
+
+    def as_argument(self) -> dict:
+        return arguments.tagged("dfkit.teacher_forcing.ToyNextFrame", weights=self.weights, bias=self.bias)
+
+    def __repr__(self) -> str:
+        return f"ToyNextFrame(weights={self.weights}, bias={self.bias:g})"
+
+
+@arguments.builder("dfkit.teacher_forcing.ToyNextFrame")
+def _toy_next_frame(weights, bias) -> ToyNextFrame:
+    return ToyNextFrame(list(weights), bias)
+
+
+# ----------------------------------------------------------------------------- next-frame samplers of the course models
+
+
+def next_frame_sampler(name: str, model, profile, dataset: str = "pendulum", seed: int = 0,
+                       generator: torch.Generator | None = None):
+    """``window (B, h, C, H, W) -> next frame (B, C, H, W)``, both in [0, 1], for a recipe model.
+
+    A teacher-forced diffusion model samples the frame with the autoregressive scheduling
+    matrix (:func:`dfkit.sequence.recipes.rollout` for one frame, the randomness drawn from one
+    generator seeded with ``seed``); the regressor returns its deterministic prediction.
+    """
+    from dfkit.sequence.recipes import rollout
+
+    generator = generator if generator is not None else torch.Generator().manual_seed(seed)
+
+    def sample_next(window: torch.Tensor) -> torch.Tensor:
+        return rollout(name, model, window, 1, profile, dataset=dataset, generator=generator)[:, 0]
+
+    return sample_next
+
+
+def one_step_predictions(sample_next, video: torch.Tensor, start: int, history: int) -> torch.Tensor:
+    """Teacher-forced evaluation: frame t predicted from the *true* frames before it, for t = start, …, T - 1.
+
+    video: (B, T, C, H, W) ground truth; each call sees video[:, max(0, t - history) : t]. Returns
+    (B, T - start, C, H, W). Compare with :func:`autoregressive_rollout`, which feeds its own frames.
+    """
+    _check_clips(video, "video")
+    predictions = [sample_next(video[:, max(0, t - history):t]) for t in range(start, video.shape[1])]
+    return torch.stack(predictions, dim=1)
+
+
+# ----------------------------------------------------------------------------- the Markov experiment
+
+
+def towards_bottom(last: torch.Tensor) -> torch.Tensor:
+    """The 1-frame prior as a predictor: each frame redrawn at half its angle, a swing towards the bottom. (B, 1, H, W)."""
+    return torch.from_numpy(render(0.5 * estimate_angle(last), last.shape[-1]))[:, None]
+
+
+def markov_experiment(models: dict, profile, seed: int = 0, progress: bool = False) -> dict:
+    """Swing direction of the next frame sampled with 1, 2 and c context frames (the benchmark's Markov table).
+
+    ``models`` maps the names of :data:`MARKOV_MODELS` to trained models. Every test clip predicts
+    one frame at a random time t_i (seeded; uniform over the frames every model can reach), as in
+    ``benchmarks/sequence_rollouts.py``. Returns {"rows", "clips", "last", "states", "predicted"}:
+    the table rows (chance, the swing-towards-the-bottom prior and the true next frame included),
+    and per model its predicted frames (B, 1, H, W) with the last frames it saw and the true states.
+    """
+    from dfkit.sequence.recipes import dataset_split, history_length, presets, rollout
+
+    chosen = presets("pendulum", profile)
+    clips = dataset_split("pendulum", profile, "test", progress)
+    count = min(chosen.markov_clips, len(clips))
+    frames = clips.frames(range(count))                                                   # (B, T, 1, H, W)
+    earliest = max(history_length(name, "pendulum", profile) for name in MARKOV_MODELS)
+    targets = torch.from_numpy(np.random.default_rng(seed).integers(earliest, frames.shape[1], size=count))   # (B,)
+    rows_index = torch.arange(count)
+    last = frames[rows_index, targets - 1]                                                # (B, 1, H, W)
+    state = clips.truth["states"][rows_index, targets].numpy()                            # (B, 2) at t_i
+    rows, predicted = [], {}
+    for name in MARKOV_MODELS:
+        c = history_length(name, "pendulum", profile)
+        context = frames[rows_index[:, None], targets[:, None] + torch.arange(-c, 0)]      # (B, c, 1, H, W)
+        predicted[name] = rollout(name, models[name], context, 1, profile, dataset="pendulum", seed=seed)[:, 0]
+        score = swing_direction_accuracy(predicted[name], last, state, profile.pendulum)
+        rows.append({"method": f"teacher forcing, {c} context frame{'s' if c > 1 else ''}", "context frames": c, **score})
+    rows.append({"method": "swing towards the bottom (1-frame prior)", "context frames": 1,
+                 **swing_direction_accuracy(towards_bottom(last), last, state, profile.pendulum)})
+    rows.append({"method": "true next frame (ceiling)", "context frames": None,
+                 **swing_direction_accuracy(frames[rows_index, targets], last, state, profile.pendulum)})
+    return {"rows": rows, "clips": count, "last": last, "states": state, "predicted": predicted}
+
+
+def markov_table(rows: list[dict]) -> str:
+    """The Markov rows as text: accuracy ± standard error over the clips that move fast enough."""
+    lines = [f"{'method':42s} {'accuracy':>9s} {'± stderr':>9s} {'clips':>6s}"]
+    for row in rows:
+        lines.append(f"{row['method']:42s} {row['accuracy']:9.1%} {row['stderr']:9.1%} {row['included']:6d}")
+    lines.append(f"{'chance':42s} {0.5:9.1%}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- rollouts past the horizon
+
+
+@dataclass
+class RolloutSetup:
+    """The benchmark's pendulum rollouts: ground-truth context, the true continuation, its frames and bands."""
+
+    context: torch.Tensor        # (B, c, 1, H, W) in [0, 1], the first c frames of test clips
+    states: np.ndarray           # (B, N, 2) true (θ, ω) of the N frames after the context
+    truth: torch.Tensor          # (B, N, 1, H, W) those states rendered
+    bands: tuple                 # horizon bands of 1-based generated frames: (1, H), (H + 1, 4H), (4H + 1, 10H)
+
+    @property
+    def num_frames(self) -> int:
+        return self.states.shape[1]
+
+    @property
+    def last(self) -> torch.Tensor:
+        return self.context[:, -1]
+
+
+def rollout_setup(profile, progress: bool = False) -> RolloutSetup:
+    """Test clips, their first c frames and the physics continued for 10 H frames (as the benchmark does)."""
+    from dfkit.sequence.recipes import dataset_split, presets
+
+    chosen = presets("pendulum", profile)
+    clips = dataset_split("pendulum", profile, "test", progress)
+    count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
+    context = clips.frames(range(count))[:, :c]                                            # (B, c, 1, H, W)
+    states = continue_physics(clips.truth["states"][:count, c - 1].numpy(), bands[-1][1], profile.pendulum)
+    truth = torch.from_numpy(np.concatenate([render(states[i:i + 64, :, 0], context.shape[-1])
+                                             for i in range(0, count, 64)]))[:, :, None]    # (B, N, 1, H, W)
+    return RolloutSetup(context, states, truth, bands)
+
+
+def rollout_rows(generated: dict, setup: RolloutSetup, profile) -> list[dict]:
+    """One row per method, then the baselines (copy last frame, hanging still, true frames), as in the benchmark.
+
+    Columns: angle error (degrees) per band, the share of valid frames and the energy drift in the
+    last band, and the median valid prediction time at 10° and 20° (frames).
+    """
+    bands, N = setup.bands, setup.num_frames
+    first = bands[-1][0] - 1
+    last_band = f"{bands[-1][0]}-{bands[-1][1]}"
+    rows, baselines = [], None
+    for label, frames in generated.items():
+        frames = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
+        full = pendulum_report(frames, setup.states, setup.last, profile.pendulum, bands, name=label)
+        tail = pendulum_report(frames[:, first:], setup.states[:, first:], setup.last, profile.pendulum, ((1, N - first),), name=label)
+        summaries = [_summary(f, t, bands, last_band) for f, t in zip(full, tail)]
+        rows.append(summaries[0])
+        baselines = baselines or summaries[1:]
+    return rows + (baselines or [])
+
+
+def _summary(row: dict, tail: dict, bands, last_band: str) -> dict:
+    summary = {"method": row["method"]}
+    summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
+    summary[f"valid {last_band}"] = tail["valid frames"]
+    summary[f"energy drift {last_band}"] = row.get(f"energy drift {last_band}")
+    summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
+    summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
+    return summary
+
+
+def angle_errors(frames, states) -> np.ndarray:
+    """Mean angle error (degrees) per generated frame over the clips: (B, N, 1, H, W), (B, N, 2) -> (N,)."""
+    frames = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
+    return angle_error(frames, states).mean(axis=0)
+
+
+def validity(frames) -> np.ndarray:
+    """Share of valid frames (one pendulum at the angle read from it) per generated frame: (B, N, 1, H, W) -> (N,)."""
+    return frame_validity(frames)[0].mean(axis=0)
+
+
+# ----------------------------------------------------------------------------- figures and widgets
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _image(frame) -> np.ndarray:
+    frame = frame.detach().cpu().numpy() if hasattr(frame, "detach") else np.asarray(frame)
+    return frame.reshape(frame.shape[-2:]) if frame.ndim >= 2 else frame
+
+
+def show_frames(rows: dict, columns=None, labels=None, title: str | None = None, size: float = 0.9):
+    """A grid of frames: one row per entry of ``rows`` (each (N, 1, H, W) in [0, 1]), columns picked by index."""
+    plt = _plt()
+    first = next(iter(rows.values()))
+    columns = list(range(len(first))) if columns is None else list(columns)
+    figure, axes = plt.subplots(len(rows), len(columns), figsize=(len(columns) * size + 1.6, len(rows) * size + 0.4),
+                                squeeze=False)
+    for r, (name, frames) in enumerate(rows.items()):
+        for c, index in enumerate(columns):
+            axis = axes[r, c]
+            axis.imshow(_image(frames[index]), cmap="gray", vmin=0, vmax=1)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if r == 0:
+                axis.set_title(labels[c] if labels is not None else str(index), fontsize=8)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def training_pair_figure(history: torch.Tensor, target: torch.Tensor, noisy: dict):
+    """One example of teacher forcing: the clean history, then the target at a few levels k.
+
+    history (c, 1, H, W) and target (1, H, W) in [0, 1]; noisy maps k to the noisy target (1, H, W) in [-1, 1].
+    """
+    c = len(history)
+    rows = {f"k = {k}": torch.cat([history, ((frame.clamp(-1, 1) + 1) / 2)[None]]) for k, frame in noisy.items()}
+    rows = {"clean": torch.cat([history, target[None]]), **rows}
+    labels = [f"x_(t-{c - i})" for i in range(c)] + ["x_t (target)"]
+    return show_frames(rows, labels=labels, title="teacher forcing: clean history (level 0), noisy target (level k)")
+
+
+def markov_figure(rows: list[dict]):
+    """Swing-direction accuracy per method with its standard error, chance at 50% dotted."""
+    plt = _plt()
+    figure, axis = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.0))
+    names = [row["method"] for row in rows][::-1]
+    values = [row["accuracy"] for row in rows][::-1]
+    errors = [row["stderr"] for row in rows][::-1]
+    axis.barh(names, values, xerr=errors, color="tab:blue", alpha=0.75, capsize=3)
+    axis.axvline(0.5, color="gray", linestyle=":", label="chance")
+    axis.set_xlim(0, 1.05)
+    axis.set_xlabel("swing direction right (share of clips)")
+    axis.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def error_curves_figure(curves: dict, horizon: int, ylabel: str = "mean angle error (degrees)", title: str | None = None):
+    """Per-frame curves (each (N,)) against the generated frame 1..N, the training horizon marked."""
+    plt = _plt()
+    figure, axis = plt.subplots(figsize=(7.5, 3.6))
+    for name, values in curves.items():
+        style = ":" if name in ("copy last frame", "hanging still", "true frames") else "-"
+        axis.plot(np.arange(1, len(values) + 1), values, style, label=name)
+    axis.axvline(horizon, color="gray", linestyle="--", linewidth=1)
+    axis.text(horizon, axis.get_ylim()[1], " training horizon", va="top", fontsize=8, color="gray")
+    axis.set_xlabel("generated frame")
+    axis.set_ylabel(ylabel)
+    if title:
+        axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def rollout_viewer(videos: dict, clip: int = 0, start: int = 0):
+    """A slider over the generated frames showing every video of ``videos`` side by side (each (B, N, 1, H, W)).
+
+    Without ipywidgets a static strip of a few frames is drawn instead. Returns the widget, or the figure.
+    """
+    plt = _plt()
+    length = min(len(v[clip]) for v in videos.values())
+    try:
+        import ipywidgets as widgets
+        from IPython.display import display
+    except ImportError:
+        columns = sorted({0, length // 4, length // 2, 3 * length // 4, length - 1})
+        figure = show_frames({name: v[clip] for name, v in videos.items()}, columns,
+                             labels=[f"frame {start + i + 1}" for i in columns])
+        plt.show()
+        return figure
+
+    def show(index: int):
+        figure, axes = plt.subplots(1, len(videos), figsize=(1.6 * len(videos), 1.9), squeeze=False)
+        for axis, (name, video) in zip(axes[0], videos.items()):
+            axis.imshow(_image(video[clip][index]), cmap="gray", vmin=0, vmax=1)
+            axis.set_axis_off()
+            axis.set_title(name, fontsize=8)
+        figure.suptitle(f"generated frame {start + index + 1} of {start + length}", fontsize=9)
+        plt.show()
+
+    slider = widgets.IntSlider(value=0, min=0, max=length - 1, step=1, description="frame",
+                               continuous_update=True, layout=widgets.Layout(width="480px"))
+    output = widgets.interactive_output(show, {"index": slider})
+    box = widgets.VBox([slider, output])
+    display(box)
+    return box
+
+
+def format_rows(rows: list[dict], digits: int = 2) -> str:
+    """Rows of dicts as an aligned text table (NaN shown as '-')."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+
+    def cell(value):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.{digits}f}"
+        return str(value)
+
+    table = [[cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(line[i]) for line in table)) for i, column in enumerate(columns)]
+    lines = ["  ".join(column.ljust(w) if i == 0 else column.rjust(w) for i, (column, w) in enumerate(zip(columns, widths)))]
+    for line in table:
+        lines.append("  ".join(value.ljust(w) if i == 0 else value.rjust(w) for i, (value, w) in enumerate(zip(line, widths))))
+    return "\n".join(lines)

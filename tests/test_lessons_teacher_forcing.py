@@ -1,0 +1,297 @@
+"""Lesson 04 (teacher forcing): the reference functions, the stand-in sampler, the experiments that
+reproduce the benchmark, the figures, and the assignment's grading (solution full marks, release
+nothing, catalogued mistakes lose points)."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from autograder import arguments, testing  # noqa: E402
+from autograder.assignments import load_assignment  # noqa: E402
+from autograder.grade import grade_notebook  # noqa: E402
+from autograder.plugin import collect_tests  # noqa: E402
+from dfkit.data.pendulum import render  # noqa: E402
+from dfkit.diffusion.ddpm import q_sample  # noqa: E402
+from dfkit.diffusion.schedules import make_schedule  # noqa: E402
+from dfkit.lessons import teacher_forcing as tf  # noqa: E402
+from dfkit.profiles import PROFILES, get_profile  # noqa: E402
+from dfkit.sequence.objectives import TeacherForcing  # noqa: E402
+
+ASSIGNMENT = "04_teacher_forcing"
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def seeded(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------- training pairs and inputs
+
+
+def test_pairs_hold_every_target_after_its_history():
+    clips = torch.arange(2 * 6, dtype=torch.float32).reshape(2, 6, 1, 1, 1).expand(2, 6, 1, 2, 3)
+    histories, targets = tf.teacher_forcing_pairs(clips, 2)
+    assert histories.shape == (2, 4, 2, 1, 2, 3) and targets.shape == (2, 4, 1, 2, 3)
+    for b in range(2):
+        for i in range(4):
+            assert torch.equal(histories[b, i], clips[b, i:i + 2]) and torch.equal(targets[b, i], clips[b, i + 2])
+    with pytest.raises(ValueError, match="1 <= context < T = 6"):
+        tf.teacher_forcing_pairs(clips, 6)
+    with pytest.raises(ValueError, match=r"expected clips of shape \(B, T, C, H, W\)"):
+        tf.teacher_forcing_pairs(clips[0], 1)
+
+
+def test_teacher_forcing_input_noises_the_target_only():
+    schedule = make_schedule("cosine", 1000)
+    history, target, noise = torch.randn(3, 2, 1, 4, 4), torch.randn(3, 1, 4, 4), torch.randn(3, 1, 4, 4)
+    k = torch.tensor([1, 500, 1000])
+    inputs, levels = tf.teacher_forcing_input(history, target, k, schedule, noise)
+    assert torch.equal(inputs[:, :2], history)
+    assert torch.allclose(inputs[:, 2], q_sample(target, k, noise, schedule))
+    assert levels.dtype == torch.long and levels.tolist() == [[0, 0, 1], [0, 0, 500], [0, 0, 1000]]
+    with pytest.raises(ValueError, match="expected target of shape"):
+        tf.teacher_forcing_input(history, target[:, 0], k, schedule, noise)
+
+
+def test_the_objective_shows_the_model_what_teacher_forcing_input_builds():
+    class Spy(torch.nn.Module):
+        def forward(self, frames, levels):
+            self.frames, self.levels = frames.detach(), levels.detach()
+            return torch.zeros_like(frames)
+
+    schedule = make_schedule("cosine", 1000)
+    clips = torch.rand(5, 6, 1, 4, 4)
+    spy = Spy()
+    TeacherForcing(schedule, "eps", context=2, rescale=False)(spy, clips, generator=seeded(0))
+    assert spy.levels.shape == (5, 3) and (spy.levels[:, :2] == 0).all() and (spy.levels[:, 2] >= 1).all()
+    for b in range(5):      # each history is two consecutive clean frames of its clip
+        starts = [s for s in range(5) if torch.equal(spy.frames[b, :2], clips[b, s:s + 2])]
+        assert starts, b
+
+
+# ----------------------------------------------------------------------------- rollout loop and stand-in
+
+
+def test_rollout_feeds_back_its_own_frames():
+    sampler = tf.ToyNextFrame([0.9, -0.5], 0.1)
+    context = torch.rand(2, 3, 1, 2, 2)
+    frames = tf.autoregressive_rollout(sampler, context, 4, 2)
+    video = context
+    for _ in range(4):
+        video = torch.cat([video, sampler(video[:, -2:])[:, None]], dim=1)
+    assert frames.shape == (2, 4, 1, 2, 2) and torch.allclose(frames, video[:, 3:])
+    with pytest.raises(ValueError, match="expected history to be an int from 1 to the 3 context frames"):
+        tf.autoregressive_rollout(sampler, context, 4, 4)
+
+
+def test_stand_in_uses_every_frame_in_order_and_refuses_other_lengths():
+    sampler = tf.ToyNextFrame([0.9, -0.5, 0.3], 0.1)
+    window = torch.rand(2, 3, 1, 2, 2)
+    assert not torch.allclose(sampler(window), sampler(window.flip(1)))
+    for frame in range(3):
+        changed = window.clone()
+        changed[:, frame] += 0.5
+        assert not torch.allclose(sampler(window), sampler(changed))
+    with pytest.raises(ValueError, match=r"expected a window of the last 3 frames, shape \(B, 3, C, H, W\)"):
+        sampler(window[:, 1:])
+
+
+def test_stand_in_travels_as_a_tagged_argument():
+    sampler = tf.ToyNextFrame([0.5, 0.25], -0.2)
+    rebuilt = arguments.rebuild(json.loads(json.dumps(sampler.as_argument())))
+    window = torch.rand(3, 2, 1, 3, 3)
+    assert isinstance(rebuilt, tf.ToyNextFrame) and torch.equal(rebuilt(window), sampler(window))
+
+
+# ----------------------------------------------------------------------------- swing direction
+
+
+def test_swing_direction_wraps_through_the_top():
+    before = torch.from_numpy(render(np.radians([10.0, 40.0, 170.0, -170.0, 25.0]), 16))[:, None]
+    after = torch.from_numpy(render(np.radians([30.0, 20.0, -170.0, 170.0, 25.0]), 16))[:, None]
+    direction = tf.swing_direction(before, after)
+    assert direction.dtype == torch.long and direction.tolist() == [1, -1, 1, -1, 0]
+
+
+def test_towards_bottom_halves_the_angle():
+    from dfkit.data.pendulum import estimate_angle
+
+    last = torch.from_numpy(render(np.radians([60.0, -100.0]), 16))[:, None]
+    assert np.allclose(np.degrees(estimate_angle(tf.towards_bottom(last))), [30.0, -50.0], atol=3)
+
+
+# ----------------------------------------------------------------------------- experiments against the benchmark
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("sequence_rollouts", REPO / "benchmarks" / "sequence_rollouts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def quick_models():
+    from dfkit.sequence.recipes import sequence_model
+
+    profile = get_profile("quick")
+    names = tf.MARKOV_MODELS + ("regressor",)
+    return profile, {name: sequence_model(name, "pendulum", profile, progress=False) for name in names}
+
+
+def test_markov_experiment_reproduces_the_benchmark_table(quick_models):
+    profile, models = quick_models
+    benchmark = _benchmark()
+    loaded = benchmark.Models("pendulum", profile)
+    expected = benchmark.markov_experiment(profile, loaded)["rows"]
+    got = tf.markov_experiment(models, profile)
+    assert [row["method"] for row in got["rows"]] == [row["method"] for row in expected]
+    for mine, theirs in zip(got["rows"], expected):
+        assert mine["accuracy"] == pytest.approx(theirs["accuracy"], nan_ok=True) and mine["included"] == theirs["included"]
+    assert "swing towards the bottom" in tf.markov_table(got["rows"])
+    assert len(tf.markov_figure(got["rows"]).axes) == 1
+
+
+def test_rollout_rows_reproduce_the_benchmark_rows(quick_models):
+    from dfkit.sequence.recipes import rollout
+
+    profile, models = quick_models
+    benchmark = _benchmark()
+    loaded = benchmark.Models("pendulum", profile)
+    setup = tf.rollout_setup(profile)
+    frames = tf.autoregressive_rollout(tf.next_frame_sampler("teacher_forcing", models["teacher_forcing"], profile, seed=0),
+                                       setup.context, setup.num_frames, 4)
+    regressor = rollout("regressor", models["regressor"], setup.context, setup.num_frames, profile, dataset="pendulum")
+    mine = tf.rollout_rows({"teacher forcing": frames, "regressor": regressor}, setup, profile)
+    assert [row["method"] for row in mine] == ["teacher forcing", "regressor", "copy last frame", "hanging still", "true frames"]
+    label = dict((name, label) for label, name, _ in benchmark.methods("pendulum", profile))
+    original = benchmark.METHODS
+    try:
+        benchmark.METHODS = tuple(m for m in original if m[1] in ("teacher_forcing", "regressor"))
+        theirs = benchmark.pendulum_rollouts(profile, loaded)["rows"]
+    finally:
+        benchmark.METHODS = original
+    theirs = {row["method"]: row for row in theirs}
+    for row, method in zip(mine, [label["teacher_forcing"], label["regressor"], "copy last frame", "hanging still", "true frames"]):
+        for key, value in row.items():
+            if key != "method":
+                assert value == pytest.approx(theirs[method][key], rel=1e-3, abs=0.05), (method, key)
+    assert "angle err° 1-8" in tf.format_rows(mine)
+
+
+def test_one_step_predictions_see_the_true_history():
+    seen = []
+
+    def sample_next(window):
+        seen.append(window.shape[1])
+        return window[:, -1]
+
+    video = torch.rand(2, 7, 1, 3, 3)
+    predictions = tf.one_step_predictions(sample_next, video, start=2, history=3)
+    assert predictions.shape == (2, 5, 1, 3, 3) and seen == [2, 3, 3, 3, 3]
+    assert torch.equal(predictions, video[:, 1:6])
+
+
+def test_every_profile_has_a_budget():
+    for profile in PROFILES.values():
+        budget = tf.lesson_budget(profile)
+        assert budget.shown_clips >= 1 and budget.samples >= 2
+    with pytest.raises(ValueError, match="no lesson budget"):
+        tf.lesson_budget(type("P", (), {"name": "laptop"})())
+
+
+# ----------------------------------------------------------------------------- figures and widgets
+
+
+def test_figures_draw_without_a_display():
+    frames = torch.rand(4, 1, 8, 8)
+    assert len(tf.show_frames({"a": frames, "b": frames}, [0, 2]).axes) == 4
+    noisy = {100: torch.randn(1, 8, 8), 900: torch.randn(1, 8, 8)}
+    assert len(tf.training_pair_figure(frames[:2], frames[2], noisy).axes) == 3 * 3
+    assert len(tf.error_curves_figure({"a": np.arange(5.0), "copy last frame": np.ones(5)}, 2).axes) == 1
+
+
+def test_rollout_viewer_is_a_slider_or_a_static_strip(monkeypatch):
+    videos = {"truth": torch.rand(2, 6, 1, 8, 8), "model": torch.rand(2, 6, 1, 8, 8)}
+    pytest.importorskip("ipywidgets")
+    box = tf.rollout_viewer(videos)
+    assert (box.children[0].min, box.children[0].max) == (0, 5)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    figure = tf.rollout_viewer(videos)
+    assert len(figure.axes) == 2 * 5              # frames 1, 2, 4, 5, 6 of 6
+
+
+# ----------------------------------------------------------------------------- the assignment
+
+
+@pytest.fixture(scope="module")
+def assignment():
+    return load_assignment(ASSIGNMENT)
+
+
+def test_every_question_has_visible_and_hidden_tests_and_a_catalog(assignment):
+    infos = collect_tests(assignment)
+    assert {i.question for i in infos} == set(assignment.questions)
+    for question in assignment.questions:
+        assert any(i.visible for i in infos if i.question == question), question
+        assert any(not i.visible for i in infos if i.question == question), question
+    assert set(assignment.catalog()) == set(assignment.questions)
+    assert all(len(entries) >= 3 for entries in assignment.catalog().values())
+
+
+def test_notebook_cells_follow_the_exercise_contract(assignment):
+    infos = collect_tests(assignment)
+    cells = testing.load(testing.solution_path(ASSIGNMENT))["cells"]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    graded = {}
+    for number, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            question = meta["grade_id"].replace("-", ".", 1).rsplit("-check", 1)[0]
+            graded[question] = meta["points"]
+            assert meta["points"] == sum(i.points for i in infos if i.question == question), question
+            name = question.split(".", 1)[1]
+            assert meta["locked"] and sources[number].startswith(f'check("{question}")')
+            assert f"def {name}(" in sources[number - 1]
+            assert sources[number + 1] == f'{name} = own_or_library("{question}", {name})'
+    assert set(graded) == set(assignment.questions)
+
+
+def test_released_notebook_has_no_solution():
+    text = testing.released_path(ASSIGNMENT).read_text()
+    assert "dfkit-canary" not in text and "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert text.count("raise NotImplementedError()") == 4
+
+
+def test_solution_scores_everything_release_nothing_and_mistakes_lose_points(assignment, tmp_path):
+    infos = collect_tests(assignment)
+    total = sum(i.points for i in infos)
+    solution = grade_notebook(testing.solution_path(ASSIGNMENT), assignment)
+    assert (solution["score"], solution["max_score"]) == (total, total), [t for t in solution["tests"] if t["status"] != "passed"]
+    released = grade_notebook(testing.released_path(ASSIGNMENT), assignment)
+    assert released["score"] == 0 and released["max_score"] == total
+    assert all(t["status"] == "error" and "is not written yet" in t["output"] for t in released["tests"])
+    first_wrong = {q: next(iter(entries.values())) for q, entries in assignment.catalog().items()}
+    wrong = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)), first_wrong)
+    results = grade_notebook(testing.write(wrong, tmp_path / "wrong.ipynb"), assignment)
+    for question in assignment.questions:
+        mine = [t for t in results["tests"] if t["name"].startswith(question)]
+        assert sum(t["score"] for t in mine) < sum(t["max_score"] for t in mine), question
+    json.dumps(results)
