@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -67,7 +68,7 @@ def run(profile_name: str, samples: int, ddpm_samples: int, retrain: bool) -> li
         seconds = time.perf_counter() - start
         scores = score_digit_samples(images, classifier)
         rows.append({"model": name, "sampler": label, "evaluations": evaluations, "train_minutes": train_minutes[name],
-                     "sample_seconds": seconds, **scores})
+                     "sample_seconds": seconds, "load_average": os.getloadavg()[0], **scores})
         print(f"{name:5s} {label:28s} FID {scores['fid']:7.2f} (floor {scores['fid_real_floor']:.2f})  "
               f"conf {scores['confidence']:.3f}  coverage {scores['coverage']}/10  {seconds:.1f} s", flush=True)
     return rows
@@ -82,18 +83,23 @@ def markdown(rows: list[dict], profile_name: str) -> str:
         "FID: classifier-feature Fréchet distance to the 1,000 held-out test digits; floor: the same for as many real "
         "training digits. Confidence: mean max-softmax of the digit classifier (real digits in brackets). Coverage: "
         "classes with at least 2.5% of the samples. NN ratio: median distance to the nearest training digit, samples "
-        "over held-out real digits (well below 1 means copying).",
+        "over held-out real digits (well below 1 means copying). Load: the one-minute load average after the row "
+        "(above 2, other jobs shared the two cores and the seconds are inflated).",
         "",
-        "| model | sampler | evals | train (min) | samples | sampling (s) | FID | floor | confidence | coverage | NN ratio | near copies |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | sampler | evals | train (min) | samples | sampling (s) | load | FID | floor | confidence | coverage | NN ratio | near copies |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['sampler']} | {r['evaluations']} | {r['train_minutes']:.1f} | {r['samples']} | "
-            f"{r['sample_seconds']:.1f} | {r['fid']:.2f} | {r['fid_real_floor']:.2f} | {r['confidence']:.3f} "
+            f"{r['sample_seconds']:.1f} | {_load(r)} | {r['fid']:.2f} | {r['fid_real_floor']:.2f} | {r['confidence']:.3f} "
             f"({r['confidence_real']:.3f}) | {r['coverage']}/10 | {r['nn_distance_ratio']:.2f} | {r['near_copies']:.1%} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _load(row: dict) -> str:
+    return f"{row['load_average']:.1f}" if "load_average" in row else "not recorded"
 
 
 def main() -> None:
