@@ -1,0 +1,32 @@
+"""06_diffusion_forcing: per-frame noise, scheduling matrices, the sampler loop and the stabilized history.
+
+Each question names the dfkit functions that already do what the student is asked to write (the
+first one has the exercise's signature; the notebook falls back to it); they are switched off
+while that question is graded. The matrix questions also switch off the library's other matrix
+builders, since a pyramid with ``delay = steps`` *is* the autoregressive matrix.
+
+A schedule, a random generator and a stand-in denoiser are objects, not plain data: the tests send
+them as tagged dicts that ``dfkit.lessons.arguments`` and ``dfkit.lessons.diffusion_forcing``
+(imported by the worker, see MODULES) rebuild on arrival.
+"""
+
+QUESTIONS = [
+    {"id": "06_diffusion_forcing.noisy_clips", "references": [
+        "dfkit.lessons.diffusion_forcing.noisy_clips", "dfkit.diffusion.ddpm.q_sample", "dfkit.diffusion.schedules.uniform_levels"]},
+    {"id": "06_diffusion_forcing.autoregressive_matrix", "references": [
+        "dfkit.sequence.scheduling.autoregressive_matrix", "dfkit.sequence.scheduling.pyramid_matrix",
+        "dfkit.sequence.scheduling.scheduling_matrix", "dfkit.sequence.scheduling._from_start_rows"]},
+    {"id": "06_diffusion_forcing.pyramid_matrix", "references": [
+        "dfkit.sequence.scheduling.pyramid_matrix", "dfkit.sequence.scheduling.scheduling_matrix",
+        "dfkit.sequence.scheduling._from_start_rows"]},
+    {"id": "06_diffusion_forcing.walk_matrix", "references": [
+        "dfkit.lessons.diffusion_forcing.walk_matrix", "dfkit.sequence.sampler.sample_with_matrix"]},
+    {"id": "06_diffusion_forcing.stabilized_history", "references": [
+        "dfkit.lessons.diffusion_forcing.stabilized_history", "dfkit.diffusion.ddpm.q_sample"]},
+]
+
+MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.lessons.diffusion_forcing"]
+
+# Every call works on small tensors (the largest: 20,000 levels and 60,000 noise values); a call
+# that takes seconds is a loop gone wrong.
+LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

@@ -1,0 +1,71 @@
+"""Visible checks of stabilized_history: the history noised to k_small (or only labelled so) and its levels (B, c)."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array, expect_tuple
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.arguments import schedule_argument
+from dfkit.lessons.diffusion_forcing import stabilized_history as reference
+
+pytestmark = pytest.mark.question("06_diffusion_forcing.stabilized_history")
+COURSE = make_schedule("cosine", 1000)
+
+# float32 arithmetic, and 1 - ᾱ_k computed from ᾱ_k, stay well inside this; every catalogued mistake is far outside.
+RTOL = 2e-3
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        if value.dtype in (torch.int32, torch.int64) and value.dim() == 2:
+            return Shown("tensor(" + " ".join(str(value.tolist()).split()) + ")")
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def expect_close(got, expected, *, call, name="the frames"):
+    """Close to the float64 reference, relative to each sample's largest value, in the dtype of the input."""
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=1e-4 * scale + 1e-6, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the noise, got dtype {got.dtype}")
+
+
+def tensor(rng, *shape, dtype=np.float32):
+    return torch.from_numpy(rng.standard_normal(shape).astype(dtype))
+
+
+def check_against_reference(submission, context, k_small, schedule, noise, add_noise):
+    call = describe_call("stabilized_history", context=shown(context), k_small=k_small, schedule=shown(schedule),
+                         noise=shown(noise), add_noise=add_noise)
+    got = submission.stabilized_history(context, k_small, schedule_argument(schedule), noise, add_noise=add_noise)
+    shown_frames, levels = expect_tuple(got, 2, call=call, names=("shown", "levels"))
+    expected_frames, expected_levels = reference(context.double(), k_small, schedule, noise.double(), add_noise)
+    expect_close(shown_frames, expected_frames, call=call, name="the history frames")
+    expect_array(levels, expected_levels.numpy(), call=call, name="the history levels", tensor=True)
+    if levels.dtype.kind not in "iu":
+        raise AssertionError(f"{call}: expected integer levels (e.g. torch.long), got dtype {levels.dtype}")
+
+
+@pytest.mark.visible
+@pytest.mark.points(2)
+def test_history_noised_to_k_small(submission, rng):
+    for k_small in (50, 300):
+        check_against_reference(submission, tensor(rng, 3, 4, 1, 5, 5).clamp(-1, 1), k_small, COURSE, tensor(rng, 3, 4, 1, 5, 5), True)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_history_only_labelled_k_small(submission, rng):
+    check_against_reference(submission, tensor(rng, 2, 3, 1, 4, 4).clamp(-1, 1), 50, COURSE, tensor(rng, 2, 3, 1, 4, 4), False)

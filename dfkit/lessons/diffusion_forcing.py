@@ -1,0 +1,482 @@
+"""Lesson 06 (Diffusion Forcing): the reference answers, the stand-ins the graded checks send, the
+scheduling-matrix explorer and the rollout experiments of the notebook.
+
+The notebook keeps the ideas in view and calls these for the rest::
+
+    budget = lesson_budget(profile)                                 # what the experiments may cost
+    noisy, levels, noise = noisy_clips(clips, schedule)             # an independent level per frame
+    frames = walk_matrix(denoiser, matrix, noise, schedule)         # the sampler loop over a matrix
+    shown, levels = stabilized_history(context, 50, schedule, noise)    # history at level k_small
+    matrix_explorer(model, context, schedule, steps)                # kind, chunk, horizon -> heatmap and frames
+    rows = pendulum_rollout_table(models, profile, clips, methods)  # the rollout table, benchmark metrics
+    spread = future_spread(model, context, profile, samples)        # how much samples of one context disagree
+
+Frames are videos ``(B, T, C, H, W)``: in [-1, 1] where a model sees them, in [0, 1] where they
+are shown or scored. Levels are integers ``(B, T)``, 0 clean and K pure noise. A scheduling
+matrix is ``(M + 1, T)``: rows are sampling steps, columns frames, entries levels.
+
+The last section (``ToyVideoDenoiser``, ``generator_argument``) serves the graded checks: the
+grader sends a student's function only plain data, so a stand-in denoiser and a random generator
+travel as tagged dicts and are rebuilt on arrival by the builders registered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from autograder import arguments
+from dfkit.diffusion.ddpm import q_sample
+from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
+from dfkit.sequence.sampler import sample_with_matrix
+from dfkit.sequence.scheduling import KINDS, scheduling_matrix
+
+# ----------------------------------------------------------------------------- budgets
+
+
+@dataclass(frozen=True)
+class LessonBudget:
+    """What the lesson's own experiments may cost on top of loading (or training) the recipe models."""
+
+    rollout_clips: int                  # pendulum test clips rolled out to 10x the horizon per method
+    stabilization_levels: tuple[int, ...]   # k_small values compared (0: plain autoregressive)
+    spread_contexts: int                # contexts whose future is sampled several times
+    spread_samples: int                 # samples per context
+    mnist_clips: int                    # Moving-MNIST test clips rolled out
+    explorer_context: int = 2           # ground-truth frames before the explorer's generated ones
+
+
+BUDGETS = {
+    "quick": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=4,
+                          mnist_clips=8),
+    "class": LessonBudget(rollout_clips=16, stabilization_levels=(0, 50, 200), spread_contexts=4, spread_samples=6,
+                          mnist_clips=16),
+    "gpu": LessonBudget(rollout_clips=256, stabilization_levels=(0, 20, 50, 100, 200, 400), spread_contexts=16,
+                        spread_samples=16, mnist_clips=256),
+}
+
+
+def lesson_budget(profile) -> LessonBudget:
+    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
+    if profile.name not in BUDGETS:
+        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
+    return BUDGETS[profile.name]
+
+
+# ----------------------------------------------------------------------------- reference answers
+
+
+def _check_clips(frames, name: str = "frames") -> None:
+    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
+        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
+
+
+def noisy_clips(frames: torch.Tensor, schedule: NoiseSchedule, min_level: int = 0, generator: torch.Generator | None = None):
+    """A Diffusion Forcing training input (Chen et al. 2024, Algorithm 1): an independent level per frame.
+
+        k_{b,t} ~ U{min_level, …, K} independently,   ε ~ N(0, I),
+        x^{k}_{b,t} = sqrt(ᾱ_{k_{b,t}}) x_{b,t} + sqrt(1 - ᾱ_{k_{b,t}}) ε_{b,t}      (q(x_k | x_0) per frame)
+
+    Returns ``(noisy (B, T, C, H, W), levels (B, T) int64, noise (B, T, C, H, W))``; the levels
+    are drawn first, then the noise, both from ``generator``.
+    """
+    _check_clips(frames)
+    B, T = frames.shape[:2]
+    levels = uniform_levels((B, T), schedule.num_levels, generator, frames.device, low=min_level)   # (B, T)
+    noise = standard_normal(frames.shape, generator, frames.device, frames.dtype)                    # (B, T, C, H, W)
+    return q_sample(frames, levels, noise, schedule), levels, noise
+
+
+def walk_matrix(denoiser, matrix: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule, parameterization: str = "eps"):
+    """Walk the rows of a scheduling matrix from x_K = ``noise`` (Diffusion Forcing, Algorithm 2).
+
+    At row m the denoiser sees every frame at its level S[m, t] (one call, levels ``(B, T)``);
+    each frame then takes the deterministic DDIM step from S[m, t] to S[m + 1, t], and a frame
+    whose level does not change stays as it is. Returns the frames after the last row.
+    """
+    return sample_with_matrix(denoiser, matrix, schedule, shape=noise.shape, noise=noise, parameterization=parameterization,
+                              clip_x0=None)
+
+
+def stabilized_history(context: torch.Tensor, k_small: int, schedule: NoiseSchedule, noise: torch.Tensor, add_noise: bool = True):
+    """History frames as a stabilized Diffusion Forcing rollout shows them (Chen et al. 2024, App. B.2).
+
+    Every history frame is reported at level k_small; with ``add_noise`` it is also noised to that
+    level, q(x_{k_small} | x) = sqrt(ᾱ_{k_small}) x + sqrt(1 - ᾱ_{k_small}) ε, otherwise it stays
+    clean and is only *labelled* k_small. Returns ``(shown (B, c, C, H, W), levels (B, c) int64)``.
+    """
+    _check_clips(context, "context")
+    B, c = context.shape[:2]
+    levels = torch.full((B, c), int(k_small), dtype=torch.long, device=context.device)        # (B, c)
+    if not add_noise:
+        return context, levels
+    return q_sample(context, levels, noise, schedule), levels
+
+
+# ----------------------------------------------------------------------------- pictures
+
+
+def _frames_for_display(frames) -> np.ndarray:
+    """(T, C, H, W) or (T, H, W) frames in [0, 1] -> (T, H, W) numpy."""
+    array = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    return array[:, 0] if array.ndim == 4 else array
+
+
+def show_clips(rows: dict, title: str | None = None, size: float = 0.9, labels: dict | None = None):
+    """One row of frames per entry of ``rows`` ({name: (T, C, H, W) frames in [0, 1]}); ``labels`` adds a text per frame."""
+    import matplotlib.pyplot as plt
+
+    columns = max(len(frames) for frames in rows.values())
+    figure, axes = plt.subplots(len(rows), columns, figsize=(size * columns + 1.5, size * len(rows) + 0.4), squeeze=False)
+    for r, (name, frames) in enumerate(rows.items()):
+        shown = _frames_for_display(frames)
+        for t in range(columns):
+            ax = axes[r, t]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if t < len(shown):
+                ax.imshow(np.clip(shown[t], 0, 1), cmap="gray", vmin=0, vmax=1)
+                if labels and name in labels:
+                    ax.set_title(str(labels[name][t]), fontsize=7, pad=2)
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def plot_matrix(matrix: torch.Tensor, ax=None, title: str | None = None, num_levels: int | None = None, annotate: bool | None = None):
+    """A scheduling matrix as a heatmap: rows = sampling steps (top: row 0), columns = frames, colour = level."""
+    import matplotlib.pyplot as plt
+
+    values = matrix.detach().cpu().numpy()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.35 * values.shape[1] + 1.8, 0.22 * values.shape[0] + 1.2))
+    top = num_levels if num_levels is not None else max(int(values.max()), 1)
+    image = ax.imshow(values, cmap="magma_r", vmin=0, vmax=top, aspect="auto", interpolation="nearest")
+    if annotate is None:
+        annotate = values.size <= 160
+    if annotate:
+        for (m, t), level in np.ndenumerate(values):
+            ax.text(t, m, str(level), ha="center", va="center", fontsize=5.5, color="white" if level > 0.55 * top else "black")
+    ax.set_xlabel("frame t")
+    ax.set_ylabel("row m (sampling step)")
+    ax.set_xticks(range(values.shape[1]))
+    ax.tick_params(labelsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    plt.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="level k")
+    return ax
+
+
+def matrix_gallery(num_frames: int, steps: int, num_levels: int = 1000, chunk_size: int = 1, delay: int = 1):
+    """The four kinds side by side (the same ladder of levels, walked at different times)."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(KINDS), figsize=(4.0 * len(KINDS), 4.2))
+    for ax, kind in zip(axes, KINDS):
+        matrix = scheduling_matrix(kind, num_frames, steps, num_levels, chunk_size=chunk_size, delay=delay)
+        plot_matrix(matrix, ax, f"{kind}: {matrix.shape[0]} rows", num_levels, annotate=False)
+    figure.tight_layout()
+    return figure
+
+
+def model_calls(matrix: torch.Tensor) -> int:
+    """Rows at which some frame moves: the sampler calls the model once per such row."""
+    return int((matrix[1:] != matrix[:-1]).any(dim=1).sum())
+
+
+# ----------------------------------------------------------------------------- the scheduling-matrix explorer
+
+
+def explorer_frames(model, context: torch.Tensor, schedule: NoiseSchedule, matrix: torch.Tensor, parameterization: str = "v",
+                    seed: int = 0):
+    """Frames generated after ``context`` ([0, 1], (B, c, C, H, W)) by walking ``matrix``; returns them in [0, 1]."""
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+
+    known = to_model_range(context)
+    frames = sample_with_matrix(model, matrix, schedule, context=known, parameterization=parameterization,
+                                clip_x0=1.0, generator=torch.Generator().manual_seed(seed))
+    return to_unit_range(frames)                                                   # (B, T, C, H, W)
+
+
+def _explorer_figure(model, context, schedule, steps, kind, chunk, horizon, delay, parameterization):
+    import matplotlib.pyplot as plt
+
+    chunk = min(chunk, horizon)
+    matrix = scheduling_matrix(kind, horizon, steps, schedule.num_levels, chunk_size=chunk, delay=delay)
+    frames = explorer_frames(model, context[:1], schedule, matrix, parameterization)[0]        # (T, C, H, W)
+    c = context.shape[1]
+    figure = plt.figure(figsize=(max(7.5, 0.9 * (c + horizon) + 1), 5.6))
+    grid = figure.add_gridspec(2, c + horizon, height_ratios=[3.2, 1])
+    plot_matrix(matrix, figure.add_subplot(grid[0, :]), f"{kind}, chunk {chunk}, {horizon} frames, {steps} DDIM steps per "
+                f"frame: {matrix.shape[0]} rows, {model_calls(matrix)} model calls", schedule.num_levels,
+                annotate=matrix.numel() <= 160)
+    shown = torch.cat([context[0], frames]).numpy()[:, 0]
+    for i, image in enumerate(shown):
+        ax = figure.add_subplot(grid[1, i])
+        ax.imshow(np.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title("given" if i < c else f"t={i - c}", fontsize=7, color="tab:blue" if i < c else "black")
+    figure.tight_layout()
+    return figure
+
+
+def matrix_explorer(model, context: torch.Tensor, schedule: NoiseSchedule, steps: int, parameterization: str = "v",
+                    max_frames: int | None = None):
+    """Pick a kind, a chunk size and a horizon: the scheduling matrix and the frames the model makes with it.
+
+    ``context``: ground-truth frames in [0, 1] ``(B, c, C, H, W)`` (the first clip is used); the
+    horizon is limited so that history and new frames fit the model's window. Returns the widget
+    box, or a list of static figures (four settings) when ipywidgets is not installed.
+    """
+    import matplotlib.pyplot as plt
+
+    window = getattr(model, "max_window", None) or 16
+    longest = max_frames or (window - context.shape[1])
+    if longest < 1:
+        raise ValueError(f"expected a context shorter than the model's window of {window} frames, got {context.shape[1]}")
+    try:
+        import ipywidgets as widgets
+        from IPython.display import display
+    except ImportError:
+        print("ipywidgets is not installed, so here are four fixed settings instead of the explorer "
+              "(pip install ipywidgets for the interactive version).")
+        figures = []
+        for kind, chunk in (("full_sequence", 1), ("autoregressive", 1), ("autoregressive", 2), ("pyramid", 1)):
+            figures.append(_explorer_figure(model, context, schedule, steps, kind, chunk, longest, 1, parameterization))
+            plt.show()
+        return figures
+
+    kind = widgets.Dropdown(options=list(KINDS), value="pyramid", description="kind")
+    chunk = widgets.IntSlider(value=1, min=1, max=longest, description="chunk", continuous_update=False)
+    horizon = widgets.IntSlider(value=longest, min=1, max=longest, description="horizon", continuous_update=False)
+    delay = widgets.IntSlider(value=1, min=0, max=steps, description="delay", continuous_update=False)
+    output = widgets.Output()
+
+    def redraw(change=None):
+        with output:
+            output.clear_output(wait=True)
+            figure = _explorer_figure(model, context, schedule, steps, kind.value, chunk.value, horizon.value, delay.value,
+                                      parameterization)
+            plt.show()
+            plt.close(figure)
+
+    for control in (kind, chunk, horizon, delay):
+        control.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox([kind, chunk]), widgets.HBox([horizon, delay]), output])
+    display(box)
+    return box
+
+
+# ----------------------------------------------------------------------------- rollouts and their table
+
+
+def pendulum_truth(clips, count: int, context: int, num_frames: int, config):
+    """Context frames ``(B, c, 1, H, W)`` in [0, 1] and the physics continued from the last context state ``(B, N, 2)``."""
+    from dfkit.metrics.pendulum import continue_physics
+
+    frames = clips.frames(range(count))[:, :context]
+    truth = continue_physics(clips.truth["states"][:count, context - 1].numpy(), num_frames, config)
+    return frames, truth
+
+
+def render_truth(states, image_size: int) -> torch.Tensor:
+    """The true pendulum drawn at ``states[..., 0]`` (angles): ``(N, 2)`` states -> ``(N, 1, H, W)`` frames in [0, 1]."""
+    from dfkit.data.pendulum import render
+
+    return torch.from_numpy(np.asarray(render(np.asarray(states)[..., 0], image_size), dtype=np.float32))[:, None]
+
+
+def pendulum_summary(frames, truth, last_frame, config, bands, name: str) -> list[dict]:
+    """The benchmark's main columns for ``frames`` and its baselines (copy last frame, hanging still, true frames).
+
+    Angle error per band, valid frames in the last band, energy drift in the last band and the
+    valid prediction times, from :func:`dfkit.metrics.pendulum.pendulum_report`, as in
+    ``benchmarks/sequence_rollouts.py``.
+    """
+    from dfkit.metrics.pendulum import pendulum_report
+
+    frames = np.asarray(frames)
+    num_frames = bands[-1][1]
+    first = bands[-1][0] - 1
+    last = f"{bands[-1][0]}-{bands[-1][1]}"
+    full = pendulum_report(frames, truth, last_frame, config, bands, name=name)
+    tail = pendulum_report(frames[:, first:], truth[:, first:], last_frame, config, ((1, num_frames - first),), name=name)
+    rows = []
+    for row, end in zip(full, tail):
+        summary = {"method": row["method"]}
+        summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
+        summary[f"valid {last}"] = end["valid frames"]
+        summary[f"energy drift {last}"] = row.get(f"energy drift {last}")
+        summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
+        rows.append(summary)
+    return rows
+
+
+def pendulum_rollout_table(models: dict, profile, context, truth, methods, cache: dict | None = None,
+                           log=print) -> tuple[list[dict], dict]:
+    """Roll every ``(label, recipe name, method, overrides)`` out from ``context`` for the bands' length.
+
+    ``models`` maps recipe names to trained models. A rollout whose recipe and resolved
+    :class:`~dfkit.sequence.rollout.RolloutConfig` are already in ``cache`` (a dict the notebook
+    keeps) is reused, not run again: the same configuration with the same seed gives the same
+    frames. Returns the table rows (methods, then the baselines once) and the frames per label, in [0, 1].
+    """
+    import time
+
+    from dfkit.sequence.recipes import presets, rollout, rollout_config
+
+    bands = presets("pendulum", profile).bands
+    num_frames = bands[-1][1]
+    cache = {} if cache is None else cache
+    rows, videos, baselines = [], {}, None
+    for label, name, method, overrides in methods:
+        key = (name, rollout_config(name, method, "pendulum", profile, **overrides), len(context), num_frames)
+        if key not in cache:
+            start = time.perf_counter()
+            frames = rollout(name, models[name], context, num_frames, profile, dataset="pendulum", method=method, **overrides)
+            cache[key] = (frames, time.perf_counter() - start)
+        frames, seconds = cache[key]
+        report = pendulum_summary(frames.numpy(), truth, context[:, -1], profile.pendulum, bands, label)
+        rows.append({**report[0], "rollout (s)": seconds})
+        baselines = baselines or report[1:]
+        videos[label] = frames
+        if log is not None:
+            log(f"{label:48s} angle err° in the last band {report[0][f'angle err° {bands[-1][0]}-{bands[-1][1]}']:6.1f}"
+                f"   ({seconds:.1f} s)")
+    return rows + list(baselines or []), videos
+
+
+def angle_curves(videos: dict, truth) -> dict:
+    """Per generated frame, the median over clips of |θ̂ - θ| in degrees, for every video of ``videos``."""
+    from dfkit.metrics.pendulum import angle_error
+
+    return {label: np.median(angle_error(frames.numpy(), truth), axis=0) for label, frames in videos.items()}
+
+
+def plot_angle_curves(curves: dict, horizon: int, title: str = "angle error along the rollout"):
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(8, 3.4))
+    for label, curve in curves.items():
+        ax.plot(np.arange(1, len(curve) + 1), curve, label=label, lw=1.4)
+    ax.axvline(horizon, color="k", lw=0.8, ls=":")
+    ax.text(horizon, ax.get_ylim()[1] * 0.95, " training horizon", fontsize=7, va="top")
+    ax.set(xlabel="generated frame", ylabel="median |θ̂ - θ| (°)", title=title)
+    ax.legend(frameon=False, fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+# ----------------------------------------------------------------------------- the uncertain future
+
+
+def circular_spread(angles: np.ndarray) -> np.ndarray:
+    """Circular standard deviation in degrees over axis 0 (the samples): sqrt(-2 ln R), R the mean resultant length."""
+    resultant = np.abs(np.exp(1j * angles).mean(axis=0))
+    return np.degrees(np.sqrt(-2 * np.log(np.clip(resultant, 1e-12, 1.0))))
+
+
+def future_spread(name: str, model, context: torch.Tensor, num_frames: int, profile, samples: int, method: str,
+                  seed: int = 0) -> np.ndarray:
+    """How much ``samples`` rollouts from the same context disagree, per generated frame: ``(contexts, N)`` degrees.
+
+    Each context is repeated ``samples`` times and rolled out once (every copy draws its own
+    noise); the angle of each frame is read from its pixels and the circular standard deviation
+    is taken over the copies.
+    """
+    from dfkit.data.pendulum import estimate_angle
+    from dfkit.sequence.recipes import rollout
+
+    B = context.shape[0]
+    repeated = context.repeat_interleave(samples, dim=0)                              # (B · S, c, 1, H, W)
+    frames = rollout(name, model, repeated, num_frames, profile, dataset="pendulum", method=method, seed=seed)
+    angles = estimate_angle(frames.numpy()).reshape(B, samples, num_frames)           # (B, S, N)
+    return np.stack([circular_spread(angles[b]) for b in range(B)])                   # (B, N)
+
+
+def pyramid_snapshot(model, context: torch.Tensor, schedule: NoiseSchedule, steps: int, num_frames: int,
+                     parameterization: str = "v", seed: int = 0):
+    """The frames of a pyramid walk at every row, and the matrix: ``(trajectory (M + 1, T, C, H, W) in [0, 1], matrix)``."""
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+
+    matrix = scheduling_matrix("pyramid", num_frames, steps, schedule.num_levels)
+    _, trajectory = sample_with_matrix(model, matrix, schedule, context=to_model_range(context[:1]),
+                                       parameterization=parameterization, clip_x0=1.0,
+                                       generator=torch.Generator().manual_seed(seed), return_trajectory=True)
+    return to_unit_range(trajectory[:, 0]), matrix
+
+
+# ----------------------------------------------------------------------------- stand-ins for the graded checks
+
+
+class ToyVideoDenoiser:
+    """A fixed, deterministic, causal stand-in for a video denoiser: ``(frames (B, T, C, H, W), levels (B, T))``.
+
+    Output at frame t: ``scale · x_t + mix · mean(x_1, …, x_t) + offset · cos(k_t / 150)
+    + tilt · sin(k_{t-1} / 90)`` (k_0 of the first frame's predecessor taken as 0). It uses every
+    input it may (the frame, the frames before it, its level and its predecessor's level) and none
+    after it, so a sampler that shows it the wrong levels, the wrong frames or one frame at a time
+    gets a different answer. It refuses levels that are not ``(B, T)`` integers, as the course's
+    backbone does.
+    """
+
+    def __init__(self, scale: float, mix: float, offset: float, tilt: float):
+        self.scale, self.mix, self.offset, self.tilt = float(scale), float(mix), float(offset), float(tilt)
+
+    def __call__(self, frames: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+        if not isinstance(frames, torch.Tensor) or frames.dim() != 5:
+            got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+            raise ValueError(f"expected frames of shape (B, T, C, H, W), got {got}")
+        B, T = frames.shape[:2]
+        if not isinstance(levels, torch.Tensor) or tuple(levels.shape) != (B, T):
+            got = tuple(levels.shape) if isinstance(levels, torch.Tensor) else type(levels).__name__
+            raise ValueError(f"expected levels of shape (B, T) = ({B}, {T}) to match the frames, got {got}")
+        if levels.is_floating_point() or levels.dtype == torch.bool:
+            raise ValueError(f"expected integer levels, got dtype {levels.dtype}")
+        k = levels.to(device=frames.device, dtype=torch.float64)                          # (B, T)
+        previous = torch.cat([torch.zeros_like(k[:, :1]), k[:, :-1]], dim=1)                # (B, T): k_{t-1}
+        counts = torch.arange(1, T + 1, device=frames.device, dtype=frames.dtype).reshape(1, T, 1, 1, 1)
+        history_mean = frames.cumsum(dim=1) / counts                                        # mean of x_1..x_t
+        shift = self.offset * torch.cos(k / 150) + self.tilt * torch.sin(previous / 90)     # (B, T)
+        return self.scale * frames + self.mix * history_mean + shift.to(frames.dtype)[..., None, None, None]
+
+    def as_argument(self) -> dict:
+        return arguments.tagged("dfkit.diffusion_forcing.ToyVideoDenoiser", scale=self.scale, mix=self.mix,
+                                offset=self.offset, tilt=self.tilt)
+
+    def __repr__(self) -> str:
+        return f"ToyVideoDenoiser(scale={self.scale:g}, mix={self.mix:g}, offset={self.offset:g}, tilt={self.tilt:g})"
+
+
+def generator_argument(seed: int) -> dict:
+    """A ``torch.Generator().manual_seed(seed)`` as plain data."""
+    return arguments.tagged("dfkit.Generator", seed=int(seed))
+
+
+@arguments.builder("dfkit.diffusion_forcing.ToyVideoDenoiser")
+def _toy_video_denoiser(scale, mix, offset, tilt) -> ToyVideoDenoiser:
+    return ToyVideoDenoiser(scale, mix, offset, tilt)
+
+
+@arguments.builder("dfkit.Generator")
+def _generator(seed) -> torch.Generator:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"expected a generator seed as a non-negative int, got {seed!r}")
+    return torch.Generator().manual_seed(seed)
+
+
+__all__ = [
+    "BUDGETS", "LessonBudget", "ToyVideoDenoiser", "angle_curves", "circular_spread", "explorer_frames", "future_spread",
+    "generator_argument", "lesson_budget", "matrix_explorer", "matrix_gallery", "model_calls", "noisy_clips",
+    "pendulum_rollout_table", "pendulum_summary", "pendulum_truth", "plot_angle_curves", "plot_matrix",
+    "pyramid_snapshot", "render_truth", "show_clips", "stabilized_history", "walk_matrix",
+]

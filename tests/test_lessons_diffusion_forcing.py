@@ -1,0 +1,269 @@
+"""Lesson 06 (Diffusion Forcing): the reference answers, the stand-ins of the graded checks, the pictures and
+the explorer, the rollout table, and the assignment's grading (solution full marks, release nothing,
+catalogued mistakes lose points)."""
+
+import json
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from autograder import arguments, testing  # noqa: E402
+from autograder.assignments import load_assignment  # noqa: E402
+from autograder.grade import grade_notebook  # noqa: E402
+from autograder.plugin import collect_tests  # noqa: E402
+from dfkit.diffusion.ddpm import ddim_step, q_sample  # noqa: E402
+from dfkit.diffusion.schedules import make_schedule  # noqa: E402
+from dfkit.lessons import diffusion_forcing as lesson  # noqa: E402
+from dfkit.models.video import VideoBackbone, VideoBackboneConfig  # noqa: E402
+from dfkit.profiles import PROFILES, get_profile  # noqa: E402
+from dfkit.sequence.scheduling import scheduling_matrix  # noqa: E402
+
+ASSIGNMENT = "06_diffusion_forcing"
+QUESTIONS = ("noisy_clips", "autoregressive_matrix", "pyramid_matrix", "walk_matrix", "stabilized_history")
+SCHEDULE = make_schedule("cosine", 1000)
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def seeded(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------- reference answers
+
+
+def test_noisy_clips_draws_an_independent_level_per_frame_and_noises_each_frame_to_it():
+    frames = torch.rand(300, 20, 1, 2, 2, generator=seeded(0)) * 2 - 1
+    noisy, levels, noise = lesson.noisy_clips(frames, make_schedule("linear", 10), generator=seeded(1))
+    assert levels.shape == (300, 20) and levels.dtype == torch.long
+    assert set(levels.unique().tolist()) == set(range(11))                        # 0 and K included
+    assert (levels == levels[:, :1]).all(1).float().mean() < 0.01                 # not one level per clip
+    schedule = make_schedule("linear", 10)
+    assert torch.allclose(noisy, q_sample(frames, levels, noise, schedule))
+    again = lesson.noisy_clips(frames, schedule, generator=seeded(1))
+    assert all(torch.equal(a, b) for a, b in zip((noisy, levels, noise), again))
+    _, above, _ = lesson.noisy_clips(frames, schedule, min_level=3, generator=seeded(2))
+    assert int(above.min()) == 3 and int(above.max()) == 10
+    with pytest.raises(ValueError, match=r"expected frames as a float tensor of shape \(B, T, C, H, W\)"):
+        lesson.noisy_clips(torch.zeros(4, 1, 8, 8), schedule)
+
+
+def plain_loop(denoiser, matrix, noise, schedule, parameterization):
+    x = noise
+    for m in range(matrix.shape[0] - 1):
+        levels, next_levels = matrix[m].expand(len(x), -1), matrix[m + 1].expand(len(x), -1)
+        x = ddim_step(x, levels, next_levels, denoiser(x, levels), schedule, parameterization)
+    return x
+
+
+@pytest.mark.parametrize("kind", ["full_sequence", "autoregressive", "pyramid", "trapezoid"])
+def test_walk_matrix_is_the_plain_row_loop_of_algorithm_2(kind):
+    toy = lesson.ToyVideoDenoiser(0.5, 0.3, 0.4, 0.2)
+    matrix = scheduling_matrix(kind, 5, 3, 1000, chunk_size=2)
+    noise = torch.randn(2, 5, 1, 3, 3, generator=seeded(3))
+    for parameterization in ("x0", "v"):
+        assert torch.allclose(lesson.walk_matrix(toy, matrix, noise, SCHEDULE, parameterization),
+                              plain_loop(toy, matrix, noise, SCHEDULE, parameterization), atol=1e-6)
+
+
+def test_the_autoregressive_walk_of_a_causal_denoiser_is_frame_by_frame_generation():
+    toy = lesson.ToyVideoDenoiser(0.6, 0.3, 0.3, 0.5)
+    noise = torch.randn(2, 3, 1, 2, 2, generator=seeded(4), dtype=torch.float64)
+    whole = lesson.walk_matrix(toy, scheduling_matrix("autoregressive", 3, 4, 1000), noise, SCHEDULE, "x0")
+    frames = noise[:, :0]
+    for t in range(3):          # each frame sampled alone after the clean ones before it
+        window = torch.cat([frames, noise[:, t:t + 1]], dim=1)
+        levels = torch.zeros(window.shape[:2], dtype=torch.long)
+        for k, k_next in zip([1000, 750, 500, 250], [750, 500, 250, 0]):
+            levels[:, -1], next_levels = k, levels.clone()
+            next_levels[:, -1] = k_next
+            window = ddim_step(window, levels, next_levels, toy(window, levels), SCHEDULE, "x0")
+        frames = window
+    assert torch.allclose(whole, frames, atol=1e-10)
+
+
+def test_stabilized_history_noises_or_only_labels_the_history():
+    context = torch.rand(3, 4, 1, 5, 5, generator=seeded(5)) * 2 - 1
+    noise = torch.randn(context.shape, generator=seeded(6))
+    shown, levels = lesson.stabilized_history(context, 50, SCHEDULE, noise)
+    assert levels.shape == (3, 4) and levels.dtype == torch.long and bool((levels == 50).all())
+    assert torch.allclose(shown, q_sample(context, levels, noise, SCHEDULE))
+    labelled, levels = lesson.stabilized_history(context, 50, SCHEDULE, noise, add_noise=False)
+    assert labelled is context and bool((levels == 50).all())
+    clean, _ = lesson.stabilized_history(context, 0, SCHEDULE, noise)
+    assert torch.equal(clean, context)                                             # ᾱ_0 = 1
+
+
+# ----------------------------------------------------------------------------- stand-ins of the graded checks
+
+
+def test_toy_denoiser_is_causal_and_uses_every_input_it_may():
+    toy = lesson.ToyVideoDenoiser(0.5, 0.3, 0.4, 0.2)
+    x = torch.randn(2, 4, 1, 3, 3, generator=seeded(7))
+    levels = torch.tensor([[0, 100, 500, 1000], [20, 20, 999, 3]])
+    out = toy(x, levels)
+    changed_future = x.clone()
+    changed_future[:, 2:] += 1
+    assert torch.equal(toy(changed_future, levels)[:, :2], out[:, :2])             # frames after t never matter
+    assert not torch.allclose(toy(changed_future, levels)[:, 2:], out[:, 2:])
+    changed_past = x.clone()
+    changed_past[:, 0] += 1
+    assert not torch.allclose(toy(changed_past, levels)[:, 1:], out[:, 1:])        # the history does
+    other_levels = levels.clone()
+    other_levels[:, 1] += 1
+    assert not torch.allclose(toy(x, other_levels)[:, 1:3], out[:, 1:3])           # its level and the next frame's
+    with pytest.raises(ValueError, match=r"expected levels of shape \(B, T\) = \(2, 4\)"):
+        toy(x, levels[0])
+    with pytest.raises(ValueError, match="expected integer levels"):
+        toy(x, levels.float())
+
+
+def test_stand_ins_travel_as_tagged_plain_data():
+    toy = lesson.ToyVideoDenoiser(0.5, 0.25, 0.4, 0.2)
+    rebuilt = arguments.rebuild(toy.as_argument())
+    x, levels = torch.randn(1, 3, 1, 2, 2), torch.tensor([[0, 5, 900]])
+    assert torch.equal(rebuilt(x, levels), toy(x, levels)) and "ToyVideoDenoiser" in repr(rebuilt)
+    generator = arguments.rebuild(lesson.generator_argument(7))
+    assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=seeded(7)))
+    with pytest.raises(ValueError, match="non-negative int"):
+        arguments.rebuild({arguments.TAG_KEY: "dfkit.Generator", "seed": -1})
+
+
+def test_every_profile_has_a_budget():
+    for profile in PROFILES.values():
+        budget = lesson.lesson_budget(profile)
+        assert budget.rollout_clips >= 1 and budget.spread_samples >= 2 and 0 in budget.stabilization_levels
+    with pytest.raises(ValueError, match="no lesson budget"):
+        lesson.lesson_budget(type("P", (), {"name": "laptop"})())
+
+
+# ----------------------------------------------------------------------------- pictures, explorer, measurements
+
+
+def tiny_model(max_frames=6):
+    torch.manual_seed(0)
+    return VideoBackbone(VideoBackboneConfig(image_size=16, widths=(4, 8), d_model=16, num_layers=1, num_heads=2,
+                                             max_frames=max_frames)).eval()
+
+
+def test_figures_draw_without_a_display():
+    matrix = scheduling_matrix("pyramid", 4, 3, 1000)
+    assert lesson.plot_matrix(matrix, title="pyramid").get_title() == "pyramid"
+    assert len(lesson.matrix_gallery(6, 3, 1000, chunk_size=2).axes) == 4 + 4         # four heatmaps and their colour bars
+    frames = torch.rand(5, 1, 8, 8)
+    figure = lesson.show_clips({"a": frames, "b": frames[:3]}, labels={"a": list(range(5))})
+    assert len(figure.axes) == 2 * 5
+    assert lesson.model_calls(matrix) == matrix.shape[0] - 1
+    assert lesson.model_calls(scheduling_matrix("pyramid", 3, 2, 1000, delay=4)) == 3 * 2
+
+
+def test_explorer_is_a_widget_or_four_static_figures(monkeypatch):
+    model, context = tiny_model(), torch.rand(1, 2, 1, 16, 16)
+    frames = lesson.explorer_frames(model, context, SCHEDULE, scheduling_matrix("autoregressive", 3, 2, 1000))
+    assert frames.shape == (1, 3, 1, 16, 16) and 0 <= float(frames.min()) and float(frames.max()) <= 1
+    pytest.importorskip("ipywidgets")
+    box = lesson.matrix_explorer(model, context, SCHEDULE, steps=2)
+    kind, chunk = box.children[0].children
+    horizon, delay = box.children[1].children
+    assert kind.value == "pyramid" and horizon.max == 4 and chunk.max == 4 and delay.max == 2
+    kind.value = "trapezoid"                                                         # redraws without error
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)                             # as if ipywidgets were not installed
+    figures = lesson.matrix_explorer(model, context, SCHEDULE, steps=2)
+    assert len(figures) == 4
+
+
+def test_pyramid_snapshot_keeps_later_frames_noisier():
+    trajectory, matrix = lesson.pyramid_snapshot(tiny_model(), torch.rand(1, 2, 1, 16, 16), SCHEDULE, 3, 4)
+    assert trajectory.shape == (matrix.shape[0], 4, 1, 16, 16)
+    assert all(bool((row[:-1] <= row[1:]).all()) for row in matrix)
+
+
+def test_pendulum_summary_scores_the_truth_as_the_floor():
+    profile = get_profile("quick")
+    config = profile.pendulum
+    from dfkit.metrics.pendulum import continue_physics
+
+    states = np.array([[0.8, 0.0], [-0.5, 1.0]])
+    truth = continue_physics(states, 16, config)                                     # (2, 16, 2)
+    frames = lesson.render_truth(truth.reshape(-1, 2), config.image_size).reshape(2, 16, 1, config.image_size, config.image_size)
+    rows = lesson.pendulum_summary(frames.numpy(), truth, frames[:, 0], config, ((1, 4), (5, 16)), "truth again")
+    assert [r["method"] for r in rows] == ["truth again", "copy last frame", "hanging still", "true frames"]
+    assert rows[0]["angle err° 5-16"] < 2 and rows[0]["valid 5-16"] == 1.0
+
+
+def test_circular_spread_is_zero_for_agreement_and_wraps_around():
+    angles = np.array([[0.1, 3.1], [0.1, -3.1]])                                     # (samples, frames)
+    spread = lesson.circular_spread(angles)
+    assert spread[0] < 1e-3 and spread[1] < 5                                         # ±3.1 rad are 4° apart
+    assert lesson.circular_spread(np.array([[0.0], [np.pi / 2]]))[0] > 40
+
+
+# ----------------------------------------------------------------------------- the assignment
+
+
+@pytest.fixture(scope="module")
+def assignment():
+    return load_assignment(ASSIGNMENT)
+
+
+def test_every_question_has_visible_and_hidden_tests_and_a_catalog(assignment):
+    infos = collect_tests(assignment)
+    assert {i.question for i in infos} == set(assignment.questions) == {f"{ASSIGNMENT}.{q}" for q in QUESTIONS}
+    for question in assignment.questions:
+        assert any(i.visible for i in infos if i.question == question), question
+        assert any(not i.visible for i in infos if i.question == question), question
+    assert set(assignment.catalog()) == set(assignment.questions)
+    assert all(len(entries) >= 5 for entries in assignment.catalog().values())
+
+
+def test_notebook_cells_follow_the_exercise_contract(assignment):
+    infos = collect_tests(assignment)
+    cells = testing.load(testing.solution_path(ASSIGNMENT))["cells"]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    graded = {}
+    for number, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            question = meta["grade_id"].replace("-", ".", 1).rsplit("-check", 1)[0]
+            graded[question] = meta["points"]
+            assert meta["points"] == sum(i.points for i in infos if i.question == question), question
+            name = question.split(".", 1)[1]
+            assert meta["locked"] and sources[number].startswith(f'check("{question}")')
+            assert f"def {name}(" in sources[number - 1]
+            assert sources[number + 1] == f'{name} = own_or_library("{question}", {name})'
+    assert set(graded) == set(assignment.questions)
+
+
+def test_released_notebook_has_no_solution():
+    text = testing.released_path(ASSIGNMENT).read_text()
+    assert "dfkit-canary" not in text and "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert text.count("raise NotImplementedError()") == len(QUESTIONS)
+
+
+def test_solution_scores_everything_release_nothing_and_mistakes_lose_points(assignment, tmp_path):
+    infos = collect_tests(assignment)
+    total = sum(i.points for i in infos)
+    solution = grade_notebook(testing.solution_path(ASSIGNMENT), assignment)
+    assert (solution["score"], solution["max_score"]) == (total, total), [t for t in solution["tests"] if t["status"] != "passed"]
+    released = grade_notebook(testing.released_path(ASSIGNMENT), assignment)
+    assert released["score"] == 0 and released["max_score"] == total
+    assert all(t["status"] == "error" and "is not written yet" in t["output"] for t in released["tests"])
+    first_wrong = {q: next(iter(entries.values())) for q, entries in assignment.catalog().items()}
+    wrong = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)), first_wrong)
+    results = grade_notebook(testing.write(wrong, tmp_path / "wrong.ipynb"), assignment)
+    for question in assignment.questions:
+        mine = [t for t in results["tests"] if t["name"].startswith(question)]
+        assert sum(t["score"] for t in mine) < sum(t["max_score"] for t in mine), question
+    json.dumps(results)                                # a complete, serializable results file
