@@ -1,0 +1,21 @@
+"""05_full_sequence: one noise level for a whole clip, extending a video by replacement and by
+reconstruction guidance, and measuring the inconsistency at the window borders.
+
+Each question names the dfkit function that already does what the student is asked to write; it is
+switched off while that question is graded (and the notebook falls back to it when a check fails).
+A noise schedule is an object, not plain data: the tests send it as a tagged dict that
+``dfkit.lessons.arguments`` (imported by the worker, see MODULES) rebuilds into a ``NoiseSchedule``.
+"""
+
+QUESTIONS = [
+    {"id": "05_full_sequence.full_sequence_noise", "references": ["dfkit.lessons.full_sequence.full_sequence_noise"]},
+    {"id": "05_full_sequence.replace_known", "references": ["dfkit.lessons.full_sequence.replace_known"]},
+    {"id": "05_full_sequence.reconstruction_guided_x0",
+     "references": ["dfkit.lessons.full_sequence.reconstruction_guided_x0"]},
+    {"id": "05_full_sequence.border_inconsistency", "references": ["dfkit.lessons.full_sequence.border_inconsistency"]},
+]
+
+MODULES = ["torch", "dfkit.lessons.arguments"]
+
+# Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
+LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

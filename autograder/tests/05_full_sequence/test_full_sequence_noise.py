@@ -1,0 +1,88 @@
+"""Visible checks of full_sequence_noise: one level per clip, repeated on every frame, and q(x_k | x_0)."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.arguments import schedule_argument
+from dfkit.lessons.full_sequence import full_sequence_noise as reference
+
+pytestmark = pytest.mark.question("05_full_sequence.full_sequence_noise")
+COURSE = make_schedule("cosine", 1000)
+
+# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
+# at small levels), stay well inside it; every catalogued mistake is far outside.
+RTOL = 2e-3
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= 12 and not value.is_floating_point():
+            return Shown(repr(value.tolist()))
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def expect_close(got, expected, *, call, name="the result"):
+    """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if is_tensor(got) and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
+        if wrong.any():
+            clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
+            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}"
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+
+def check_against_reference(submission, clips, k, noise):
+    call = describe_call("full_sequence_noise", clips=shown(clips), k=shown(k), noise=shown(noise), schedule=shown(COURSE))
+    got = submission.full_sequence_noise(clips, k, noise, schedule_argument(COURSE))
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise AssertionError(f"{call}: expected a pair (x_k, levels), got {type(got).__name__}")
+    x_k, levels = reference(clips.double(), k, noise.double(), COURSE)
+    B, T = clips.shape[:2]
+    if not is_tensor(got[1]) or got[1].shape != (B, T):
+        shape = got[1].shape if is_tensor(got[1]) else type(got[1]).__name__
+        raise AssertionError(f"{call}: expected levels of shape (B, T) = {(B, T)}, one level for every frame, got {shape}")
+    if not np.issubdtype(got[1].dtype, np.integer):
+        raise AssertionError(f"{call}: expected integer levels (they index the schedule), got dtype {got[1].dtype}")
+    expect_array(got[1], levels.numpy(), call=call, name="levels", tensor=True)
+    expect_close(got[0], x_k, call=call, name="x_k")
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_levels_repeat_the_clip_level_on_every_frame(submission, rng):
+    clips, k = tensor(rng, 3, 5, 1, 4, 4), torch.tensor([10, 500, 990])
+    check_against_reference(submission, clips, k, tensor(rng, 3, 5, 1, 4, 4))
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_noisy_clips_at_random_levels(submission, rng):
+    for shape in ((4, 6, 1, 5, 5), (2, 3, 2, 4, 3)):
+        k = torch.from_numpy(rng.integers(1, 1001, size=shape[0]))
+        check_against_reference(submission, tensor(rng, *shape), k, tensor(rng, *shape))

@@ -1,0 +1,532 @@
+"""Lesson 05 (full-sequence diffusion): the reference answers, the extension and planning loops that
+run the student's functions, the border measure, the rollout table and the plots of the notebook.
+
+The notebook keeps the ideas in view and calls these for the rest::
+
+    budget = lesson_budget(profile)                                   # what the experiments may cost
+    x_k, levels = full_sequence_noise(clips, k, noise, schedule)      # one level per clip, all frames
+    x = replace_known(x, levels, known, noise, schedule)              # the replacement step
+    x0 = reconstruction_guided_x0(x0_hat, gradient, levels, w, a, schedule)   # the guided clean estimate
+    jumps = border_inconsistency(angles, borders)                     # (B, 2): at the borders, inside
+    video = extend(model, known, 24, schedule, "v", steps=10, chunk=8, method="reconstruction")
+    table = pendulum_rollout_table(model, profile)                    # the benchmark's rows for this model
+    rows = planning_sweep(model, context, targets, t_star, scales, ...)   # planning by cost guidance
+
+Frames are videos ``(B, T, C, H, W)``: in [-1, 1] where a model sees them, in [0, 1] where they
+are shown or scored. Levels are integers ``(B, T)``, 0 clean and K pure noise.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dfkit.diffusion.ddpm import check_parameterization, q_sample
+from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
+from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
+from dfkit.sequence.planning import AngleCost, planning_report
+from dfkit.sequence.rollout import ReconstructionGuidance
+from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
+from dfkit.sequence.scheduling import full_sequence_matrix
+
+# ----------------------------------------------------------------------------- budgets
+
+
+@dataclass(frozen=True)
+class LessonBudget:
+    """What the lesson's own experiments may cost on top of loading (or training) the recipe models."""
+
+    sample_clips: int                         # clips sampled from pure noise per dataset
+    weights: tuple[float, ...]                # reconstruction-guidance weights w compared (0: replacement only)
+    weight_clips: int                         # pendulum clips extended per weight
+    plan_clips: int                           # pendulum contexts planned per target kind and scale
+    plan_scales: tuple[float, ...]            # cost-guidance scales compared (0: no guidance)
+    mnist_clips: int                          # Moving-MNIST test clips extended
+    threads: int | None = None                # torch threads (None: torch's choice); tiny models run fastest on one
+
+
+BUDGETS = {
+    "quick": LessonBudget(sample_clips=6, weights=(0.0, 1.0, 4.0), weight_clips=8, plan_clips=8,
+                          plan_scales=(0.0, 30.0, 100.0), mnist_clips=8, threads=1),
+    "class": LessonBudget(sample_clips=8, weights=(0.0, 1.0, 4.0), weight_clips=16, plan_clips=16,
+                          plan_scales=(0.0, 30.0, 100.0, 300.0), mnist_clips=16),
+    "gpu": LessonBudget(sample_clips=8, weights=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), weight_clips=128, plan_clips=128,
+                        plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), mnist_clips=128),
+}
+
+
+def lesson_budget(profile) -> LessonBudget:
+    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
+    if profile.name not in BUDGETS:
+        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
+    return BUDGETS[profile.name]
+
+
+# ----------------------------------------------------------------------------- reference answers
+
+
+def _check_video(frames, name: str) -> None:
+    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
+        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
+
+
+def full_sequence_noise(clips: torch.Tensor, k: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule):
+    """The training input of full-sequence diffusion: one level per clip, shared by all of its frames.
+
+        levels[b, t] = k[b]  for every frame t,     x_k[b, t] = sqrt(ᾱ_{k_b}) x_0[b, t] + sqrt(1 - ᾱ_{k_b}) ε[b, t]
+
+    (Ho et al. 2020, eq. 4, applied to the whole clip as to one big image.)
+
+    Args:
+        clips: ``(B, T, C, H, W)`` clean clips x_0; k: ``(B,)`` integer levels; noise: ε of the clips' shape.
+
+    Returns:
+        ``(x_k, levels)``: the noisy clips (the clips' shape and dtype) and the ``(B, T)`` integer levels.
+    """
+    _check_video(clips, "clips")
+    k = torch.as_tensor(k)
+    if k.shape != clips.shape[:1] or k.is_floating_point():
+        raise ValueError(f"expected k as {clips.shape[0]} integer levels of shape ({clips.shape[0]},), got {tuple(k.shape)} {k.dtype}")
+    levels = k.to(device=clips.device, dtype=torch.long)[:, None].expand(clips.shape[:2])    # (B,) -> (B, T)
+    return q_sample(clips, levels, noise, schedule), levels
+
+
+def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, noise: torch.Tensor,
+                  schedule: NoiseSchedule) -> torch.Tensor:
+    """The replacement step: the first a frames of the window become the truth noised to their level.
+
+        x[:, t] ← sqrt(ᾱ_{k_t}) x_known[:, t] + sqrt(1 - ᾱ_{k_t}) ε[:, t]   for t < a,   the others kept
+
+    i.e. a fresh draw of q(x_k | x_0 = truth) at the level each known frame has now.
+
+    Args:
+        x: ``(B, W, C, H, W)`` the window being sampled; levels: ``(B, W)`` its current levels.
+        known: ``(B, a, C, H, W)`` the ground-truth frames at the start of the window, a <= W.
+        noise: ε ``(B, a, C, H, W)``.
+
+    Returns:
+        a new ``(B, W, C, H, W)`` tensor (``x`` itself is not modified).
+    """
+    _check_video(x, "x")
+    _check_video(known, "known")
+    a = known.shape[1]
+    if a > x.shape[1] or known.shape[:1] + known.shape[2:] != x.shape[:1] + x.shape[2:]:
+        raise ValueError(f"expected known frames (B, a <= {x.shape[1]}, {', '.join(map(str, x.shape[2:]))}), got {tuple(known.shape)}")
+    noisy_truth = q_sample(known, levels[:, :a], noise, schedule)              # (B, a, C, H, W)
+    return torch.cat([noisy_truth.to(x.dtype), x[:, a:]], dim=1)
+
+
+def reconstruction_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, weight: float,
+                             num_known: int, schedule: NoiseSchedule) -> torch.Tensor:
+    """The clean estimate corrected by reconstruction guidance (Ho et al. 2022, "Video Diffusion Models", eq. 7).
+
+        x̃_0^b = x̂_0^b - (w sqrt(ᾱ_k) / 2) ∇_{x_k^b} || x^a - x̂_0^a(x_k) ||²
+
+    for the unknown frames b (index >= ``num_known``), each at its own level k; the known frames a
+    keep x̂_0 (they are replaced anyway).
+
+    Args:
+        x0_hat: ``(B, W, C, H, W)`` the model's clean estimate of the window.
+        gradient: ``(B, W, C, H, W)`` ∇_{x_k} of the reconstruction error of the known frames.
+        levels: ``(B, W)`` the current levels; weight: w >= 0; num_known: a.
+
+    Returns:
+        the corrected clean estimate, the shape and dtype of ``x0_hat``.
+    """
+    _check_video(x0_hat, "x0_hat")
+    if gradient.shape != x0_hat.shape:
+        raise ValueError(f"expected the gradient of x0_hat's shape {tuple(x0_hat.shape)}, got {tuple(gradient.shape)}")
+    root = schedule.alpha_bar(levels, like=x0_hat).sqrt()                     # (B, W, 1, 1, 1)
+    correction = -(weight * root / 2) * gradient
+    unknown = torch.arange(x0_hat.shape[1], device=x0_hat.device) >= num_known   # (W,)
+    return torch.where(unknown[:, None, None, None], x0_hat + correction.to(x0_hat.dtype), x0_hat)
+
+
+def wrap(angle):
+    """Angles wrapped into [-π, π): ``(a + π) mod 2π - π`` (tensors or arrays)."""
+    return (angle + math.pi) % (2 * math.pi) - math.pi
+
+
+def frame_surprise(angles: torch.Tensor) -> torch.Tensor:
+    """How far each frame lands from the straight-line continuation of the two frames before it.
+
+        e_t = | wrap( wrap(θ_t - θ_{t-1}) - wrap(θ_{t-1} - θ_{t-2}) ) |   for t >= 2
+
+    A free pendulum changes its angle smoothly, so e_t is small (the physics' own curvature
+    plus the angle reader's error); a frame that jumps is a large e_t. Returns ``(B, N)`` with
+    NaN at t = 0 and 1.
+    """
+    if not isinstance(angles, torch.Tensor) or angles.dim() != 2 or not angles.is_floating_point():
+        got = tuple(angles.shape) if isinstance(angles, torch.Tensor) else type(angles).__name__
+        raise ValueError(f"expected angles as a float tensor (B, N) in radians, got {got}")
+    steps = wrap(angles[:, 1:] - angles[:, :-1])                              # (B, N - 1)
+    surprise = wrap(steps[:, 1:] - steps[:, :-1]).abs()                       # (B, N - 2), frames 2 .. N - 1
+    return torch.cat([torch.full_like(angles[:, :2], math.nan), surprise], dim=1)
+
+
+def border_inconsistency(angles: torch.Tensor, borders) -> torch.Tensor:
+    """Mean surprise at the window borders and inside the windows, per clip: ``(B, 2)``.
+
+    ``angles``: ``(B, N)`` radians, read from every frame of a video (given frames, then generated
+    ones); ``borders``: the indices of the first generated frame of each window (each >= 2). With
+    e_t of :func:`frame_surprise`, column 0 is the mean of e_b over the borders b and column 1
+    the mean of e_t over every other frame t >= 2.
+    """
+    surprise = frame_surprise(angles)
+    N = angles.shape[1]
+    borders = sorted({int(b) for b in borders})
+    if not borders or borders[0] < 2 or borders[-1] >= N:
+        raise ValueError(f"expected border indices in [2, {N - 1}], got {borders}")
+    at_border = torch.zeros(N, dtype=torch.bool, device=angles.device)
+    at_border[borders] = True
+    inside = ~at_border
+    inside[:2] = False
+    if not bool(inside.any()):
+        raise ValueError("expected at least one frame t >= 2 that is not a border")
+    return torch.stack([surprise[:, at_border].mean(1), surprise[:, inside].mean(1)], dim=1)
+
+
+def window_borders(num_known: int, num_frames: int, chunk: int) -> list[int]:
+    """Indices of the first frame of every generated chunk in ``known + generated`` (num_frames generated)."""
+    return list(range(num_known, num_known + num_frames, chunk))
+
+
+def pixel_change(frames) -> np.ndarray:
+    """Mean squared change per pixel between consecutive frames, ``(B, N)`` with NaN at frame 0 (frames in [0, 1])."""
+    video = frames.detach().cpu().double().numpy() if hasattr(frames, "detach") else np.asarray(frames, dtype=np.float64)
+    change = ((video[:, 1:] - video[:, :-1]) ** 2).reshape(video.shape[0], video.shape[1] - 1, -1).mean(-1)
+    return np.concatenate([np.full((video.shape[0], 1), np.nan), change], axis=1)
+
+
+# ----------------------------------------------------------------------------- the loops, with the student's functions
+
+
+class ReplacementHook:
+    """The sampler's ``replace`` hook: known frames replaced by fresh q(x_k | truth) before every model call.
+
+    Noise is drawn from ``generator`` exactly as :func:`dfkit.sequence.rollout.extend_video` draws it,
+    so with the library's ``replace_known`` the results agree bit for bit.
+    """
+
+    def __init__(self, known: torch.Tensor, schedule: NoiseSchedule, generator=None, replace_fn=replace_known):
+        self.known, self.schedule, self.generator, self.replace_fn = known, schedule, generator, replace_fn
+
+    def __call__(self, x: torch.Tensor, levels: torch.Tensor, row: int) -> torch.Tensor:
+        noise = standard_normal(self.known.shape, self.generator, self.known.device, self.known.dtype)
+        return self.replace_fn(x, levels, self.known, noise, self.schedule)
+
+
+@dataclass(frozen=True, eq=False)
+class ReconstructionHook:
+    """A guidance hook: ∇_{x_k} ||x̂_0^a - x^a||² by autograd, then ``guided_fn`` turns it into x̃_0."""
+
+    known: torch.Tensor                       # (B, a, C, H, W)
+    weight: float = 1.0
+    guided_fn: object = reconstruction_guided_x0
+    requires_grad = True                      # the sampler hands over x_k as a leaf that requires grad
+
+    def __call__(self, g: GuidanceInput) -> torch.Tensor:
+        start, stop = g.num_context, g.num_context + self.known.shape[1]
+        error = ((g.x0_hat[:, start:stop] - self.known) ** 2).sum()
+        (gradient,) = torch.autograd.grad(error, g.x, retain_graph=True)     # (B, W, C, H, W); kept for other hooks
+        x0_hat = g.x0_hat.detach()
+        return self.guided_fn(x0_hat, gradient, g.levels, self.weight, stop, g.schedule) - x0_hat
+
+
+def extend(model, known: torch.Tensor, num_frames: int, schedule: NoiseSchedule, parameterization: str = "v",
+           steps: int = 10, chunk: int = 8, window: int | None = None, method: str = "replacement", weight: float = 1.0,
+           clip_x0: float | None = 1.0, generator=None, replace_fn=replace_known, guided_fn=reconstruction_guided_x0,
+           return_trajectories: bool = False):
+    """Extend ``known`` (B, c, C, H, W) in [-1, 1] by ``num_frames`` frames, one window at a time.
+
+    The loop of :func:`dfkit.sequence.rollout.extend_video`, written out with the lesson's functions:
+
+    1. the window holds the last ``window - n`` frames of the video (known) and n = ``chunk`` new ones;
+    2. it is sampled with the full-sequence matrix (one level for all of its frames); before every
+       model call ``replace_fn`` overwrites the known frames with q(x_k | truth);
+    3. with ``method="reconstruction"`` the new frames' x̂_0 is corrected by ``guided_fn`` (weight w);
+    4. the new frames join the video, and the window slides by n.
+
+    Returns the ``num_frames`` new frames (and, if asked, each window's trajectory ``(M + 1, B, W, …)``).
+    """
+    check_parameterization(parameterization)
+    if method not in ("replacement", "reconstruction"):
+        raise ValueError(f"expected method 'replacement' or 'reconstruction', got {method!r}")
+    window = window or model.max_window
+    if known.shape[1] > window - chunk:
+        raise ValueError(f"expected at most window - chunk = {window - chunk} known frames, got {known.shape[1]}")
+    B, _, C, H, W = known.shape
+    video, produced, trajectories = known, 0, []
+    while produced < num_frames:
+        n = min(chunk, num_frames - produced)
+        truth = video[:, -(window - n):]                                        # (B, a, C, H, W)
+        a = truth.shape[1]
+        guidance = ReconstructionHook(truth, weight, guided_fn) if method == "reconstruction" else None
+        frames, trajectory = sample_with_matrix(
+            model, full_sequence_matrix(a + n, steps, schedule.num_levels), schedule, shape=(B, a + n, C, H, W),
+            parameterization=parameterization, guidance=guidance, replace=ReplacementHook(truth, schedule, generator, replace_fn),
+            clip_x0=clip_x0, generator=generator, device=known.device, return_trajectory=True,
+        )
+        trajectories.append(trajectory.detach())
+        video = torch.cat([video, frames[:, a:].detach()], dim=1)
+        produced += n
+    new = video[:, known.shape[1]:]
+    return (new, trajectories) if return_trajectories else new
+
+
+# ----------------------------------------------------------------------------- experiments
+
+
+def read_angles(frames) -> torch.Tensor:
+    """θ̂ of every frame, ``(B, N)`` float64, frames in [0, 1] (the pixel reader of the metrics)."""
+    from dfkit.data.pendulum import estimate_angle
+
+    video = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
+    return torch.from_numpy(np.asarray(estimate_angle(video), dtype=np.float64))
+
+
+def true_frames(states, image_size: int) -> torch.Tensor:
+    """The pendulum rendered at the true angles of ``states`` (B, N, 2): ``(B, N, 1, S, S)`` in [0, 1]."""
+    from dfkit.data.pendulum import render
+
+    states = np.asarray(states)
+    return torch.from_numpy(render(states[..., 0], image_size)).float()[:, :, None]
+
+
+def clip_report(frames, config) -> dict:
+    """Are clips ``(B, T, 1, H, W)`` in [0, 1] pendulum videos? Share of valid frames and of physical clips.
+
+    valid: the frame shows one pendulum (:func:`dfkit.metrics.pendulum.frame_validity`); physical: one
+    free swing with the data's physics explains every frame's angle within 10°
+    (:func:`dfkit.sequence.planning.physics_fit`, the test of the planning report).
+    """
+    from dfkit.metrics.pendulum import frame_validity
+    from dfkit.sequence.planning import PHYSICS_TOLERANCE, physics_fit
+
+    video = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
+    score, _ = physics_fit(read_angles(video).numpy(), config, PHYSICS_TOLERANCE)
+    return {"clips": len(video), "valid frames": float(frame_validity(video)[0].mean()),
+            "physical clips": float(np.mean(score <= 1.0))}
+
+
+def pendulum_rollout_table(model, profile, methods=("reconstruction", "replacement"), seed: int = 0) -> dict:
+    """The full-sequence rows of the course's rollout benchmark, measured the same way.
+
+    Same test clips, context, length (10 H frames), truth (the physics continued from the last
+    context state) and metrics as ``benchmarks/sequence_rollouts.py``, with its baselines.
+    Returns ``{"rows", "frames" (method -> (B, N, 1, H, W) in [0, 1]), "context", "truth", "bands"}``.
+    """
+    from dfkit.metrics.pendulum import continue_physics, pendulum_report
+    from dfkit.sequence.recipes import dataset_split, presets, rollout
+
+    chosen, config = presets("pendulum", profile), profile.pendulum
+    clips = dataset_split("pendulum", profile, "test", progress=False)
+    count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
+    num_frames = bands[-1][1]
+    context = clips.frames(range(count))[:, :c]                                         # (B, c, 1, H, W)
+    truth = continue_physics(clips.truth["states"][:count, c - 1].numpy(), num_frames, config)   # (B, N, 2)
+    first, last_band = bands[-1][0] - 1, f"{bands[-1][0]}-{bands[-1][1]}"
+    rows, frames, baselines = [], {}, None
+    for method in methods:
+        label = f"full sequence, sliding window + {'reconstruction guidance' if method == 'reconstruction' else 'replacement'}"
+        frames[method] = rollout("full_sequence", model, context, num_frames, profile, dataset="pendulum", method=method, seed=seed)
+        full = pendulum_report(frames[method].numpy(), truth, context[:, -1], config, bands, name=label)
+        tail = pendulum_report(frames[method][:, first:].numpy(), truth[:, first:], context[:, -1], config,
+                               ((1, num_frames - first),), name=label)
+        summaries = [_summary(f, t, bands, last_band) for f, t in zip(full, tail)]
+        rows.append(summaries[0])
+        baselines = baselines or summaries[1:]
+    return {"rows": rows + baselines, "frames": frames, "context": context, "truth": truth, "bands": bands}
+
+
+def _summary(row: dict, tail: dict, bands, last_band: str) -> dict:
+    summary = {"method": row["method"]}
+    summary.update({f"angle err° {a}-{b}": row[f"angle err° {a}-{b}"] for a, b in bands})
+    summary[f"valid {last_band}"] = tail["valid frames"]
+    summary[f"energy drift {last_band}"] = row.get(f"energy drift {last_band}")
+    summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
+    summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
+    return summary
+
+
+def border_table(videos: dict, borders, measure=border_inconsistency) -> list[dict]:
+    """Rows ``{"video", "surprise° at borders", "surprise° inside", "ratio"}`` from ``name -> angles (B, N)``.
+
+    ``measure(angles, borders) -> (B, 2)`` is :func:`border_inconsistency` or the student's version.
+    """
+    rows = []
+    for name, angles in videos.items():
+        jumps = torch.rad2deg(torch.as_tensor(measure(angles, borders))).mean(0)        # (2,)
+        border, inside = float(jumps[0]), float(jumps[1])
+        rows.append({"video": name, "surprise° at borders": border, "surprise° inside": inside,
+                     "ratio": border / inside if inside > 0 else math.nan})
+    return rows
+
+
+def plan(model, context: torch.Tensor, target_angle, target_frame: int, schedule: NoiseSchedule, parameterization: str = "v",
+         steps: int = 10, scale: float = 100.0, reconstruction_weight: float | None = None, generator=None,
+         clip_x0: float = 1.0) -> torch.Tensor:
+    """Sample one window that continues ``context`` (B, c, 1, H, W) in [-1, 1] and is guided to θ* at t*.
+
+    The context frames are held by replacement; the cost 1 - cos(θ̂ - θ*) of generated frame
+    ``target_frame`` (0-based among the generated frames) is added as cost guidance with the
+    "reconstruction" weighting (and, if a weight is given, reconstruction guidance too).
+    Returns the ``window - c`` generated frames in [-1, 1].
+    """
+    B, c, C, H, W = context.shape
+    window = model.max_window
+    cost = CostGuidance(AngleCost(target_angle, c + target_frame), scale=scale, weighting="reconstruction")
+    hooks = [cost] if scale > 0 else []
+    if reconstruction_weight:
+        hooks.append(ReconstructionGuidance(context, reconstruction_weight))
+    guidance = None if not hooks else hooks[0] if len(hooks) == 1 else CombinedGuidance(*hooks)
+    frames = sample_with_matrix(
+        model, full_sequence_matrix(window, steps, schedule.num_levels), schedule, shape=(B, window, C, H, W),
+        parameterization=parameterization, guidance=guidance, replace=ReplacementHook(context, schedule, generator),
+        clip_x0=clip_x0, generator=generator, device=context.device,
+    )
+    return frames[:, c:].detach()
+
+
+def planning_sweep(model, context, true_states, targets: dict, target_frame: int, scales, schedule: NoiseSchedule,
+                   config, parameterization: str = "v", steps: int = 10, seed: int = 0) -> tuple[list[dict], dict]:
+    """Plan every context to each kind of target at each scale; rows of planning rates and the plans.
+
+    context: ``(B, c, 1, H, W)`` in [0, 1]; true_states: ``(B, 2)`` at the last context frame;
+    targets: ``kind -> (B,) θ*`` radians. Success is judged by :func:`dfkit.sequence.planning.planning_report`
+    (the plan hits θ* at t*, every frame is one pendulum, and a free swing through the context explains it).
+    """
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+
+    rows, plans = [], {}
+    for kind, theta in targets.items():
+        for scale in scales:
+            frames = plan(model, to_model_range(context), torch.as_tensor(theta, dtype=torch.float32), target_frame, schedule,
+                          parameterization, steps, scale, generator=torch.Generator().manual_seed(seed))
+            shown = to_unit_range(frames)
+            report = planning_report(shown, context, np.asarray(theta), target_frame, config, true_states=true_states)
+            rows.append({"target": kind, "scale": scale, **report["rates"],
+                         "median target error°": float(np.median(report["per_clip"]["target_error"]))})
+            plans[(kind, scale)] = shown
+    return rows, plans
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def show_clips(rows: dict, title: str | None = None, highlight=None, max_frames: int = 40):
+    """One row per entry ``name -> (T, 1, H, W)`` frames in [0, 1]; frames in ``highlight`` framed in orange."""
+    plt = _plt()
+    rows = {name: torch.as_tensor(clip)[:max_frames] for name, clip in rows.items()}
+    columns = max(len(clip) for clip in rows.values())
+    figure, axes = plt.subplots(len(rows), columns, figsize=(0.55 * columns + 1.2, 0.7 * len(rows) + 0.4), squeeze=False)
+    for r, (name, clip) in enumerate(rows.items()):
+        for t in range(columns):
+            axis = axes[r, t]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if t < len(clip):
+                axis.imshow(clip[t, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+                colour = "tab:orange" if highlight is not None and t in highlight else None
+                for spine in axis.spines.values():
+                    spine.set_visible(colour is not None)
+                    if colour:
+                        spine.set_color(colour)
+                        spine.set_linewidth(2)
+            else:
+                axis.set_axis_off()
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.subplots_adjust(wspace=0.05, hspace=0.1, left=0.18)
+    return figure
+
+
+def matrix_figure(matrix: torch.Tensor, title: str = "full-sequence scheduling matrix"):
+    """Heatmap of a scheduling matrix: rows = sampling steps, columns = frames, colour = level."""
+    plt = _plt()
+    figure, axis = plt.subplots(figsize=(0.35 * matrix.shape[1] + 2, 0.3 * matrix.shape[0] + 1.2))
+    image = axis.imshow(matrix.numpy(), cmap="viridis", aspect="auto")
+    axis.set(xlabel="frame t", ylabel="row m (sampling step)", title=title)
+    figure.colorbar(image, ax=axis, label="level k")
+    figure.tight_layout()
+    return figure
+
+
+def surprise_figure(curves: dict, borders, ylabel: str = "surprise e_t (degrees)", title: str | None = None):
+    """Mean of a per-frame measure over clips against the frame index, window borders marked."""
+    plt = _plt()
+    figure, axis = plt.subplots(figsize=(8, 3))
+    for b in borders:
+        axis.axvline(b, color="tab:orange", lw=0.8, alpha=0.5)
+    for name, values in curves.items():
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 2:
+            with warnings.catch_warnings():                                   # frames where every clip is NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                values = np.nanmean(values, axis=0)
+        axis.plot(np.arange(values.shape[-1]), values, label=name)
+    axis.set(xlabel="frame index (given frames first; orange: first frame of a new window)", ylabel=ylabel, title=title)
+    axis.legend(frameon=False, fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def window_explorer(trajectory: torch.Tensor, num_known: int, sample: int = 0):
+    """A slider over the sampler's rows of one window: the frames as the model sees them at that row.
+
+    ``trajectory``: ``(M + 1, B, W, 1, H, W)`` in [-1, 1] (from :func:`extend` with
+    ``return_trajectories=True``). Without ipywidgets, a static figure of a few rows.
+    """
+    frames = ((trajectory[:, sample] + 1) / 2).clamp(0, 1)                      # (M + 1, W, 1, H, W)
+    rows = frames.shape[0]
+
+    def figure_at(row: int):
+        return show_clips({f"row {row}": frames[row]}, highlight=range(num_known),
+                          title=f"row {row} of {rows - 1}: known frames (orange) after the replacement step")
+
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        shown = sorted({0, rows // 3, 2 * rows // 3, rows - 1})
+        return show_clips({f"row {r}": frames[r] for r in shown}, highlight=range(num_known),
+                          title="the window at a few rows (known frames framed)")
+    output = widgets.Output()
+    slider = widgets.IntSlider(value=rows // 2, min=0, max=rows - 1, description="row m")
+
+    def show(change=None):
+        with output:
+            output.clear_output(wait=True)
+            figure = figure_at(slider.value)
+            _plt().show()
+            _plt().close(figure)
+
+    slider.observe(show, names="value")
+    show()
+    return widgets.VBox([slider, output])
+
+
+def planning_figure(rows: list[dict]):
+    """hit and success rates against the guidance scale, one line per target kind."""
+    plt = _plt()
+    figure, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
+    for axis, column in zip(axes, ("hit", "success")):
+        for kind in dict.fromkeys(r["target"] for r in rows):
+            mine = [r for r in rows if r["target"] == kind]
+            axis.plot([str(r["scale"]) for r in mine], [r[column] for r in mine], "o-", label=kind)
+        axis.set(xlabel="guidance scale", title=column, ylim=(-0.05, 1.05))
+    axes[0].set_ylabel("share of clips")
+    axes[0].legend(frameon=False, fontsize=8)
+    figure.tight_layout()
+    return figure
