@@ -1,0 +1,21 @@
+"""07_guidance: cost guidance for planning, and the pieces of history guidance.
+
+Each question names the dfkit function that already does what the student is asked to write; it is
+switched off while that question is graded. The functions take tensors, numbers and a noise
+schedule; the schedule travels as a tagged dict that ``dfkit.lessons.arguments`` (imported by the
+worker, see MODULES) rebuilds. The combination of predictions under several views needs a model,
+so it runs in the notebook (``StudentHistoryGuidance``) and is not graded on its own: its three
+ingredients are.
+"""
+
+QUESTIONS = [
+    {"id": "07_guidance.cost_guided_x0", "references": ["dfkit.lessons.guidance.cost_guided_x0"]},
+    {"id": "07_guidance.view_levels", "references": ["dfkit.lessons.guidance.view_levels"]},
+    {"id": "07_guidance.raise_level", "references": ["dfkit.lessons.guidance.raise_level"]},
+    {"id": "07_guidance.history_guidance_terms", "references": ["dfkit.lessons.guidance.history_guidance_terms"]},
+]
+
+MODULES = ["torch", "dfkit.lessons.arguments"]
+
+# Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
+LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

@@ -1,0 +1,57 @@
+"""Visible checks of raise_level: x_k = sqrt(ᾱ_k / ᾱ_s) x_s + sqrt((ᾱ_s - ᾱ_k) / ᾱ_s) ε, frame by frame."""
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from dfkit.diffusion.schedules import make_schedule
+from dfkit.lessons.arguments import schedule_argument
+from dfkit.lessons.guidance import raise_level as reference
+
+pytestmark = pytest.mark.question("07_guidance.raise_level")
+COURSE = make_schedule("cosine", 1000)
+
+
+class Shown:
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor) and value.dim() > 2:
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+def check_against_reference(submission, x, levels, target, noise, schedule):
+    call = describe_call("raise_level", x=shown(x), levels=shown(levels), target_levels=shown(target), noise=shown(noise),
+                         schedule=shown(schedule))
+    expected = reference(x.double(), levels, target, noise.double(), schedule).numpy()
+    got = submission.raise_level(x, levels, target, noise, schedule_argument(schedule))
+    expect_array(got, expected, call=call, tensor=True, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.visible
+@pytest.mark.points(1)
+def test_from_clean_frames_is_q_sample(submission, rng):
+    levels = torch.zeros(2, 3, dtype=torch.long)
+    target = torch.tensor([[0, 300, 1000], [600, 0, 50]])
+    check_against_reference(submission, tensor(rng, 2, 3, 1, 4, 4), levels, target, tensor(rng, 2, 3, 1, 4, 4), COURSE)
+
+
+@pytest.mark.visible
+@pytest.mark.points(2)
+def test_from_slightly_noisy_frames(submission, rng):
+    levels = torch.tensor([[50, 50, 50, 200], [50, 50, 50, 700]])
+    target = torch.tensor([[50, 300, 1000, 200], [400, 50, 1000, 700]])
+    check_against_reference(submission, tensor(rng, 2, 4, 1, 3, 5), levels, target, tensor(rng, 2, 4, 1, 3, 5), COURSE)

@@ -1,0 +1,460 @@
+"""Lesson 07 (guidance): planning the pendulum by cost guidance, and history guidance.
+
+The notebook keeps the formulas in view (the exercises) and calls these for the rest::
+
+    budget = lesson_budget(profile)
+    new_x0 = cost_guided_x0(x0_hat, gradient, levels, num_context, scale, "classifier", schedule)
+    levels = view_levels(levels, num_context, keep=2, level=None, num_levels=K)        # which frame at which level
+    frames = raise_level(x, levels, target_levels, noise, schedule)                     # q(x_k | x_s), frame by frame
+    terms = history_guidance_terms("fractional", 1.0, level=200)                        # [(keep, level, weight), ...]
+    hook = StudentCostGuidance(AngleCost(theta_star, frame=5), scale, cost_guided_x0)   # the sampler's guidance= hook
+    hook = StudentHistoryGuidance(model, terms, view_levels, raise_level, generator)
+
+The four functions at the top are the references of the graded exercises; the two hooks run the
+students' own versions inside :func:`dfkit.sequence.sample_with_matrix`, so the rollouts and
+plans the notebook measures are built from the students' code. The library's versions of the
+same ideas are :class:`dfkit.sequence.CostGuidance`, :func:`dfkit.sequence.guidance.show_history`
+and :class:`dfkit.sequence.HistoryGuidance` (tested to agree with these in
+``tests/test_lessons_guidance.py``).
+
+Conventions as in :mod:`dfkit.sequence.guidance`: a window is ``(B, c + T, C, H, W)`` with the c
+history frames first, its levels ``(B, c + T)``; a view ``(keep, level)`` shows the last ``keep``
+history frames (None: all) at ``level`` (None: as the sampler shows them) and masks the others
+at level K.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from dfkit.diffusion.ddpm import to_x0_eps
+from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
+from dfkit.sequence.guidance import guidance_weight
+from dfkit.sequence.sampler import GuidanceInput
+
+# --------------------------------------------------------------------------- budgets
+
+
+@dataclass(frozen=True)
+class LessonBudget:
+    """What the lesson's own experiments may cost on top of loading (or training) the models."""
+
+    plan_clips: int                          # test clips planned per guidance scale
+    plan_scales: tuple[float, ...]           # cost-guidance scales w swept (0: the unguided baseline)
+    rollout_clips: int                       # pendulum clips rolled out per history-guidance setting
+    rollout_multiple: int                    # rollout length in training horizons
+    vanilla_scales: tuple[float, ...]        # w of vanilla history guidance (1: no guidance)
+    fractional_levels: tuple[int, ...]       # k_f of fractional history guidance
+    mnist_clips: int                         # Moving-MNIST clips rolled out with and without guidance
+    mnist_identity: bool                     # score digit identity (trains the digit classifier once, about a minute)
+    threads: int | None = None               # torch threads (None: torch's choice); tiny models run fastest on one
+
+
+BUDGETS = {
+    "quick": LessonBudget(plan_clips=16, plan_scales=(0.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
+                          vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False, threads=1),
+    "class": LessonBudget(plan_clips=64, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0), rollout_clips=32, rollout_multiple=4,
+                          vanilla_scales=(1.0, 1.5, 2.0, 3.0), fractional_levels=(100, 300), mnist_clips=32, mnist_identity=True),
+    "gpu": LessonBudget(plan_clips=256, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), rollout_clips=128,
+                        rollout_multiple=10, vanilla_scales=(1.0, 1.5, 2.0, 3.0, 4.0), fractional_levels=(100, 300, 500),
+                        mnist_clips=128, mnist_identity=True),
+}
+
+
+def lesson_budget(profile) -> LessonBudget:
+    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
+    if profile.name not in BUDGETS:
+        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
+    return BUDGETS[profile.name]
+
+
+# --------------------------------------------------------------------------- the graded formulas (references)
+
+
+def cost_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, num_context: int, scale: float,
+                   weighting: str, schedule: NoiseSchedule) -> torch.Tensor:
+    """The clean estimate moved down the cost: x̂_0 - w λ_k ∇_{x_k} c, history frames unchanged.
+
+    λ_k (per frame, from its level): "classifier" (1 - ᾱ_k) / sqrt(ᾱ_k) (0 where ᾱ_k = 0),
+    Tweedie's formula for classifier guidance; "reconstruction" sqrt(ᾱ_k) (Ho et al. 2022, eq. 7).
+
+    x0_hat, gradient: ``(B, c + T, C, H, W)``; levels ``(B, c + T)``; the first ``num_context``
+    frames are history and keep x̂_0 as it is. Returns a tensor like ``x0_hat``.
+    """
+    if x0_hat.shape != gradient.shape or tuple(levels.shape) != tuple(x0_hat.shape[:2]):
+        raise ValueError(f"expected x0_hat and gradient of one shape (B, W, C, H, W) and levels (B, W), "
+                         f"got {tuple(x0_hat.shape)}, {tuple(gradient.shape)} and {tuple(levels.shape)}")
+    step = scale * guidance_weight(schedule, levels, weighting, gradient) * gradient      # (B, W, C, H, W)
+    moved = torch.arange(x0_hat.shape[1], device=x0_hat.device) >= num_context             # (W,)
+    return torch.where(moved[None, :, None, None, None], x0_hat - step.to(x0_hat.dtype), x0_hat)
+
+
+def view_levels(levels: torch.Tensor, num_context: int, keep: int | None, level: int | None, num_levels: int) -> torch.Tensor:
+    """The levels of the window as the view ``(keep, level)`` shows it to the model.
+
+    History frame i < c: among the last ``keep`` ones (None: all c) it is shown at ``level``
+    (None: the level it has now); the earlier ones are masked at K = ``num_levels``. Generated
+    frames keep their levels. levels: ``(B, c + T)`` integers; returns the same shape and dtype.
+    """
+    c = num_context
+    keep = c if keep is None else keep
+    history = levels[:, :c]                                                               # (B, c)
+    shown = history if level is None else torch.full_like(history, level)
+    visible = torch.arange(c, device=levels.device) >= c - keep                          # (c,): the last `keep`
+    history = torch.where(visible, shown, torch.full_like(history, num_levels))
+    return torch.cat([history, levels[:, c:]], dim=1)
+
+
+def raise_level(x: torch.Tensor, levels: torch.Tensor, target_levels: torch.Tensor, noise: torch.Tensor,
+                schedule: NoiseSchedule) -> torch.Tensor:
+    """Each frame moved from its level s to k >= s by the forward transition q(x_k | x_s).
+
+        x_k = sqrt(ᾱ_k / ᾱ_s) x_s + sqrt((ᾱ_s - ᾱ_k) / ᾱ_s) ε
+
+    (the product of the steps s + 1, ..., k of the forward process; for s = 0 it is q_sample).
+    Frames whose level does not change are returned exactly as they are. x, noise:
+    ``(B, W, C, H, W)``; levels, target_levels: ``(B, W)``.
+    """
+    if bool((target_levels < levels).any()):
+        raise ValueError("expected target levels >= the current levels: noise can be added, not removed")
+    ratio = schedule.alpha_bar(target_levels, like=x) / schedule.alpha_bar(levels, like=x)   # ᾱ_k / ᾱ_s: (B, W, 1, 1, 1)
+    raised = ratio.sqrt() * x + (1 - ratio).clamp(min=0).sqrt() * noise      # (ᾱ_s - ᾱ_k) / ᾱ_s = 1 - ᾱ_k / ᾱ_s
+    moved = (target_levels != levels)[..., None, None, None]
+    return torch.where(moved, raised.to(x.dtype), x)
+
+
+def history_guidance_terms(kind: str, scale, level: int | None = None, windows: Sequence[int] | None = None) -> list[tuple]:
+    """History guidance as a weighted sum of views, ``[(keep, level, weight), ...]`` (Song et al. 2025).
+
+    * ``"vanilla"``, scale w:  ε(∅) + w [ε(h) - ε(∅)]  ->  [(None, None, w), (0, None, 1 - w)]
+    * ``"fractional"``, scale w, level k_f:  ε(h) + w [ε(h at k_f) - ε(∅)]
+      ->  [(None, None, 1), (None, k_f, w), (0, None, -w)]
+    * ``"temporal"``, scale = weights (w_i), windows (n_i):  ε(∅) + Σ_i w_i [ε(last n_i) - ε(∅)]
+      ->  [(0, None, 1 - Σ w_i), (n_1, None, w_1), ...]
+
+    ε(h): the history as the sampler shows it (keep None, level None); ε(∅): all of it masked (keep 0).
+    """
+    if kind == "vanilla":
+        w = float(scale)
+        return [(None, None, w), (0, None, 1.0 - w)]
+    if kind == "fractional":
+        w = float(scale)
+        return [(None, None, 1.0), (None, int(level), w), (0, None, -w)]
+    if kind == "temporal":
+        weights = [float(w) for w in scale]
+        return [(0, None, 1.0 - sum(weights))] + [(int(n), None, w) for n, w in zip(windows, weights)]
+    raise ValueError(f"expected kind in ('vanilla', 'fractional', 'temporal'), got {kind!r}")
+
+
+def same_terms(got, expected, tolerance: float = 1e-6) -> bool:
+    """Do two term lists describe the same combination (same weight per view; zero weights may be left out)?"""
+    return combined_weights(got) is not None and _close(combined_weights(got), combined_weights(expected), tolerance)
+
+
+def combined_weights(terms) -> dict | None:
+    """{(keep, level): total weight} of a term list, zero totals dropped; None if it is not a list of triples."""
+    try:
+        total: dict = {}
+        for keep, level, weight in terms:
+            key = (None if keep is None else int(keep), None if level is None else int(level))
+            total[key] = total.get(key, 0.0) + float(weight)
+    except (TypeError, ValueError):
+        return None
+    return {key: value for key, value in total.items() if abs(value) > 1e-12}
+
+
+def _close(a: dict, b: dict, tolerance: float) -> bool:
+    keys = set(a) | set(b)
+    return all(abs(a.get(key, 0.0) - b.get(key, 0.0)) <= tolerance for key in keys)
+
+
+# --------------------------------------------------------------------------- the students' functions as sampler hooks
+
+
+class StudentCostGuidance:
+    """Cost guidance whose update is a student's ``cost_guided_x0`` (a ``guidance=`` hook of the sampler).
+
+    As :class:`dfkit.sequence.CostGuidance`: the cost of x̂_0 of the generated frames is
+    differentiated through the model with respect to the window x_k; the student's function
+    turns the gradient into the new x̂_0, and the hook hands the sampler the difference.
+    """
+
+    requires_grad = True
+
+    def __init__(self, cost: Callable, scale: float, update: Callable = cost_guided_x0, weighting: str = "classifier"):
+        self.cost, self.scale, self.update, self.weighting = cost, float(scale), update, weighting
+
+    def __call__(self, g: GuidanceInput) -> torch.Tensor | None:
+        if self.scale == 0:
+            return None
+        cost = self.cost(g.x0_hat[:, g.num_context:])                                    # scalar
+        (gradient,) = torch.autograd.grad(cost, g.x, retain_graph=True)                  # (B, c + T, C, H, W)
+        x0_hat = g.x0_hat.detach()
+        moved = self.update(x0_hat, gradient, g.levels, g.num_context, self.scale, self.weighting, g.schedule)
+        return moved - x0_hat
+
+
+class StudentHistoryGuidance:
+    """History guidance from a student's terms, ``view_levels`` and ``raise_level`` (a ``guidance=`` hook).
+
+    At every row: for each term (keep, level, weight), the history is shown as the view says
+    (levels from ``view_levels``, frames raised with ``raise_level`` and fresh noise for the
+    history from ``generator``, drawn as the library's hook draws it) and the model is called on it; the weighted sum of the predictions replaces
+    the conditional one (the hook returns the x̂_0 difference). The term that shows the history
+    as it is reuses the sampler's own prediction.
+    """
+
+    requires_grad = False
+
+    def __init__(self, model: Callable, terms, view_levels: Callable = view_levels, raise_level: Callable = raise_level,
+                 generator: torch.Generator | None = None):
+        self.model, self.terms = model, [(k, l, float(w)) for k, l, w in terms]
+        self.view_levels, self.raise_level, self.generator = view_levels, raise_level, generator
+
+    def combined_prediction(self, x: torch.Tensor, levels: torch.Tensor, num_context: int, schedule: NoiseSchedule,
+                            prediction: torch.Tensor) -> torch.Tensor:
+        """Σ_j w_j model(view_j of the window), ``(B, c + T, C, H, W)``."""
+        combined = torch.zeros_like(prediction)
+        for keep, level, weight in self.terms:
+            if weight == 0:
+                continue
+            if level is None and (keep is None or keep == num_context):
+                branch = prediction
+            else:
+                target = self.view_levels(levels, num_context, keep, level, schedule.num_levels)
+                history_noise = standard_normal(x[:, :num_context].shape, self.generator, x.device, x.dtype)
+                noise = torch.cat([history_noise, torch.zeros_like(x[:, num_context:])], dim=1)   # generated frames stay
+                branch = self.model(self.raise_level(x, levels, target, noise, schedule), target)
+            combined = combined + weight * branch
+        return combined
+
+    def __call__(self, g: GuidanceInput) -> torch.Tensor | None:
+        x, prediction = g.x.detach(), g.prediction.detach()
+        with torch.no_grad():
+            combined = self.combined_prediction(x, g.levels, g.num_context, g.schedule, prediction)
+            x0_hat, _ = to_x0_eps(combined, g.parameterization, x, g.levels, g.schedule)
+            return x0_hat - g.x0_hat.detach()
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def plan(model, context: torch.Tensor, num_frames: int, schedule: NoiseSchedule, steps: int, parameterization: str,
+         hook=None, seed: int = 0) -> torch.Tensor:
+    """``num_frames`` frames after ``context`` (both in [0, 1]) sampled together with a pyramid matrix, optionally guided.
+
+    A pyramid matrix moves every frame at once (each one step behind the one before), so a cost
+    on frame t* can still bend the frames before it. Returns ``(B, N, 1, H, W)`` in [0, 1].
+    """
+    from dfkit.sequence import sample_with_matrix, scheduling_matrix
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+
+    matrix = scheduling_matrix("pyramid", num_frames, steps, schedule.num_levels)
+    frames = sample_with_matrix(model, matrix, schedule, context=to_model_range(context), parameterization=parameterization,
+                                guidance=hook, clip_x0=1.0, generator=torch.Generator().manual_seed(seed))
+    return to_unit_range(frames.detach())
+
+
+def planning_rows(model, context, true_states, target_angle, target_frame: int, num_frames: int, schedule, steps: int,
+                  parameterization: str, scales, make_hook: Callable, config, seed: int = 0, log=print):
+    """One row of planning rates (hit, valid, physical, success, reachable) per guidance scale, and the frames."""
+    from dfkit.sequence.planning import planning_report
+
+    rows, plans = [], {}
+    for scale in scales:
+        hook = make_hook(scale) if scale > 0 else None
+        frames = plan(model, context, num_frames, schedule, steps, parameterization, hook, seed)
+        report = planning_report(frames, context, target_angle, target_frame, config, true_states=true_states)
+        label = "unguided" if scale == 0 else f"w = {scale:g}"
+        rows.append({"guidance": label, **report["rates"],
+                     "median target err°": float(np.median(report["per_clip"]["target_error"]))})
+        plans[label] = frames
+        if log:
+            log(f"{label:10s} " + "  ".join(f"{k} {v:.2f}" for k, v in report["rates"].items()))
+    return rows, plans
+
+
+def history_settings(budget: LessonBudget, num_context: int) -> dict:
+    """{label: terms or None} of the history-guidance settings the notebook compares (None: no guidance)."""
+    settings = {"no history guidance": None}
+    for w in budget.vanilla_scales:
+        if w != 1.0:
+            settings[f"vanilla, w = {w:g}"] = history_guidance_terms("vanilla", w)
+    for k in budget.fractional_levels:
+        settings[f"fractional, w = 1, k_f = {k}"] = history_guidance_terms("fractional", 1.0, level=k)
+    windows = tuple(sorted({1, num_context}))
+    settings[f"temporal, windows {windows}"] = history_guidance_terms("temporal", [1.0] * len(windows), windows=windows)
+    return settings
+
+
+def pendulum_history_table(model, context, truth, num_frames: int, settings: dict, schedule, parameterization: str,
+                           rollout_config, window: int, config, bands, terms_hook: Callable, seed: int = 0, log=print):
+    """Stabilized Diffusion Forcing rollouts under each history-guidance setting; rows of pendulum metrics, videos."""
+    from dfkit.metrics.pendulum import pendulum_report
+    from dfkit.sequence import rollout_sliding_window
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+
+    rows, videos, baselines = [], {}, None
+    for label, terms in settings.items():
+        generator = torch.Generator().manual_seed(seed)
+        hook = None if terms is None else terms_hook(terms, generator)
+        frames = rollout_sliding_window(model, to_model_range(context), num_frames, schedule, parameterization, rollout_config,
+                                        window=window, guidance=hook, generator=generator)
+        frames = to_unit_range(frames)
+        report = pendulum_report(frames.numpy(), truth, context[:, -1], config, bands, name=label)
+        rows.append(_pendulum_row(report[0], bands))
+        baselines = baselines or [_pendulum_row(r, bands) for r in report[1:]]
+        videos[label] = frames
+        if log:
+            log(f"{label:32s} angle err° (last band) {rows[-1][f'angle err° {bands[-1][0]}-{bands[-1][1]}']:6.1f}  "
+                f"valid {rows[-1]['valid frames']:.2f}")
+    return rows + baselines, videos
+
+
+def _pendulum_row(row: dict, bands) -> dict:
+    keep = ["method"] + [f"angle err° {a}-{b}" for a, b in bands] + ["valid frames", "VPT@10° (frames)", "VPT@20° (frames)"]
+    return {key: row.get(key) for key in keep}
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows of dicts as a fixed-width text table (numbers with 2 decimals)."""
+    columns = list(rows[0])
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
+    lines = ["  ".join(column.ljust(width) for column, width in zip(columns, widths))]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in cells]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def show_clips(rows: dict, title: str | None = None, size: float = 0.8):
+    """One row of frames per entry ({name: (T, 1, H, W) in [0, 1]})."""
+    import matplotlib.pyplot as plt
+
+    columns = max(len(frames) for frames in rows.values())
+    figure, axes = plt.subplots(len(rows), columns, figsize=(size * columns + 2.2, size * len(rows) + 0.5), squeeze=False)
+    for r, (name, frames) in enumerate(rows.items()):
+        shown = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+        shown = shown[:, 0] if shown.ndim == 4 else shown
+        for t in range(columns):
+            ax = axes[r, t]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if t < len(shown):
+                ax.imshow(np.clip(shown[t], 0, 1), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def planning_figure(rows: list[dict]):
+    """Hit, physical and success rates against the guidance scale (the unguided baseline at the left)."""
+    import matplotlib.pyplot as plt
+
+    labels = [row["guidance"] for row in rows]
+    figure, ax = plt.subplots(figsize=(6, 3.2))
+    for name, marker in (("hit", "o"), ("valid", "s"), ("physical", "^"), ("success", "*")):
+        ax.plot(range(len(rows)), [row[name] for row in rows], marker=marker, label=name)
+    if "reachable" in rows[0]:
+        ax.axhline(rows[0]["reachable"], color="k", ls=":", lw=1, label="reachable (ceiling)")
+    ax.set_xticks(range(len(rows)), labels)
+    ax.set(ylim=(-0.05, 1.05), ylabel="share of clips", title="planning to θ* at t*: rates against the scale")
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+def view_strip(history: torch.Tensor, schedule: NoiseSchedule, views: dict, view_levels: Callable = view_levels,
+               raise_level: Callable = raise_level, seed: int = 0):
+    """The c history frames ``(c, 1, H, W)`` in [0, 1] under each view {name: (keep, level)}, one row per view."""
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+
+    c = history.shape[0]
+    x = to_model_range(history)[None]                                                      # (1, c, 1, H, W)
+    shown = torch.zeros(1, c, dtype=torch.long)
+    rows = {}
+    for name, (keep, level) in views.items():
+        target = view_levels(shown, c, keep, level, schedule.num_levels)
+        noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+        rows[name] = to_unit_range(raise_level(x, shown, target, noise, schedule)[0].clamp(-1, 1))
+    return show_clips(rows, title="the history as each view shows it to the model")
+
+
+def low_pass_figure(frames: torch.Tensor, schedule: NoiseSchedule, levels=(0, 50, 200, 500, 800)):
+    """Power spectrum of frames ``(N, 1, H, W)`` in [-1, 1] after scaling by sqrt(ᾱ_k), beside the noise floor 1 - ᾱ_k.
+
+    Where the signal curve lies above the floor the view still shows the frames' content; noise
+    drowns the high frequencies first: a history shown at level k_f is a low-pass view of it.
+    """
+    import matplotlib.pyplot as plt
+
+    from dfkit.metrics.spectrum import radial_power_spectrum
+
+    frequencies, power = radial_power_spectrum(frames[:, 0])
+    figure, ax = plt.subplots(figsize=(5.5, 3.4))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(levels)))
+    for k, colour in zip(levels, colours):
+        alpha_bar = float(schedule.alpha_bars[k])
+        ax.loglog(frequencies, alpha_bar * power, color=colour, label=f"signal at k = {k}")
+        if k > 0:
+            ax.axhline(1 - alpha_bar, color=colour, ls="--", lw=0.8)
+    ax.set(xlabel="spatial frequency (cycles / pixel)", ylabel="power",
+           title="noise as a low-pass filter (dashed: noise floor 1 - ᾱ_k)")
+    ax.legend(frameon=False, fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def visible_frequency(frames: torch.Tensor, schedule: NoiseSchedule, level: int) -> float:
+    """The highest frequency (cycles / pixel) whose signal power ᾱ_k P(f) still exceeds the noise 1 - ᾱ_k (0 if none)."""
+    from dfkit.metrics.spectrum import radial_power_spectrum
+
+    frequencies, power = radial_power_spectrum(frames[:, 0])
+    alpha_bar = float(schedule.alpha_bars[level])
+    above = frequencies[alpha_bar * power > 1 - alpha_bar]
+    return float(above.max()) if len(above) else 0.0
+
+
+def view_explorer(history: torch.Tensor, schedule: NoiseSchedule, view_levels: Callable = view_levels,
+                  raise_level: Callable = raise_level):
+    """Sliders over (keep, k_f): the history frames as that view shows them (a static strip without ipywidgets)."""
+    c = history.shape[0]
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        return view_strip(history, schedule, {"all, as shown": (None, None), "all at k = 300": (None, 300)}, view_levels, raise_level)
+    import matplotlib.pyplot as plt
+
+    output = widgets.Output()
+    keep = widgets.IntSlider(value=c, min=0, max=c, description="keep")
+    level = widgets.IntSlider(value=0, min=0, max=schedule.num_levels, step=10, description="k_f")
+
+    def draw(*_):
+        with output:
+            output.clear_output(wait=True)
+            figure = view_strip(history, schedule, {f"keep {keep.value}, k_f {level.value}": (keep.value, level.value)},
+                                view_levels, raise_level)
+            plt.show()
+            plt.close(figure)
+
+    keep.observe(draw, names="value")
+    level.observe(draw, names="value")
+    draw()
+    return widgets.VBox([widgets.HBox([keep, level]), output])
