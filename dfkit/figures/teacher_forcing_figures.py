@@ -87,21 +87,23 @@ def compounding_error(profile):
 
     chosen = presets("pendulum", profile)
     c, H = chosen.context, chosen.horizon
+    budget = tf.lesson_budget(profile)
     setup = tf.rollout_setup(profile)
-    N = setup.num_frames
-    video = torch.cat([setup.context, setup.truth], dim=1)
+    shown, N = min(budget.curve_clips, len(setup.context)), budget.curve_frames or setup.num_frames
+    context, states = setup.context[:shown], setup.states[:shown, :N]
+    video = torch.cat([context, setup.truth[:shown, :N]], dim=1)
     models = {name: sequence_model(name, "pendulum", profile, progress=False) for name in ("teacher_forcing", "regressor")}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)                  # many small sampler calls: one thread is fastest on a shared machine
     try:
-        diffusion_free = rollout("teacher_forcing", models["teacher_forcing"], setup.context, N, profile, dataset="pendulum", seed=0)
+        diffusion_free = rollout("teacher_forcing", models["teacher_forcing"], context, N, profile, dataset="pendulum", seed=0)
         diffusion_one = tf.one_step_predictions(tf.next_frame_sampler("teacher_forcing", models["teacher_forcing"], profile, seed=1),
                                                 video, c, c)
-        regressor_free = rollout("regressor", models["regressor"], setup.context, N, profile, dataset="pendulum")
+        regressor_free = rollout("regressor", models["regressor"], context, N, profile, dataset="pendulum")
         regressor_one = tf.one_step_predictions(tf.next_frame_sampler("regressor", models["regressor"], profile), video, c, H)
     finally:
         torch.set_num_threads(threads)
-    last = setup.last[:, None].expand(-1, N, -1, -1, -1)
+    last = context[:, -1:].expand(-1, N, -1, -1, -1)
     frames = np.arange(1, N + 1)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     for label, clips, style, color in (("diffusion, true history", diffusion_one, "--", "tab:blue"),
@@ -109,7 +111,7 @@ def compounding_error(profile):
                                        ("regressor, true history", regressor_one, "--", "tab:orange"),
                                        ("regressor, free running", regressor_free, "-", "tab:orange"),
                                        ("copy last frame", last, ":", "gray")):
-        left.plot(frames, tf.angle_errors(clips, setup.states), style, color=color, label=label)
+        left.plot(frames, tf.angle_errors(clips, states), style, color=color, label=label)
         if "free" in label or "copy" in label:
             right.plot(frames, tf.validity(clips), style, color=color, label=label)
     for axis, ylabel in ((left, "mean angle error (degrees)"), (right, "share of valid frames")):
@@ -118,6 +120,6 @@ def compounding_error(profile):
         axis.set_ylabel(ylabel)
         axis.legend(fontsize=7)
     right.set_ylim(-0.05, 1.05)
-    figure.suptitle(f"pendulum, {len(setup.context)} test clips, models of the '{profile.name}' profile", fontsize=9)
+    figure.suptitle(f"pendulum, {shown} test clips, models of the '{profile.name}' profile", fontsize=9)
     figure.tight_layout()
     return figure
