@@ -188,11 +188,15 @@ def test_rollout_table_has_the_benchmark_rows():
     from dfkit.sequence.recipes import sequence_model
 
     model = sequence_model("full_sequence", "pendulum", profile, progress=False)
-    table = full_sequence.pendulum_rollout_table(model, profile, methods=("replacement",))
+    table = full_sequence.pendulum_rollout_table(model, profile, methods=("replacement", "clean_history"))
     assert [row["method"] for row in table["rows"]] == [
-        "full sequence, sliding window + replacement", "copy last frame", "hanging still", "true frames"]
+        "full sequence, sliding window + replacement", "full sequence, sliding window, clean history (out of distribution)",
+        "copy last frame", "hanging still", "true frames"]
+    assert table["frames"]["clean_history"].shape == table["frames"]["replacement"].shape
     assert table["frames"]["replacement"].shape[1] == table["bands"][-1][1] == table["truth"].shape[1]
     assert table["rows"][-1]["angle err° 1-8"] < 1.0                            # the rendered truth reads back
+    with pytest.raises(ValueError, match="unknown method"):
+        full_sequence.pendulum_rollout_table(model, profile, methods=("pyramid",))
 
 
 def test_planning_sweep_reports_every_target_and_scale(tiny_model):

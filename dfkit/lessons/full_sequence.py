@@ -45,17 +45,16 @@ class LessonBudget:
     weight_clips: int                         # pendulum clips extended per weight
     plan_clips: int                           # pendulum contexts planned per target kind and scale
     plan_scales: tuple[float, ...]            # cost-guidance scales compared (0: no guidance)
-    mnist_clips: int                          # Moving-MNIST test clips extended
     threads: int | None = None                # torch threads (None: torch's choice); tiny models run fastest on one
 
 
 BUDGETS = {
     "quick": LessonBudget(sample_clips=6, weights=(0.0, 1.0, 4.0), weight_clips=8, plan_clips=8,
-                          plan_scales=(0.0, 30.0, 100.0), mnist_clips=8, threads=1),
+                          plan_scales=(0.0, 30.0, 100.0), threads=1),
     "class": LessonBudget(sample_clips=8, weights=(0.0, 1.0, 4.0), weight_clips=16, plan_clips=16,
-                          plan_scales=(0.0, 30.0, 100.0, 300.0), mnist_clips=16),
+                          plan_scales=(0.0, 30.0, 100.0, 300.0)),
     "gpu": LessonBudget(sample_clips=8, weights=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), weight_clips=128, plan_clips=128,
-                        plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), mnist_clips=128),
+                        plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0)),
 }
 
 
@@ -314,16 +313,47 @@ def clip_report(frames, config) -> dict:
             "physical clips": float(np.mean(score <= 1.0))}
 
 
-def pendulum_rollout_table(model, profile, methods=("reconstruction", "replacement"), seed: int = 0) -> dict:
+METHOD_LABELS = {
+    "reconstruction": "full sequence, sliding window + reconstruction guidance",
+    "replacement": "full sequence, sliding window + replacement",
+    "clean_history": "full sequence, sliding window, clean history (out of distribution)",
+}
+
+
+def extend_with_clean_history(model, context: torch.Tensor, num_frames: int, profile, seed: int = 0) -> torch.Tensor:
+    """The naive extension: known frames shown clean (level 0) beside new frames at level k.
+
+    A full-sequence model never saw such a window (the lecture's out-of-distribution case).
+    context: ``(B, c, 1, H, W)`` in [0, 1]; returns ``(B, num_frames, 1, H, W)`` in [0, 1].
+    """
+    from dfkit.recipes import course_schedule
+    from dfkit.sequence.objectives import to_model_range, to_unit_range
+    from dfkit.sequence.recipes import presets
+    from dfkit.sequence.rollout import RolloutConfig, rollout_sliding_window
+
+    chosen = presets("pendulum", profile)
+    config = RolloutConfig(steps=chosen.sampling_steps, kind="full_sequence", chunk=chosen.chunk)
+    known = to_model_range(context)[:, -(chosen.horizon - chosen.chunk):]
+    frames = rollout_sliding_window(model, known, num_frames, course_schedule(), chosen.parameterization, config,
+                                    window=chosen.horizon, generator=torch.Generator().manual_seed(seed))
+    return to_unit_range(frames)
+
+
+def pendulum_rollout_table(model, profile, methods=("reconstruction", "replacement", "clean_history"), seed: int = 0) -> dict:
     """The full-sequence rows of the course's rollout benchmark, measured the same way.
 
     Same test clips, context, length (10 H frames), truth (the physics continued from the last
-    context state) and metrics as ``benchmarks/sequence_rollouts.py``, with its baselines.
+    context state) and metrics as ``benchmarks/sequence_rollouts.py``, with its baselines. The
+    benchmark's row is ``"reconstruction"``; ``"replacement"`` drops the guidance and
+    ``"clean_history"`` shows the known frames clean (:func:`extend_with_clean_history`).
     Returns ``{"rows", "frames" (method -> (B, N, 1, H, W) in [0, 1]), "context", "truth", "bands"}``.
     """
     from dfkit.metrics.pendulum import continue_physics, pendulum_report
     from dfkit.sequence.recipes import dataset_split, presets, rollout
 
+    unknown = sorted(set(methods) - set(METHOD_LABELS))
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; expected some of {sorted(METHOD_LABELS)}")
     chosen, config = presets("pendulum", profile), profile.pendulum
     clips = dataset_split("pendulum", profile, "test", progress=False)
     count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
@@ -333,8 +363,12 @@ def pendulum_rollout_table(model, profile, methods=("reconstruction", "replaceme
     first, last_band = bands[-1][0] - 1, f"{bands[-1][0]}-{bands[-1][1]}"
     rows, frames, baselines = [], {}, None
     for method in methods:
-        label = f"full sequence, sliding window + {'reconstruction guidance' if method == 'reconstruction' else 'replacement'}"
-        frames[method] = rollout("full_sequence", model, context, num_frames, profile, dataset="pendulum", method=method, seed=seed)
+        label = METHOD_LABELS[method]
+        if method == "clean_history":
+            frames[method] = extend_with_clean_history(model, context, num_frames, profile, seed)
+        else:
+            frames[method] = rollout("full_sequence", model, context, num_frames, profile, dataset="pendulum",
+                                     method=method, seed=seed)
         full = pendulum_report(frames[method].numpy(), truth, context[:, -1], config, bands, name=label)
         tail = pendulum_report(frames[method][:, first:].numpy(), truth[:, first:], context[:, -1], config,
                                ((1, num_frames - first),), name=label)
