@@ -209,6 +209,12 @@ def test_one_step_predictions_see_the_true_history():
     assert torch.equal(predictions, video[:, 1:6])
 
 
+def test_with_progress_passes_frames_through():
+    sample_next = tf.with_progress(lambda window: window[:, -1] + 1, 3, "test")
+    frames = tf.autoregressive_rollout(sample_next, torch.zeros(2, 1, 1, 2, 2), 3, 1)
+    assert torch.equal(frames[:, :, 0, 0, 0], torch.tensor([[1.0, 2.0, 3.0]] * 2))
+
+
 def test_every_profile_has_a_budget():
     for profile in PROFILES.values():
         budget = tf.lesson_budget(profile)

@@ -235,6 +235,22 @@ def next_frame_sampler(name: str, model, profile, dataset: str = "pendulum", see
     return sample_next
 
 
+def with_progress(sample_next, total: int, desc: str):
+    """``sample_next`` that also advances a progress bar of ``total`` calls (one per sampled frame)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="frame")
+
+    def counted(window: torch.Tensor) -> torch.Tensor:
+        frame = sample_next(window)
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+        return frame
+
+    return counted
+
+
 def one_step_predictions(sample_next, video: torch.Tensor, start: int, history: int) -> torch.Tensor:
     """Teacher-forced evaluation: frame t predicted from the *true* frames before it, for t = start, …, T - 1.
 
