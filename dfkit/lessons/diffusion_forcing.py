@@ -22,6 +22,7 @@ travel as tagged dicts and are rebuilt on arrival by the builders registered her
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,23 +39,28 @@ from dfkit.sequence.scheduling import KINDS, scheduling_matrix
 
 @dataclass(frozen=True)
 class LessonBudget:
-    """What the lesson's own experiments may cost on top of loading (or training) the recipe models."""
+    """What the lesson's own experiments may cost on top of loading (or training) the recipe models.
+
+    Nearly all of it is model calls during rollouts: 10x the horizon with the profile's DDIM steps
+    is 1,600 calls of the class backbone per autoregressive rollout, whatever the batch.
+    """
 
     rollout_clips: int                  # pendulum test clips rolled out to 10x the horizon per method
     stabilization_levels: tuple[int, ...]   # k_small values compared (0: plain autoregressive)
     spread_contexts: int                # contexts whose future is sampled several times
     spread_samples: int                 # samples per context
+    spread_horizons: int                # the spread is measured over this many training horizons
     mnist_clips: int                    # Moving-MNIST test clips rolled out
     explorer_context: int = 2           # ground-truth frames before the explorer's generated ones
 
 
 BUDGETS = {
     "quick": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=4,
-                          mnist_clips=8),
-    "class": LessonBudget(rollout_clips=16, stabilization_levels=(0, 50, 200), spread_contexts=4, spread_samples=6,
-                          mnist_clips=16),
+                          spread_horizons=4, mnist_clips=8),
+    "class": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=6,
+                          spread_horizons=2, mnist_clips=8),
     "gpu": LessonBudget(rollout_clips=256, stabilization_levels=(0, 20, 50, 100, 200, 400), spread_contexts=16,
-                        spread_samples=16, mnist_clips=256),
+                        spread_samples=16, spread_horizons=4, mnist_clips=256),
 }
 
 
@@ -317,6 +323,7 @@ def pendulum_summary(frames, truth, last_frame, config, bands, name: str) -> lis
         summary[f"valid {last}"] = end["valid frames"]
         summary[f"energy drift {last}"] = row.get(f"energy drift {last}")
         summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
+        summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
         rows.append(summary)
     return rows
 
@@ -325,14 +332,15 @@ def pendulum_rollout_table(models: dict, profile, context, truth, methods, cache
                            log=print) -> tuple[list[dict], dict]:
     """Roll every ``(label, recipe name, method, overrides)`` out from ``context`` for the bands' length.
 
-    ``models`` maps recipe names to trained models. A rollout whose recipe and resolved
+    The columns are those of ``benchmarks/sequence_rollouts.py``'s pendulum table: training minutes
+    (as recorded with the checkpoint), rollout seconds, then :func:`pendulum_summary`. ``models`` maps recipe names to trained models. A rollout whose recipe and resolved
     :class:`~dfkit.sequence.rollout.RolloutConfig` are already in ``cache`` (a dict the notebook
     keeps) is reused, not run again: the same configuration with the same seed gives the same
     frames. Returns the table rows (methods, then the baselines once) and the frames per label, in [0, 1].
     """
     import time
 
-    from dfkit.sequence.recipes import presets, rollout, rollout_config
+    from dfkit.sequence.recipes import presets, rollout, rollout_config, training_record
 
     bands = presets("pendulum", profile).bands
     num_frames = bands[-1][1]
@@ -346,7 +354,9 @@ def pendulum_rollout_table(models: dict, profile, context, truth, methods, cache
             cache[key] = (frames, time.perf_counter() - start)
         frames, seconds = cache[key]
         report = pendulum_summary(frames.numpy(), truth, context[:, -1], profile.pendulum, bands, label)
-        rows.append({**report[0], "rollout (s)": seconds})
+        record = training_record(name, "pendulum", profile) or {}
+        train_minutes = record.get("train_seconds", math.nan) / 60
+        rows.append({"method": label, "train (min)": train_minutes, "rollout (s)": seconds, **report[0]})
         baselines = baselines or report[1:]
         videos[label] = frames
         if log is not None:
