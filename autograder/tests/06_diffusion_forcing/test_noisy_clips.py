@@ -72,13 +72,6 @@ def expect_q_per_frame(text, frames, schedule, noisy, levels, noise):
 
 def expect_independent_uniform(text, levels, low, high):
     """Levels (B, T) uniform over low..high, independent across frames and across clips."""
-    values, counts = np.unique(levels, return_counts=True)
-    if values.min() != low or values.max() != high or len(values) != high - low + 1:
-        raise AssertionError(f"{text}: expected every level from {low} to {high} among {levels.size} draws, "
-                             f"got the levels {values.tolist()}")
-    mean = levels.size / (high - low + 1)
-    if np.abs(counts - mean).max() > 6 * np.sqrt(mean):
-        raise AssertionError(f"{text}: expected each level about {mean:.0f} times (uniform), got counts {counts.tolist()}")
     same_clip = (levels == levels[:, :1]).all(axis=1).mean()
     if same_clip > 0.05:
         raise AssertionError(f"{text}: {same_clip:.0%} of the clips have one level for all of their frames: that is "
@@ -87,6 +80,13 @@ def expect_independent_uniform(text, levels, low, high):
     if same_frame > 0.05:
         raise AssertionError(f"{text}: at {same_frame:.0%} of the frame positions every clip has the same level: "
                              f"draw one level per clip and frame, shape (B, T)")
+    values, counts = np.unique(levels, return_counts=True)
+    if values.min() != low or values.max() != high or len(values) != high - low + 1:
+        raise AssertionError(f"{text}: expected every level from {low} to {high} among {levels.size} draws, "
+                             f"got the levels {values.tolist()}")
+    mean = levels.size / (high - low + 1)
+    if np.abs(counts - mean).max() > 6 * np.sqrt(mean):
+        raise AssertionError(f"{text}: expected each level about {mean:.0f} times (uniform), got counts {counts.tolist()}")
     correlation = np.corrcoef(levels[:, :-1].ravel(), levels[:, 1:].ravel())[0, 1]
     if abs(correlation) > 0.1:
         raise AssertionError(f"{text}: the levels of neighbouring frames are correlated ({correlation:.2f}); "

@@ -33,7 +33,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the frames"):
+def expect_close(got, expected, *, call, name="the result"):
     """Close to the float64 reference, relative to each sample's largest value, in the dtype of the input."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -52,8 +52,8 @@ def check_against_reference(submission, context, k_small, schedule, noise, add_n
     got = submission.stabilized_history(context, k_small, schedule_argument(schedule), noise, add_noise=add_noise)
     shown_frames, levels = expect_tuple(got, 2, call=call, names=("shown", "levels"))
     expected_frames, expected_levels = reference(context.double(), k_small, schedule, noise.double(), add_noise)
-    expect_close(shown_frames, expected_frames, call=call, name="the history frames")
-    expect_array(levels, expected_levels.numpy(), call=call, name="the history levels", tensor=True)
+    expect_close(shown_frames, expected_frames, call=call, name="the tensor of history frames")
+    expect_array(levels, expected_levels.numpy(), call=call, name="the levels tensor", tensor=True)
     if levels.dtype.kind not in "iu":
         raise AssertionError(f"{call}: expected integer levels (e.g. torch.long), got dtype {levels.dtype}")
 

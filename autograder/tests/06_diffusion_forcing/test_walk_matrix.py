@@ -35,7 +35,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the frames"):
+def expect_close(got, expected, *, call, name="the tensor of final frames"):
     """Close to the float64 reference, relative to each sample's largest value, in the dtype of the input."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
