@@ -183,6 +183,13 @@ def test_every_profile_has_a_budget():
         full_sequence.lesson_budget(type("P", (), {"name": "laptop"})())
 
 
+def test_torch_threads_restores_the_setting():
+    before = torch.get_num_threads()
+    with full_sequence.torch_threads(2):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+
+
 def test_rollout_table_has_the_benchmark_rows():
     profile = get_profile("quick")
     from dfkit.sequence.recipes import sequence_model

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,17 +46,33 @@ class LessonBudget:
     weight_clips: int                         # pendulum clips extended per weight
     plan_clips: int                           # pendulum contexts planned per target kind and scale
     plan_scales: tuple[float, ...]            # cost-guidance scales compared (0: no guidance)
-    threads: int | None = None                # torch threads (None: torch's choice); tiny models run fastest on one
+    threads: int | None = None                # torch threads (None: torch's choice)
+
+
+# Threads: on the course machine (2 cores, load average 8) one forward pass of the class backbone on
+# 32 clips x 16 frames took 0.3 s with one torch thread and 0.9 s with two; sampling calls the
+# model hundreds of times on small batches, where a second thread mostly waits.
 
 
 BUDGETS = {
     "quick": LessonBudget(sample_clips=6, weights=(0.0, 1.0, 4.0), weight_clips=8, plan_clips=8,
                           plan_scales=(0.0, 30.0, 100.0), threads=1),
     "class": LessonBudget(sample_clips=8, weights=(0.0, 1.0, 4.0), weight_clips=16, plan_clips=16,
-                          plan_scales=(0.0, 30.0, 100.0, 300.0)),
+                          plan_scales=(0.0, 30.0, 100.0, 300.0), threads=1),
     "gpu": LessonBudget(sample_clips=8, weights=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), weight_clips=128, plan_clips=128,
                         plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0)),
 }
+
+
+@contextmanager
+def torch_threads(count: int):
+    """Run a block with ``count`` torch threads (e.g. every core for a training), then restore the setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def lesson_budget(profile) -> LessonBudget:

@@ -40,7 +40,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result"):
+def expect_close(got, expected, *, call, name="the result", levels=None):
     """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -50,7 +50,8 @@ def expect_close(got, expected, *, call, name="the result"):
             wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
         if wrong.any():
             clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
-            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}"
+            at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
+            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
     expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
@@ -70,7 +71,7 @@ def check_against_reference(submission, clips, k, noise):
     if not np.issubdtype(got[1].dtype, np.integer):
         raise AssertionError(f"{call}: expected integer levels (they index the schedule), got dtype {got[1].dtype}")
     expect_array(got[1], levels.numpy(), call=call, name="levels", tensor=True)
-    expect_close(got[0], x_k, call=call, name="x_k")
+    expect_close(got[0], x_k, call=call, name="x_k", levels=levels)
 
 
 @pytest.mark.visible

@@ -40,7 +40,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result"):
+def expect_close(got, expected, *, call, name="the result", levels=None):
     """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -50,7 +50,8 @@ def expect_close(got, expected, *, call, name="the result"):
             wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
         if wrong.any():
             clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
-            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}"
+            at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
+            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
     expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
@@ -62,7 +63,7 @@ def check_against_reference(submission, x0_hat, gradient, levels, weight, num_kn
                          weight=weight, num_known=num_known, schedule=shown(COURSE))
     got = submission.reconstruction_guided_x0(x0_hat, gradient, levels, weight, num_known, schedule_argument(COURSE))
     expected = reference(x0_hat.double(), gradient.double(), levels, weight, num_known, COURSE)
-    expect_close(got, expected, call=call, name="the guided x0")
+    expect_close(got, expected, call=call, name="the guided x0", levels=levels)
 
 
 def full_sequence_levels(rng, B, W):
