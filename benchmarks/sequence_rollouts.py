@@ -90,6 +90,7 @@ class Models:
                                            f"{backbone.num_layers} layers, window {backbone.max_frames}",
                 "parameters": self.models[name].num_parameters(), "steps": record.get("steps", config.steps),
                 "batch": config.batch_size, "train (min)": record.get("train_seconds", math.nan) / 60,
+                "train (CPU min)": record.get("train_cpu_seconds", math.nan) / 60, "load": record.get("load_average"),
                 "threads": record.get("torch_threads"), "final loss": record.get("final_loss"),
                 "ready in (s)": time.perf_counter() - start,           # loading, or training now
             }

@@ -181,7 +181,8 @@ def checkpoint_path(name: str, dataset: str, profile) -> Path:
 
 
 def training_record(name: str, dataset: str, profile) -> dict | None:
-    """What was recorded when the checkpoint was trained (train_seconds, steps, threads, machine), or None."""
+    """What was recorded when the checkpoint was trained (train_seconds, train_cpu_seconds, load_average,
+    steps, threads, machine), or None."""
     path = checkpoint_path(name, dataset, profile).with_suffix(".json")
     if not path.exists():
         return None
@@ -204,12 +205,15 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
                              f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
         return model.to(target).eval()
     model, loss_fn, clips, config = build(name, dataset, profile, progress)
+    cpu_start = time.process_time()
     result = train(model, loss_fn, clips, dataclasses.replace(config, progress=progress, device=str(target)))
+    cpu_seconds = time.process_time() - cpu_start          # on a shared machine, wall time alone overstates the cost
     trained = result.ema_model if result.ema_model is not None else result.model
     if save:
         tail = result.losses[-min(len(result.losses), 50):]
         record = {
-            "train_seconds": result.wall_seconds, "steps": result.steps, "torch_threads": torch.get_num_threads(),
+            "train_seconds": result.wall_seconds, "train_cpu_seconds": cpu_seconds, "load_average": os.getloadavg()[0],
+            "steps": result.steps, "torch_threads": torch.get_num_threads(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {target.type}",
             "final_loss": sum(tail) / len(tail) if tail else None, "trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
