@@ -152,6 +152,23 @@ def test_student_history_guidance_equals_the_librarys_hook(library, terms):
     assert torch.allclose(got, expected, atol=1e-5)
 
 
+def test_practice_check_keeps_a_right_function_and_replaces_a_wrong_one(capsys):
+    assert guidance.check_practice(guidance.guided_prediction) is guidance.guided_prediction
+    assert "uses yours" in capsys.readouterr().out
+
+    def forgets_the_weights(model, x, levels, num_context, terms, schedule, prediction, generator):
+        return sum(guidance.guided_prediction(model, x, levels, num_context, [(k, l, 1.0)], schedule, prediction, generator)
+                   for k, l, w in terms if w != 0) / len(terms)
+
+    def unwritten(*args):
+        raise NotImplementedError()
+
+    assert guidance.check_practice(forgets_the_weights) is guidance.guided_prediction
+    assert "Notice: guided_prediction differs" in capsys.readouterr().out
+    assert guidance.check_practice(unwritten) is guidance.guided_prediction
+    assert "not written yet" in capsys.readouterr().out
+
+
 def test_student_history_guidance_with_scale_one_is_unguided_sampling():
     model = tiny_model()
     context = torch.rand(2, 3, 1, 8, 8) * 2 - 1
@@ -255,12 +272,15 @@ def test_notebook_cells_follow_the_exercise_contract(assignment):
             assert f"def {name}(" in sources[number - 1]
             assert sources[number + 1] == f'{name} = own_or_library("{question}", {name})'
     assert set(graded) == set(assignment.questions)
+    number = next(i for i, source in enumerate(sources) if source.startswith("def guided_prediction("))
+    assert cells[number]["metadata"]["nbgrader"]["solution"] and not cells[number]["metadata"]["nbgrader"]["grade"]
+    assert sources[number + 1] == "guided_prediction = guidance.check_practice(guided_prediction)"
 
 
 def test_released_notebook_has_no_solution():
     text = testing.released_path(ASSIGNMENT).read_text()
     assert "dfkit-canary" not in text and "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    assert text.count("raise NotImplementedError()") == 4
+    assert text.count("raise NotImplementedError()") == 5       # four graded exercises and one practice
 
 
 def test_solution_scores_everything_release_nothing_and_mistakes_lose_points(assignment, tmp_path):
