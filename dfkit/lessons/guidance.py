@@ -357,7 +357,7 @@ def history_settings(budget: LessonBudget, num_context: int) -> dict:
     for k in budget.fractional_levels:
         settings[f"fractional, w = 1, k_f = {k}"] = history_guidance_terms("fractional", 1.0, level=k)
     windows = tuple(sorted({1, num_context}))
-    settings[f"temporal, windows {windows}"] = history_guidance_terms("temporal", [1.0] * len(windows), windows=windows)
+    settings[f"temporal, windows {windows}, w_i = 1"] = history_guidance_terms("temporal", [1.0] * len(windows), windows=windows)
     return settings
 
 
