@@ -147,6 +147,12 @@ def test_every_profile_has_a_budget():
         assert budget.rollout_clips >= 1 and budget.spread_samples >= 2 and 0 in budget.stabilization_levels
     with pytest.raises(ValueError, match="no lesson budget"):
         lesson.lesson_budget(type("P", (), {"name": "laptop"})())
+    before = torch.get_num_threads()
+    with lesson.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    with lesson.torch_threads(None):
+        assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before
 
 
 # ----------------------------------------------------------------------------- pictures, explorer, measurements
@@ -166,6 +172,7 @@ def test_figures_draw_without_a_display():
     figure = lesson.show_clips({"a": frames, "b": frames[:3]}, labels={"a": list(range(5))})
     assert len(figure.axes) == 2 * 5
     assert lesson.model_calls(matrix) == matrix.shape[0] - 1
+    assert lesson.plot_curves({"a": np.arange(5.0), "b": np.ones(5)}, 2, "error", "t").axes[0].get_title() == "t"
     assert lesson.model_calls(scheduling_matrix("pyramid", 3, 2, 1000, delay=4)) == 3 * 2
 
 
