@@ -53,18 +53,20 @@ class LessonBudget:
     fractional_levels: tuple[int, ...]       # k_f of fractional history guidance
     mnist_clips: int                         # Moving-MNIST clips rolled out with and without guidance
     mnist_identity: bool                     # score digit identity (trains the digit classifier once, about a minute)
-    threads: int | None = None               # torch threads (None: torch's choice); tiny models run fastest on one
+    threads: int | None = None               # torch threads while sampling (None: torch's choice)
 
 
-# class: measured on 2 busy CPU cores with the class backbone (32x32 frames, 10 sampling steps): a stabilized
-# rollout costs about 0.1 s per clip and frame, each history-guidance view as much again; the sizes below keep
-# the lesson's own experiments near 5 minutes. quick and gpu roll out as many clips as the rollout table.
+# Sampling runs on one torch thread in the CPU profiles: with the class backbone (32x32 frames, 10 sampling
+# steps) on the busy 2-core course machine a stabilized rollout took 1.3 s for 8 clips x 6 frames on one thread
+# and 11.5-12.9 s on two (about 0.03 s per clip and frame; every extra history-guidance view costs as much
+# again). The class sizes keep the lesson's own experiments near 5 minutes; quick and gpu roll out as many
+# pendulum clips as the rollout table.
 BUDGETS = {
     "quick": LessonBudget(plan_clips=16, plan_scales=(0.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
                           vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False,
                           threads=1),
-    "class": LessonBudget(plan_clips=16, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=2,
-                          vanilla_scales=(1.0, 2.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=True),
+    "class": LessonBudget(plan_clips=32, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=16, rollout_multiple=4,
+                          vanilla_scales=(1.0, 2.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=True, threads=1),
     "gpu": LessonBudget(plan_clips=256, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), rollout_clips=256,
                         rollout_multiple=10, vanilla_scales=(1.0, 1.5, 2.0, 3.0), fractional_levels=(100, 300, 500),
                         mnist_clips=128, mnist_identity=True),
