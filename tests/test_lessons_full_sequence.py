@@ -96,6 +96,33 @@ def test_reconstruction_hook_with_the_reference_is_the_library_guidance(tiny_mod
     assert torch.allclose(mine, library, rtol=1e-5, atol=1e-6) and bool((mine[:, :2] == 0).all()) and mine[:, 2:].abs().sum() > 0
 
 
+def test_reconstruction_gradient_flows_through_the_denoiser_to_every_frame():
+    denoiser = full_sequence.ToyJointDenoiser(0.8, 1.5, 0.3)
+    x_k, known = torch.randn(2, 4, 1, 3, 3, generator=seeded(13)), torch.randn(2, 2, 1, 3, 3, generator=seeded(14))
+    levels = torch.full((2, 4), 300)
+    gradient = full_sequence.reconstruction_gradient(denoiser, x_k, levels, known)
+    x = x_k.clone().requires_grad_(True)
+    ((denoiser(x, levels)[:, :2] - known) ** 2).sum().backward()
+    assert torch.allclose(gradient, x.grad) and gradient[:, 2:].abs().sum() > 0            # the unknown frames feel it
+    with torch.no_grad():                                                                    # works inside sampling loops
+        assert torch.allclose(full_sequence.reconstruction_gradient(denoiser, x_k, levels, known), gradient)
+    from autograder import arguments
+    rebuilt = arguments.rebuild(denoiser.as_argument())
+    assert torch.equal(rebuilt(x_k, levels), denoiser(x_k, levels)) and "mixing=1.5" in repr(rebuilt)
+
+
+def test_library_guided_x0_is_the_reference_formula(tiny_model):
+    x_k, known = torch.randn(2, 5, 1, 16, 16, generator=seeded(15)), torch.randn(2, 2, 1, 16, 16, generator=seeded(16))
+    levels = torch.full((2, 5), 600)
+    denoiser = full_sequence.model_denoiser(tiny_model, "v", SCHEDULE)
+    gradient = full_sequence.reconstruction_gradient(denoiser, x_k, levels, known)
+    with torch.no_grad():
+        expected = full_sequence.reconstruction_guided_x0(denoiser(x_k, levels), gradient, levels, 1.5, 2, SCHEDULE)
+    got = full_sequence.library_guided_x0(tiny_model, x_k, levels, known, 1.5, "v", SCHEDULE)
+    assert torch.allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert len(full_sequence.gradient_figure(gradient, 2).axes) == 1
+
+
 def test_guided_x0_moves_only_the_unknown_frames_down_the_gradient():
     x0_hat, gradient = torch.randn(2, 4, 1, 3, 3, generator=seeded(8)), torch.randn(2, 4, 1, 3, 3, generator=seeded(9))
     levels = torch.tensor([[100, 100, 100, 100], [900, 900, 900, 900]])
@@ -270,7 +297,7 @@ def test_notebook_cells_follow_the_exercise_contract(assignment):
 def test_released_notebook_has_no_solution():
     text = testing.released_path(ASSIGNMENT).read_text()
     assert "dfkit-canary" not in text and "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    assert text.count("raise NotImplementedError()") == 4
+    assert text.count("raise NotImplementedError()") == 5
 
 
 def test_solution_scores_everything_release_nothing_and_mistakes_lose_points(assignment, tmp_path):

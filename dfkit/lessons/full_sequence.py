@@ -6,6 +6,7 @@ The notebook keeps the ideas in view and calls these for the rest::
     budget = lesson_budget(profile)                                   # what the experiments may cost
     x_k, levels = full_sequence_noise(clips, k, noise, schedule)      # one level per clip, all frames
     x = replace_known(x, levels, known, noise, schedule)              # the replacement step
+    gradient = reconstruction_gradient(denoiser, x_k, levels, known)  # ∇_{x_k} ||x̂_0^a - x^a||²
     x0 = reconstruction_guided_x0(x0_hat, gradient, levels, w, a, schedule)   # the guided clean estimate
     jumps = border_inconsistency(angles, borders)                     # (B, 2): at the borders, inside
     video = extend(model, known, 24, schedule, "v", steps=10, chunk=8, method="reconstruction")
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from autograder import arguments
 from dfkit.diffusion.ddpm import check_parameterization, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
@@ -135,6 +137,27 @@ def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, no
         raise ValueError(f"expected known frames (B, a <= {x.shape[1]}, {', '.join(map(str, x.shape[2:]))}), got {tuple(known.shape)}")
     noisy_truth = q_sample(known, levels[:, :a], noise, schedule)              # (B, a, C, H, W)
     return torch.cat([noisy_truth.to(x.dtype), x[:, a:]], dim=1)
+
+
+def reconstruction_gradient(denoiser, x_k: torch.Tensor, levels: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """∇_{x_k} || x^a - x̂_0^a(x_k) ||²: how the noisy window should move so that the model sees the known frames.
+
+    Args:
+        denoiser: ``(x_k (B, W, C, H, W), levels (B, W)) -> x̂_0 (B, W, C, H, W)``, differentiable in x_k.
+        x_k: the noisy window; levels: its ``(B, W)`` levels; known: ``(B, a, C, H, W)`` the truth of its first a frames.
+
+    Returns:
+        the gradient, shape of ``x_k``: non-zero on the unknown frames too when the denoiser mixes
+        frames (a bidirectional model does), which is what reconstruction guidance uses.
+    """
+    _check_video(x_k, "x_k")
+    _check_video(known, "known")
+    with torch.enable_grad():
+        x = x_k.detach().requires_grad_(True)
+        x0_hat = denoiser(x, levels)
+        error = ((x0_hat[:, : known.shape[1]] - known) ** 2).sum()
+        (gradient,) = torch.autograd.grad(error, x)
+    return gradient
 
 
 def reconstruction_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, weight: float,
@@ -293,6 +316,31 @@ def extend(model, known: torch.Tensor, num_frames: int, schedule: NoiseSchedule,
         produced += n
     new = video[:, known.shape[1]:]
     return (new, trajectories) if return_trajectories else new
+
+
+# ----------------------------------------------------------------------------- the real model's x̂_0 and its gradient
+
+
+def model_denoiser(model, parameterization: str, schedule: NoiseSchedule):
+    """``(x_k, levels) -> x̂_0``: the model's prediction turned into its clean estimate (differentiable)."""
+    from dfkit.diffusion.ddpm import to_x0_eps
+
+    def denoiser(x_k: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+        return to_x0_eps(model(x_k, levels), parameterization, x_k, levels, schedule)[0]
+
+    return denoiser
+
+
+def library_guided_x0(model, x_k: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, weight: float,
+                      parameterization: str, schedule: NoiseSchedule) -> torch.Tensor:
+    """x̂_0 + the correction of :class:`~dfkit.sequence.rollout.ReconstructionGuidance` on one window, as the sampler computes it."""
+    x = x_k.detach().requires_grad_(True)
+    with torch.enable_grad():
+        prediction = model(x, levels)
+        x0_hat = model_denoiser(lambda *_: prediction, parameterization, schedule)(x, levels)
+        g = GuidanceInput(x, levels, levels, prediction, x0_hat, 0, 0, schedule, parameterization)
+        correction = ReconstructionGuidance(known, weight)(g)
+    return (x0_hat + correction).detach()
 
 
 # ----------------------------------------------------------------------------- experiments
@@ -467,6 +515,40 @@ def planning_sweep(model, context, true_states, targets: dict, target_frame: int
     return rows, plans
 
 
+# ----------------------------------------------------------------------------- the stand-in the graded checks send
+
+
+class ToyJointDenoiser:
+    """A fixed, differentiable stand-in for a bidirectional video model's clean estimate:
+
+        x̂_0 = scale · x_k + mixing · tanh(mean_t x_k) + offset · cos(k)
+
+    Every frame's estimate depends on every frame (through the mean over the window) and on its
+    level, so a reconstruction gradient that ignores the other frames, the levels or the chain
+    rule through the model comes out different.
+    """
+
+    def __init__(self, scale: float, mixing: float, offset: float):
+        self.scale, self.mixing, self.offset = float(scale), float(mixing), float(offset)
+
+    def __call__(self, x_k: torch.Tensor, levels) -> torch.Tensor:
+        levels = torch.as_tensor(levels).to(device=x_k.device, dtype=torch.float64)
+        levels = levels.reshape(tuple(levels.shape) + (1,) * (x_k.dim() - levels.dim()))
+        mixed = torch.tanh(x_k.mean(dim=1, keepdim=True))                           # (B, 1, C, H, W)
+        return self.scale * x_k + self.mixing * mixed + (self.offset * torch.cos(levels)).to(x_k.dtype)
+
+    def as_argument(self) -> dict:
+        return arguments.tagged("dfkit.full_sequence.ToyJointDenoiser", scale=self.scale, mixing=self.mixing, offset=self.offset)
+
+    def __repr__(self) -> str:
+        return f"ToyJointDenoiser(scale={self.scale:g}, mixing={self.mixing:g}, offset={self.offset:g})"
+
+
+@arguments.builder("dfkit.full_sequence.ToyJointDenoiser")
+def _toy_joint_denoiser(scale, mixing, offset) -> ToyJointDenoiser:
+    return ToyJointDenoiser(scale, mixing, offset)
+
+
 # ----------------------------------------------------------------------------- plots
 
 
@@ -566,6 +648,19 @@ def window_explorer(trajectory: torch.Tensor, num_known: int, sample: int = 0):
     slider.observe(show, names="value")
     show()
     return widgets.VBox([slider, output])
+
+
+def gradient_figure(gradient: torch.Tensor, num_known: int):
+    """Root-mean-square of the reconstruction gradient per frame of the window (mean over clips)."""
+    plt = _plt()
+    size = gradient.detach().double().pow(2).flatten(2).mean(-1).sqrt().mean(0).numpy()        # (W,)
+    figure, axis = plt.subplots(figsize=(6, 2.6))
+    colours = ["tab:blue" if t < num_known else "tab:orange" for t in range(len(size))]
+    axis.bar(np.arange(len(size)), size, color=colours)
+    axis.set(xlabel="frame of the window (blue: known, orange: new)", ylabel="RMS of the gradient",
+             title="∇ of the known frames' reconstruction error, per frame")
+    figure.tight_layout()
+    return figure
 
 
 def planning_figure(rows: list[dict]):

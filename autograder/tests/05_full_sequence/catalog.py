@@ -110,6 +110,63 @@ def replace_known(x, levels, known, noise, schedule):
     return torch.cat([x[:, :1], new[:, 1:], x[:, a:]], dim=1)
 ''',
     },
+    "05_full_sequence.reconstruction_gradient": {
+        "the gradient with respect to x0_hat instead of x_k": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    a = known.shape[1]
+    x0_hat = denoiser(x_k, levels)
+    gradient = torch.zeros_like(x_k)
+    gradient[:, :a] = 2 * (x0_hat[:, :a] - known)
+    return gradient
+''',
+        "the known frames' own gradient only (unknown frames zeroed)": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    a = known.shape[1]
+    x = x_k.detach().requires_grad_(True)
+    error = ((denoiser(x, levels)[:, :a] - known) ** 2).sum()
+    (gradient,) = torch.autograd.grad(error, x)
+    gradient[:, a:] = 0
+    return gradient
+''',
+        "mean squared error instead of the sum": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    a = known.shape[1]
+    x = x_k.detach().requires_grad_(True)
+    error = ((denoiser(x, levels)[:, :a] - known) ** 2).mean()
+    (gradient,) = torch.autograd.grad(error, x)
+    return gradient
+''',
+        "half the squared error (the factor 2 lost)": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    a = known.shape[1]
+    x = x_k.detach().requires_grad_(True)
+    error = 0.5 * ((denoiser(x, levels)[:, :a] - known) ** 2).sum()
+    (gradient,) = torch.autograd.grad(error, x)
+    return gradient
+''',
+        "the last a frames compared with the truth": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    a = known.shape[1]
+    x = x_k.detach().requires_grad_(True)
+    error = ((denoiser(x, levels)[:, -a:] - known) ** 2).sum()
+    (gradient,) = torch.autograd.grad(error, x)
+    return gradient
+''',
+        "the denoiser asked at level 0": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    a = known.shape[1]
+    x = x_k.detach().requires_grad_(True)
+    error = ((denoiser(x, torch.zeros_like(levels))[:, :a] - known) ** 2).sum()
+    (gradient,) = torch.autograd.grad(error, x)
+    return gradient
+''',
+    },
     "05_full_sequence.reconstruction_guided_x0": {
         "sign flipped (moves up the error gradient)": '''
 import torch

@@ -3,19 +3,22 @@ reconstruction guidance, and measuring the inconsistency at the window borders.
 
 Each question names the dfkit function that already does what the student is asked to write; it is
 switched off while that question is graded (and the notebook falls back to it when a check fails).
-A noise schedule is an object, not plain data: the tests send it as a tagged dict that
-``dfkit.lessons.arguments`` (imported by the worker, see MODULES) rebuilds into a ``NoiseSchedule``.
+A noise schedule and a stand-in denoiser are objects, not plain data: the tests send them as tagged
+dicts that ``dfkit.lessons.arguments`` and ``dfkit.lessons.full_sequence`` (imported by the worker,
+see MODULES) rebuild into a ``NoiseSchedule`` and a ``ToyJointDenoiser``.
 """
 
 QUESTIONS = [
     {"id": "05_full_sequence.full_sequence_noise", "references": ["dfkit.lessons.full_sequence.full_sequence_noise"]},
     {"id": "05_full_sequence.replace_known", "references": ["dfkit.lessons.full_sequence.replace_known"]},
+    {"id": "05_full_sequence.reconstruction_gradient",
+     "references": ["dfkit.lessons.full_sequence.reconstruction_gradient"]},
     {"id": "05_full_sequence.reconstruction_guided_x0",
      "references": ["dfkit.lessons.full_sequence.reconstruction_guided_x0"]},
     {"id": "05_full_sequence.border_inconsistency", "references": ["dfkit.lessons.full_sequence.border_inconsistency"]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.arguments"]
+MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.lessons.full_sequence"]
 
 # Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
 LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

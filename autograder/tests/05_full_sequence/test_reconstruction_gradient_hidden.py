@@ -1,0 +1,82 @@
+"""Hidden checks of reconstruction_gradient: ∇_{x_k} of the known frames' reconstruction error, through the denoiser: one or all frames known, per-frame levels, two channels."""
+# dfkit-canary: hidden-tests-05_full_sequence-reconstruction_gradient
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.expect import describe_call, expect_array
+from autograder.protocol import is_tensor
+from dfkit.lessons.full_sequence import ToyJointDenoiser, reconstruction_gradient as reference
+
+pytestmark = pytest.mark.question("05_full_sequence.reconstruction_gradient")
+
+# Relative tolerance: float32 arithmetic and summation order stay well inside it; every catalogued
+# mistake is far outside.
+RTOL = 2e-3
+
+
+def tensor(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def shown(value):
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= 12 and not value.is_floating_point():
+            return Shown(repr(value.tolist()))
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    return Shown(repr(value))
+
+
+def expect_close(got, expected, *, call, name="the result", levels=None):
+    """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
+    expected = expected.double().numpy()
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if is_tensor(got) and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
+        if wrong.any():
+            clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
+            at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
+            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+
+def check_against_reference(submission, denoiser, x_k, levels, known):
+    call = describe_call("reconstruction_gradient", denoiser=shown(denoiser), x_k=shown(x_k), levels=shown(levels), known=shown(known))
+    got = submission.reconstruction_gradient(denoiser.as_argument(), x_k, levels, known)
+    expected = reference(denoiser, x_k.double(), levels, known.double())
+    expect_close(got, expected, call=call, name="the gradient", levels=levels)
+
+
+def full_sequence_levels(rng, B, W):
+    """One level per window and clip (the full-sequence matrix moves every frame together)."""
+    return torch.from_numpy(rng.integers(1, 1001, size=(B, 1))).expand(B, W).contiguous()
+
+
+@pytest.mark.points(1)
+def test_one_known_frame_and_all_known(submission, rng):
+    denoiser = ToyJointDenoiser(0.6, 2.0, 0.8)
+    for W, a in ((4, 1), (3, 3)):
+        levels = full_sequence_levels(rng, 2, W)
+        check_against_reference(submission, denoiser, tensor(rng, 2, W, 1, 3, 3), levels, tensor(rng, 2, a, 1, 3, 3))
+
+
+@pytest.mark.points(1)
+def test_per_frame_levels_and_two_channels(submission, rng):
+    levels = torch.from_numpy(rng.integers(0, 1001, size=(2, 5)))
+    check_against_reference(submission, ToyJointDenoiser(1.0, 1.0, 1.0), tensor(rng, 2, 5, 2, 3, 3), levels, tensor(rng, 2, 2, 2, 3, 3))
