@@ -1,7 +1,8 @@
 """Lesson 05 (full-sequence diffusion): the reference answers, the extension and planning loops that
 run the student's functions, the border measure, the rollout table and the plots of the notebook.
 
-The notebook keeps the ideas in view and calls these for the rest::
+The notebook keeps the ideas in view and calls these for the rest (``full_sequence_noise`` to
+``border_inconsistency`` are the reference answers of the graded exercises)::
 
     budget = lesson_budget(profile)                                   # what the experiments may cost
     x_k, levels = full_sequence_noise(clips, k, noise, schedule)      # one level per clip, all frames
@@ -15,6 +16,9 @@ The notebook keeps the ideas in view and calls these for the rest::
 
 Frames are videos ``(B, T, C, H, W)``: in [-1, 1] where a model sees them, in [0, 1] where they
 are shown or scored. Levels are integers ``(B, T)``, 0 clean and K pure noise.
+
+``ToyJointDenoiser`` serves the graded checks: the grader sends a student's function only plain
+data, so the stand-in denoiser travels as a tagged dict and is rebuilt by the builder registered here.
 """
 
 from __future__ import annotations
