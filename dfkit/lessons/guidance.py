@@ -58,14 +58,15 @@ class LessonBudget:
 
 # Sampling runs on one torch thread in the CPU profiles: with the class backbone (32x32 frames, 10 sampling
 # steps) on the busy 2-core course machine a stabilized rollout took 1.3 s for 8 clips x 6 frames on one thread
-# and 11.5-12.9 s on two (about 0.03 s per clip and frame; every extra history-guidance view costs as much
-# again). The class sizes keep the lesson's own experiments near 5 minutes; quick and gpu roll out as many
-# pendulum clips as the rollout table.
+# and 11.5-12.9 s on two. A dry run of the class notebook with untrained class-size models (load average 4-5)
+# spent 533 s on 16 pendulum clips x 64 frames under the four history settings (9 model calls per row in all,
+# about 0.06 s per clip, frame and call), 46 s planning and 56 s on Moving-MNIST: class therefore rolls out 8
+# pendulum clips (about 270 s). quick and gpu roll out as many pendulum clips as the rollout table.
 BUDGETS = {
     "quick": LessonBudget(plan_clips=16, plan_scales=(0.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
                           vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False,
                           threads=1),
-    "class": LessonBudget(plan_clips=32, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=16, rollout_multiple=4,
+    "class": LessonBudget(plan_clips=32, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
                           vanilla_scales=(1.0, 2.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=True, threads=1),
     "gpu": LessonBudget(plan_clips=256, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), rollout_clips=256,
                         rollout_multiple=10, vanilla_scales=(1.0, 1.5, 2.0, 3.0), fractional_levels=(100, 300, 500),
