@@ -247,6 +247,17 @@ def test_views_mask_the_old_frames_and_raise_levels_by_the_forward_transition():
     assert show_history(HistoryView(keep=3), x, levels, 3, COSINE)[0] is x
 
 
+def test_raising_history_near_the_top_level_adds_the_exact_noise_in_float32():
+    # from 999 to K: (ᾱ_999 - ᾱ_K) / ᾱ_999 as a difference of two float32 (1 - ᾱ)s close to 1 is 0.7% off
+    x = torch.zeros(4, 1, 1, 2, 2)
+    levels = torch.full((4, 1), K - 1)
+    frames, shown = show_history(HistoryView(level=K), x, levels, 1, COSINE, seeded(8))
+    expected = 1 - COSINE.alpha_bars[K].double() / COSINE.alpha_bars[K - 1].double()
+    noise = torch.randn(4, 1, 1, 2, 2, generator=seeded(8))
+    assert shown.unique().tolist() == [K]
+    torch.testing.assert_close(frames, (expected.sqrt() * noise.double()).float(), rtol=1e-6, atol=1e-7)
+
+
 def test_every_guidance_calls_the_model_on_the_views_it_needs():
     # history of 2 frames at level 0, then generated frames at 500 and K; the conditional prediction is known
     x, levels = torch.randn(2, 4, 1, 4, 4, generator=seeded(8)), torch.tensor([[0, 0, 500, 1000]] * 2)

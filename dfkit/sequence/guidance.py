@@ -214,6 +214,19 @@ class HistoryGuidance:
         return cls((UNCONDITIONAL,) + tuple(HistoryView(keep=n) for n in windows), (1.0 - sum(ws),) + tuple(ws))
 
 
+def _raise_coefficients(schedule: NoiseSchedule, shown: torch.Tensor, target: torch.Tensor, like: torch.Tensor):
+    """ᾱ_k / ᾱ_s and (ᾱ_s - ᾱ_k) / ᾱ_s for moving level s to k, computed in float64 without cancellation.
+
+    Near k = 0 the second is the difference of the small (1 - ᾱ)s; near K it is 1 - ᾱ_k / ᾱ_s
+    (the difference of two (1 - ᾱ)s close to 1 would round to 0 in float32).
+    """
+    double = like.to(torch.float64)
+    alpha_s, alpha_k = schedule.alpha_bar(shown, like=double), schedule.alpha_bar(target, like=double)
+    small_levels = (schedule.one_minus_alpha_bar(target, like=double) - schedule.one_minus_alpha_bar(shown, like=double)) / alpha_s
+    added = torch.where(alpha_s > 0.5, small_levels, 1 - alpha_k / alpha_s).clamp(min=0)
+    return (alpha_k / alpha_s).to(like.dtype), added.to(like.dtype)
+
+
 def show_history(view: HistoryView, x: torch.Tensor, levels: torch.Tensor, num_context: int, schedule: NoiseSchedule,
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The window and its levels as ``view`` shows the history; the generated frames are untouched.
@@ -242,10 +255,9 @@ def show_history(view: HistoryView, x: torch.Tensor, levels: torch.Tensor, num_c
     if not bool(moved.any()):
         return x, levels
     history = x[:, :c]
-    alpha_s, alpha_k = schedule.alpha_bar(shown, like=history), schedule.alpha_bar(target, like=history)
-    added = (schedule.one_minus_alpha_bar(target, like=history) - schedule.one_minus_alpha_bar(shown, like=history)).clamp(min=0)
+    keep_ratio, added_ratio = _raise_coefficients(schedule, shown, target, history)
     noise = standard_normal(history.shape, generator, history.device, history.dtype)
-    raised = (alpha_k / alpha_s).sqrt() * history + (added / alpha_s).sqrt() * noise
+    raised = keep_ratio.sqrt() * history + added_ratio.sqrt() * noise
     history = torch.where(moved[..., None, None, None], raised, history)
     return torch.cat([history, x[:, c:]], dim=1), torch.cat([target, levels[:, c:]], dim=1)
 
