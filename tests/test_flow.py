@@ -3,7 +3,6 @@ import math
 import pytest
 import torch
 
-from dfkit.diffusion import flow
 from dfkit.diffusion.ddpm import ddim_sample
 from dfkit.diffusion.flow import (
     check_times,

@@ -197,57 +197,6 @@ def assignment():
     return load_assignment(ASSIGNMENT)
 
 
-def test_every_question_has_visible_and_hidden_tests_and_a_catalog(assignment):
-    from autograder.plugin import collect_tests
-
-    infos = collect_tests(assignment)
-    assert {i.question for i in infos} == set(assignment.questions)
-    for question in assignment.questions:
-        assert any(i.visible for i in infos if i.question == question), question
-        assert any(not i.visible for i in infos if i.question == question), question
-    assert set(assignment.catalog()) == set(assignment.questions)
-
-
-def test_notebook_test_cells_carry_the_points_of_their_tests(assignment):
-    from autograder import testing
-    from autograder.plugin import collect_tests
-
-    infos = collect_tests(assignment)
-    graded = 0
-    for cell in testing.load(testing.solution_path(ASSIGNMENT))["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            question = meta["grade_id"].replace("-", ".", 1).rsplit("-check", 1)[0]
-            assert meta["points"] == sum(i.points for i in infos if i.question == question), question
-            graded += 1
-    assert graded == len(assignment.questions)
-
-
-def test_solution_scores_everything_and_release_scores_nothing(assignment):
-    from autograder import testing
-    from autograder.grade import grade_notebook
-    from autograder.plugin import collect_tests
-
-    total = sum(i.points for i in collect_tests(assignment))
-    solution = grade_notebook(testing.solution_path(ASSIGNMENT), assignment)
-    assert (solution["score"], solution["max_score"]) == (total, total), [t for t in solution["tests"] if t["status"] != "passed"]
-    released = grade_notebook(testing.released_path(ASSIGNMENT), assignment)
-    assert released["score"] == 0 and released["max_score"] == total
-    assert all(t["status"] == "error" and "is not written yet" in t["output"] for t in released["tests"])
-
-
-def test_first_catalog_entries_lose_points_through_the_sandbox(assignment, tmp_path):
-    from autograder import testing
-    from autograder.grade import grade_notebook
-
-    first_wrong = {q: next(iter(entries.values())) for q, entries in assignment.catalog().items()}
-    notebook = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)), first_wrong)
-    results = grade_notebook(testing.write(notebook, tmp_path / "wrong.ipynb"), assignment)
-    for question in assignment.questions:
-        mine = [t for t in results["tests"] if t["name"].startswith(question)]
-        assert mine and sum(t["score"] for t in mine) < sum(t["max_score"] for t in mine), question
-
-
 def test_own_or_library_falls_back_to_the_library_with_a_notice(capsys):
     import __main__
 

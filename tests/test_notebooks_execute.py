@@ -8,7 +8,6 @@ is not written yet and the notebook falls back to the library. Wall times are pr
 (``pytest -s``); budgets are measured by the benchmarks, not asserted here.
 """
 
-import os
 import time
 from pathlib import Path
 

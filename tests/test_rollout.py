@@ -201,7 +201,6 @@ def test_replacement_shows_the_model_noisy_ground_truth_at_the_current_level():
 def test_replacement_conditions_weakly_and_reconstruction_guidance_helps():
     """The lecture's consistency problem, measured exactly: the AR(1) frame after the known ones
     should correlate 0.8 with the last known frame; the replacement method gets far less."""
-    n = 4000
     known = ground_truth_context(2, seed=10)
 
     def correlation(method, weight=1.0):
