@@ -2,11 +2,13 @@
 
     python benchmarks/notebook_times.py --profile class                  # every lesson
     python benchmarks/notebook_times.py --profile class 01_vae 02_ddpm   # some lessons
+    python benchmarks/notebook_times.py --profile class --no-checkpoints # as a self-learner: train first
 
 Writes ``benchmarks/notebook_times_<profile>.md`` (rows of lessons measured before are kept, so
 lessons can be measured one at a time). Each notebook runs ``--repeats`` times; the table gives
 the median and the spread. Whether the instructor checkpoints the notebook loads were present is
-part of the row: without them the notebook trains its models, which is a different budget.
+part of the row: without them the notebook trains its models, which is a different budget
+(``--no-checkpoints`` starts every run from an empty checkpoint folder, and labels its rows so).
 The one-minute load average before and after each run says whether other jobs shared the cores.
 """
 
@@ -17,6 +19,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,13 +53,19 @@ def run_once(path: Path, profile: str, timeout: int) -> dict:
             "checkpoints_before": checkpoints_before, "checkpoints_after": checkpoints_present(profile), "errors": errors}
 
 
-def measure(lesson: str, profile: str, repeats: int, timeout: int) -> dict:
+def measure(lesson: str, profile: str, repeats: int, timeout: int, no_checkpoints: bool = False) -> dict:
     path = ROOT / "solutions" / lesson / f"{lesson}.ipynb"
     if not path.exists():
         raise SystemExit(f"no solution notebook {path}")
     runs = []
     for repeat in range(repeats):
-        runs.append(run_once(path, profile, timeout))
+        if no_checkpoints:
+            with tempfile.TemporaryDirectory() as empty:
+                os.environ["DFKIT_CHECKPOINTS"] = empty
+                runs.append(run_once(path, profile, timeout))
+                del os.environ["DFKIT_CHECKPOINTS"]
+        else:
+            runs.append(run_once(path, profile, timeout))
         print(f"{lesson} run {repeat + 1}: {runs[-1]['seconds']:.0f} s, load {runs[-1]['load_before']:.1f} -> "
               f"{runs[-1]['load_after']:.1f}, errors {runs[-1]['errors'] or 'none'}", flush=True)
     seconds = [run["seconds"] for run in runs]
@@ -96,12 +105,14 @@ def main() -> None:
     parser.add_argument("--profile", default="class", choices=("quick", "class", "gpu"))
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--no-checkpoints", action="store_true", help="start each run from an empty checkpoint folder")
     args = parser.parse_args()
     lessons = args.lessons or sorted(path.parent.name for path in (ROOT / "solutions").glob("*/*.ipynb"))
     store = HERE / f"notebook_times_{args.profile}.json"
     rows = json.loads(store.read_text()) if store.exists() else {}
     for lesson in lessons:
-        rows[lesson] = measure(lesson, args.profile, args.repeats, args.timeout)
+        label = f"{lesson} (no checkpoints)" if args.no_checkpoints else lesson
+        rows[label] = measure(lesson, args.profile, args.repeats, args.timeout, args.no_checkpoints)
         store.write_text(json.dumps(rows, indent=1))
         (HERE / f"notebook_times_{args.profile}.md").write_text(markdown(rows, args.profile))
     print(f"wrote {HERE / f'notebook_times_{args.profile}.md'}")
