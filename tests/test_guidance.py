@@ -108,7 +108,7 @@ def test_cost_guidance_with_scale_zero_is_unguided_bit_for_bit(weighting):
     matrix = matrix_of("pyramid", 4, 4)
     cost = AngleCost(target_angle=1.0, frame=3)
     options = dict(context=context, update="ddpm", clip_x0=1.0)
-    unguided = sample_with_matrix(model, matrix, COSINE, generator=seeded(3), **options)
+    unguided = sample_with_matrix(model, matrix, COSINE, generator=seeded(3), cache_history=False, **options)  # hooks never cache
     zero = sample_with_matrix(model, matrix, COSINE, guidance=CostGuidance(cost, 0.0, weighting), generator=seeded(3), **options)
     guided = sample_with_matrix(model, matrix, COSINE, guidance=CostGuidance(cost, 5.0, weighting), generator=seeded(3), **options)
     assert torch.equal(unguided, zero)
@@ -174,7 +174,7 @@ def test_combined_hooks_add_their_corrections():
     idle = CombinedGuidance(HistoryGuidanceHook(model, HistoryGuidance.vanilla(1.0)), CostGuidance(AngleCost(1.0, 0), 0.0))
     assert idle.requires_grad
     options = dict(context=context, update="ddpm", clip_x0=1.0)
-    plain = sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, generator=seeded(22), **options)
+    plain = sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, generator=seeded(22), cache_history=False, **options)
     assert torch.equal(sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, guidance=idle, generator=seeded(22), **options), plain)
     with pytest.raises(ValueError, match="one or more guidance hooks"):
         CombinedGuidance()
@@ -300,7 +300,7 @@ def test_guidance_that_reduces_to_the_conditional_is_unguided_bit_for_bit(stabil
     model, context = tiny_model(), torch.rand(2, 3, 1, 16, 16, generator=seeded(11)) * 2 - 1
     matrix = matrix_of("pyramid", 3, 4)
     options = dict(context=context, matrix=matrix, update="ddpm", stabilization_level=stabilization_level)
-    plain = history_sample(model, None, **options)
+    plain = history_sample(model, None, cache_history=False, **options)      # hooks see the whole window: never cached
     for guidance in (HistoryGuidance.vanilla(1.0), HistoryGuidance.fractional(0.0, 500), HistoryGuidance.temporal([3], [1.0])):
         assert torch.equal(history_sample(model, guidance, **options), plain), guidance
     assert not torch.equal(history_sample(model, HistoryGuidance.vanilla(2.0), **options), plain)

@@ -32,9 +32,10 @@ class Counting(VideoBackbone):
         super().__init__(config)
         self.lengths = []
 
-    def forward(self, frames, levels, state=None, return_state=False):
-        self.lengths.append(frames.shape[1])
-        return super().forward(frames, levels, state=state, return_state=return_state)
+    def forward(self, frames, levels, state=None, return_state=False, history=None):
+        cached = history.num_frames if history is not None and history.keys_values is not None else 0
+        self.lengths.append(cached + frames.shape[1])       # a cached transformer history is part of the window
+        return super().forward(frames, levels, state=state, return_state=return_state, history=history)
 
 
 def tiny_model(temporal="causal", seed=0, **overrides):

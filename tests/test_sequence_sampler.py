@@ -301,6 +301,22 @@ def test_the_model_is_called_once_per_row_with_the_matrix_levels_and_still_frame
         assert bool((trajectory[m + 1][:, ~still] != trajectory[m][:, ~still]).all())
 
 
+@pytest.mark.parametrize("temporal", ["causal", "gru"])
+@pytest.mark.parametrize("kind, stabilization_level, update", [("autoregressive", 0, "ddpm"), ("pyramid", 50, "ddim")])
+def test_the_history_cache_changes_nothing_but_the_work(temporal, kind, stabilization_level, update):
+    model, context = tiny_model(temporal), torch.rand(2, 3, 1, 16, 16) * 2 - 1
+    matrix = matrix_of(kind, 3, 4)
+    options = dict(context=context, update=update, eta=0.5, stabilization_level=stabilization_level, clip_x0=1.0)
+    cached = sample_with_matrix(model, matrix, COSINE, generator=seeded(30), **options)
+    uncached = sample_with_matrix(model, matrix, COSINE, generator=seeded(30), cache_history=False, **options)
+    # equal up to rounding (the random model's steps amplify 1e-7 differences to ~1e-4); a wrong cache is off by O(1)
+    torch.testing.assert_close(cached, uncached, atol=2e-3, rtol=0)
+    frames_seen = []
+    model.register_forward_hook(lambda module, args, out: frames_seen.append(args[0].shape[1]))
+    sample_with_matrix(model, matrix, COSINE, generator=seeded(30), **options)
+    assert frames_seen == [3] * (matrix.shape[0] - 1), "each row runs the 3 new frames only, never the 3 history frames again"
+
+
 def test_stabilization_level_zero_is_the_plain_sampler():
     model, context = tiny_model(), torch.rand(2, 3, 1, 16, 16) * 2 - 1
     matrix = matrix_of("autoregressive", 3, 4)
@@ -333,7 +349,7 @@ def test_guidance_with_scale_zero_is_unguided_bit_for_bit(parameterization, requ
     model, context = tiny_model(), torch.rand(2, 2, 1, 16, 16) * 2 - 1
     matrix = matrix_of("pyramid", 3, 4)
     options = dict(context=context, parameterization=parameterization, update="ddpm", generator=None)
-    unguided = sample_with_matrix(model, matrix, COSINE, **{**options, "generator": seeded(12)})
+    unguided = sample_with_matrix(model, matrix, COSINE, cache_history=False, **{**options, "generator": seeded(12)})
     hook = ScaledPull(0.0, requires_grad)
     guided = sample_with_matrix(model, matrix, COSINE, guidance=hook, **{**options, "generator": seeded(12)})
     assert torch.equal(unguided, guided)

@@ -132,6 +132,43 @@ def test_causal_transformer_window_only_depends_on_its_own_frames():
         model(frames[:, :9], levels[:, :9])
 
 
+@pytest.mark.parametrize("temporal", ["causal", "gru"])
+@pytest.mark.parametrize("c", [1, 5])
+def test_an_encoded_history_gives_the_outputs_of_the_whole_clip(temporal, c):
+    model = tiny_model(temporal)
+    frames, levels = clip(T=8)
+    whole = model(frames, levels)
+    history = model.encode_history(frames[:, :c], levels[:, :c])
+    assert history.num_frames == c and history.batch_size == 2
+    rest = model(frames[:, c:], levels[:, c:], history=history)
+    torch.testing.assert_close(rest, whole[:, c:], atol=1e-5, rtol=0)
+    for n in range(1, 8 - c):                              # the same history serves every later call (a sampler's rows)
+        torch.testing.assert_close(model(frames[:, c:c + n], levels[:, c:c + n], history=history), whole[:, c:c + n], atol=1e-5, rtol=0)
+    other = frames.clone()
+    other[:, c - 1] = torch.randn_like(other[:, c - 1])    # the history is really used
+    changed = model(frames[:, c:], levels[:, c:], history=model.encode_history(other[:, :c], levels[:, :c]))
+    assert not torch.allclose(changed, rest, atol=1e-4)
+
+
+def test_a_history_cache_is_refused_where_it_cannot_be_right():
+    frames, levels = clip(T=8)
+    with pytest.raises(ValueError, match="expected a causal model"):
+        tiny_model("bidirectional").encode_history(frames[:, :3], levels[:, :3])
+    model = tiny_model("causal")
+    history = model.encode_history(frames[:, :3], levels[:, :3])
+    with pytest.raises(ValueError, match=r"at most max_frames=8 frames for the causal transformer, got 3 history \+ 6 = 9"):
+        model(torch.cat([frames, frames], 1)[:, :6], torch.cat([levels, levels], 1)[:, :6], history=history)
+    with pytest.raises(ValueError, match="expected 2 clips as in the history, got 1"):
+        model(frames[:1, 3:], levels[:1, 3:], history=history)
+    with pytest.raises(ValueError, match="encoded by a gru model"):
+        tiny_model("gru")(frames[:, 3:], levels[:, 3:], history=history)
+    with pytest.raises(ValueError, match="from model.encode_history"):
+        model(frames[:, 3:], levels[:, 3:], history=(frames, levels))
+    gru = tiny_model("gru")
+    with pytest.raises(ValueError, match="either state= or history="):
+        gru(frames[:, 3:], levels[:, 3:], state=torch.zeros(2, 2, 32), history=gru.encode_history(frames[:, :3], levels[:, :3]))
+
+
 def bad_input_cases():
     frames, levels = clip(T=4)
     return [

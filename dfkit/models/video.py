@@ -33,6 +33,13 @@ Rollouts past the training horizon. The GRU carries its hidden state:
 ``model(frames, levels, state=h, return_state=True)`` continues a clip one frame (or a few) at a
 time. The transformers have no state; they roll out with a sliding window of at most
 ``max_frames`` frames whose positions count from the start of the window.
+
+History cache. A sampler calls the model once per row of its scheduling matrix while the
+history frames stay the same. A causal model's outputs at the history frames never depend on
+what follows, so ``cache = model.encode_history(history, history_levels)`` runs them once
+(keys and values of every attention layer, or the GRU state) and
+``model(frames, levels, history=cache)`` then gives the outputs of the new frames only, equal
+up to rounding to ``model(cat(history, frames), cat(history_levels, levels))[:, c:]``.
 """
 
 from __future__ import annotations
@@ -206,12 +213,24 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
         self.proj = nn.Linear(config.d_model, config.d_model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """x (B, T, D) -> (B, T, D), and the keys and values of every frame seen so far.
+
+        past: keys and values ``(B, nh, P, hd)`` of P earlier frames (causal only); x then holds
+        frames P..P+T-1, and frame P+i attends to frames 0..P+i.
+        """
         B, T, D = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hd)
-        # causal: frame t attends to frames 0..t only; bidirectional: to all frames of the window
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, dropout_p=self.dropout if self.training else 0.0)
-        return self.proj(y.transpose(1, 2).reshape(B, T, D))  # (B, T, D)
+        if past is None:
+            # causal: frame t attends to frames 0..t only; bidirectional: to all frames of the window
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, dropout_p=self.dropout if self.training else 0.0)
+        else:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)     # (B, nh, P + T, hd)
+            P = k.shape[2] - T
+            # is_causal would align the mask to the top left (query i sees keys 0..i): spell it out
+            allowed = torch.arange(P + T, device=x.device)[None, :] <= P + torch.arange(T, device=x.device)[:, None]  # (T, P + T)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+        return self.proj(y.transpose(1, 2).reshape(B, T, D)), (k, v)  # (B, T, D)
 
 
 class Block(nn.Module):
@@ -224,9 +243,10 @@ class Block(nn.Module):
         self.attn = SelfAttention(config)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d), nn.Dropout(config.dropout))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x))
-        return x + self.mlp(self.ln2(x))
+    def forward(self, x: torch.Tensor, past=None):
+        attended, keys_values = self.attn(self.ln1(x), past)
+        x = x + attended
+        return x + self.mlp(self.ln2(x)), keys_values
 
 
 class TransformerTemporal(nn.Module):
@@ -239,12 +259,19 @@ class TransformerTemporal(nn.Module):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.num_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T = x.shape[1]
-        x = self.drop(x + self.position(torch.arange(T, device=x.device)))  # (B, T, D)
-        for block in self.blocks:
-            x = block(x)
-        return self.ln_f(x)
+    def forward(self, x: torch.Tensor, past: tuple | None = None) -> tuple[torch.Tensor, tuple]:
+        """Tokens (B, T, D) -> (B, T, D), and every layer's keys and values (for a later ``past``).
+
+        past: what an earlier call returned for the P frames before these (causal only); the
+        tokens then sit at positions P..P+T-1 of the window.
+        """
+        T, P = x.shape[1], 0 if past is None else past[0][0].shape[2]
+        x = self.drop(x + self.position(torch.arange(P, P + T, device=x.device)))  # (B, T, D)
+        keys_values = []
+        for i, block in enumerate(self.blocks):
+            x, layer_cache = block(x, None if past is None else past[i])
+            keys_values.append(layer_cache)
+        return self.ln_f(x), tuple(keys_values)
 
 
 class GRUTemporal(nn.Module):
@@ -268,6 +295,23 @@ class GRUTemporal(nn.Module):
 
 # -----------------------------------------------------------------------------
 # The backbone
+
+
+@dataclass(frozen=True, eq=False)
+class HistoryCache:
+    """What a causal backbone keeps of c history frames (see :meth:`VideoBackbone.encode_history`).
+
+    Attributes:
+        num_frames: c, the history frames it stands for.
+        batch_size: B of the clips they belong to.
+        keys_values: causal transformer: per layer, the keys and values (B, nh, c, hd) each.
+        state: GRU: the hidden state (num_layers, B, D) after the history.
+    """
+
+    num_frames: int
+    batch_size: int
+    keys_values: tuple | None = None
+    state: torch.Tensor | None = None
 
 
 @register_model(VideoBackboneConfig)
@@ -298,27 +342,66 @@ class VideoBackbone(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, frames: torch.Tensor, levels: torch.Tensor, state: torch.Tensor | None = None, return_state: bool = False):
+    def forward(self, frames: torch.Tensor, levels: torch.Tensor, state: torch.Tensor | None = None, return_state: bool = False,
+                history: HistoryCache | None = None):
         """One prediction per frame; with ``return_state`` (GRU only) also the hidden state after the last frame.
 
         frames: (B, T, C, H, W) floats; levels: (B, T) integers in 0..num_levels, 0 = clean.
         state: the GRU hidden state (num_layers, B, D) returned by a previous call, or None (zeros).
+        history: an :meth:`encode_history` of the c frames before these (causal models): the
+            outputs are those of frames c..c+T-1 of the whole clip.
         """
-        levels = self._check_inputs(frames, levels, state, return_state)
+        if history is not None:
+            state = self._check_history(history, frames, state)
+        past = history.num_frames if history is not None and self.config.temporal != "gru" else 0
+        levels = self._check_inputs(frames, levels, state, return_state, past)
         B, T, C, H, W = frames.shape
         x = frames.reshape(B * T, C, H, W)                         # every frame on its own
-        embedding = self.level_mlp(sinusoidal_embedding(levels.reshape(B * T), self.config.d_model).to(frames.dtype))  # (B·T, D)
-        tokens, skips = self.encoder(x, embedding)                 # (B·T, D), per-frame feature maps
-        tokens = (tokens + embedding).view(B, T, -1)               # (B, T, D) each token knows its level
+        embedding, tokens, skips = self._encode(x, levels)         # (B·T, D), (B, T, D), per-frame feature maps
         if self.config.temporal == "gru":
             tokens, state = self.temporal(tokens, state)           # (B, T, D), (num_layers, B, D)
         else:
-            tokens = self.temporal(tokens)                         # (B, T, D)
+            tokens, _ = self.temporal(tokens, history.keys_values if past else None)  # (B, T, D)
         out = self.decoder(tokens.reshape(B * T, -1), skips, x, embedding)  # (B·T, C, H, W)
         out = out.view(B, T, C, H, W)
         return (out, state) if return_state else out
 
-    def _check_inputs(self, frames, levels, state, return_state) -> torch.Tensor:
+    def encode_history(self, frames: torch.Tensor, levels: torch.Tensor) -> HistoryCache:
+        """Run the history frames (B, c, C, H, W) at their levels (B, c) once, for later calls with ``history=``.
+
+        Only causal models: a bidirectional model's outputs at the history depend on the frames after it.
+        """
+        if not self.is_causal:
+            raise ValueError("expected a causal model (temporal='causal' or 'gru'): a bidirectional model's history "
+                             "depends on the frames after it and cannot be cached")
+        levels = self._check_inputs(frames, levels, None, False)
+        B, c, C, H, W = frames.shape
+        _, tokens, _ = self._encode(frames.reshape(B * c, C, H, W), levels)
+        if self.config.temporal == "gru":
+            return HistoryCache(c, B, state=self.temporal(tokens)[1])
+        return HistoryCache(c, B, keys_values=self.temporal(tokens)[1])
+
+    def _encode(self, x: torch.Tensor, levels: torch.Tensor):
+        """Frames (B·T, C, H, W) and levels (B, T) -> level embeddings (B·T, D), tokens (B, T, D), skips."""
+        B, T = levels.shape
+        embedding = self.level_mlp(sinusoidal_embedding(levels.reshape(B * T), self.config.d_model).to(x.dtype))  # (B·T, D)
+        tokens, skips = self.encoder(x, embedding)                 # (B·T, D), per-frame feature maps
+        return embedding, (tokens + embedding).view(B, T, -1), skips   # each token knows its level
+
+    def _check_history(self, history, frames, state):
+        if not isinstance(history, HistoryCache):
+            raise ValueError(f"expected history= from model.encode_history(frames, levels), got {type(history).__name__}")
+        if not self.is_causal:
+            raise ValueError("expected a causal model for history=; a bidirectional model cannot reuse a history")
+        if state is not None:
+            raise ValueError("expected either state= or history=, not both (a GRU history is its state)")
+        if isinstance(frames, torch.Tensor) and frames.dim() == 5 and frames.shape[0] != history.batch_size:
+            raise ValueError(f"expected {history.batch_size} clips as in the history, got {frames.shape[0]}")
+        if (self.config.temporal == "gru") != (history.state is not None):
+            raise ValueError(f"expected a history encoded by a {self.config.temporal} model")
+        return history.state
+
+    def _check_inputs(self, frames, levels, state, return_state, past: int = 0) -> torch.Tensor:
         c = self.config
         expected = (c.channels, c.image_size, c.image_size)
         if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or tuple(frames.shape[2:]) != expected:
@@ -352,9 +435,10 @@ class VideoBackbone(nn.Module):
                     f"state is only supported by the 'gru' temporal model; the {c.temporal} transformer has none "
                     f"(roll out with a sliding window of at most max_frames={c.max_frames} frames)"
                 )
-            if T > c.max_frames:
+            if past + T > c.max_frames:
+                got = f"{T}" if not past else f"{past} history + {T} = {past + T}"
                 raise ValueError(
-                    f"expected at most max_frames={c.max_frames} frames for the {c.temporal} transformer, got {T}; "
+                    f"expected at most max_frames={c.max_frames} frames for the {c.temporal} transformer, got {got}; "
                     f"slide a window over longer clips"
                 )
         return levels.to(frames.device)

@@ -33,6 +33,13 @@ Special cases of this one sampler:
   rollout whose history stays clean (compare ``rollout.rollout_sliding_window``).
 * Stabilization level 0 is the plain sampler: no noise is drawn, the levels are 0.
 
+History cache: the history is the same at every row, and a causal model's outputs there never
+depend on the frames after it. When the model offers ``encode_history`` (a causal
+:class:`~dfkit.models.video.VideoBackbone`) and no guidance hook needs the whole window, the
+history is encoded once per call and every row runs the model on the generated frames only
+(``cache_history=False`` turns this off; both give the same frames up to rounding). For one new
+frame after 15 history frames that is 16 times less work per row.
+
 Hooks (both optional, both keep unguided sampling bit-for-bit when they do nothing):
 
 * ``guidance(g: GuidanceInput) -> correction | None``: called after the model at every row;
@@ -166,6 +173,7 @@ def sample_with_matrix(
     generator: torch.Generator | None = None,
     device=None,
     return_trajectory: bool = False,
+    cache_history: bool = True,
 ):
     """Generate T frames by walking a scheduling matrix (Diffusion Forcing, Algorithm 2).
 
@@ -189,6 +197,7 @@ def sample_with_matrix(
         generator: the source of every random draw (same seed, same samples).
         device: where to sample; default: the context's, the noise's, the model's, else CPU.
         return_trajectory: also return the generated frames after every row ``(M + 1, B, T, …)``.
+        cache_history: encode the history once (causal models with ``encode_history``, no guidance).
 
     Returns:
         the generated frames ``(B, T, C, H, W)`` (without the history), and the trajectory
@@ -225,6 +234,7 @@ def sample_with_matrix(
             context = q_sample(context, history_levels, history_noise, schedule)
     else:
         history_levels = torch.zeros((B, 0), dtype=torch.long, device=device)
+    history = _encoded_history(model, context, history_levels) if c and cache_history and guidance is None else None
 
     # 3. x_K ~ N(0, I) for the frames to generate
     if noise is None:
@@ -244,11 +254,15 @@ def sample_with_matrix(
         # 4. (optional) replace known frames, then ask the model once about all frames
         if replace is not None:
             x = replace(x, levels, m)
-        window = x if not c else torch.cat([context, x], dim=1)                        # (B, c + T, C, H, W)
-        window_levels = torch.cat([history_levels, levels], dim=1)                     # (B, c + T)
-        prediction, correction = _predict(model, window, window_levels, torch.cat([history_levels, next_levels], 1),
-                                          m, c, schedule, parameterization, guidance)
-        prediction = prediction[:, c:]                                                  # (B, T, C, H, W)
+        if history is not None:
+            with torch.no_grad():
+                prediction, correction = model(x, levels, history=history), None          # (B, T, C, H, W)
+        else:
+            window = x if not c else torch.cat([context, x], dim=1)                    # (B, c + T, C, H, W)
+            window_levels = torch.cat([history_levels, levels], dim=1)                 # (B, c + T)
+            prediction, correction = _predict(model, window, window_levels, torch.cat([history_levels, next_levels], 1),
+                                              m, c, schedule, parameterization, guidance)
+            prediction = prediction[:, c:]                                              # (B, T, C, H, W)
         # 5. guidance and clipping move x̂_0 of the frames that move at this row
         step_parameterization = parameterization
         if correction is not None or clip_x0 is not None:
@@ -261,6 +275,15 @@ def sample_with_matrix(
         x = ddim_step(x, levels, next_levels, prediction, schedule, step_parameterization, eta=eta, noise=step_noise)
         trajectory.append(x)
     return (x, torch.stack(trajectory)) if return_trajectory else x
+
+
+def _encoded_history(model, context, levels):
+    """``model.encode_history(context, levels)`` for a causal model that has it, else None (no cache)."""
+    encode = getattr(model, "encode_history", None)
+    if encode is None or not getattr(model, "is_causal", False):
+        return None
+    with torch.no_grad():
+        return encode(context, levels)
 
 
 def _predict(model, window, levels, next_levels, row, num_context, schedule, parameterization, guidance):
