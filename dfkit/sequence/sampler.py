@@ -40,7 +40,8 @@ history is encoded once per call and every row runs the model on the generated f
 (``cache_history=False`` turns this off; both give the same frames up to rounding). For one new
 frame after 15 history frames that is 16 times less work per row.
 
-Hooks (both optional, both keep unguided sampling bit-for-bit when they do nothing):
+Hooks (both optional, both keep unguided sampling bit-for-bit when they do nothing; a guidance
+hook turns the history cache off, so compare it with ``cache_history=False``):
 
 * ``guidance(g: GuidanceInput) -> correction | None``: called after the model at every row;
   returns a correction δ of the shape of ``g.x0_hat`` that moves the clean estimate
