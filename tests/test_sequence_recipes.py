@@ -167,7 +167,12 @@ class Windows:
 
     def __init__(self, model):
         self.lengths = []
-        model.register_forward_pre_hook(lambda module, args: self.lengths.append(args[0].shape[1]))
+        model.register_forward_pre_hook(self.record, with_kwargs=True)
+
+    def record(self, module, args, kwargs):
+        history = kwargs.get("history")                  # a cached transformer history is part of the window
+        cached = history.num_frames if history is not None and history.keys_values is not None else 0
+        self.lengths.append(cached + args[0].shape[1])
 
 
 @pytest.fixture
