@@ -33,8 +33,7 @@ class Counting(VideoBackbone):
         self.lengths = []
 
     def forward(self, frames, levels, state=None, return_state=False, history=None):
-        cached = history.num_frames if history is not None and history.keys_values is not None else 0
-        self.lengths.append(cached + frames.shape[1])       # a cached transformer history is part of the window
+        self.lengths.append((history.window_frames if history else 0) + frames.shape[1])   # a cached history is in the window
         return super().forward(frames, levels, state=state, return_state=return_state, history=history)
 
 

@@ -170,9 +170,8 @@ class Windows:
         model.register_forward_pre_hook(self.record, with_kwargs=True)
 
     def record(self, module, args, kwargs):
-        history = kwargs.get("history")                  # a cached transformer history is part of the window
-        cached = history.num_frames if history is not None and history.keys_values is not None else 0
-        self.lengths.append(cached + args[0].shape[1])
+        history = kwargs.get("history")                  # a cached history is part of the window
+        self.lengths.append((history.window_frames if history else 0) + args[0].shape[1])
 
 
 @pytest.fixture

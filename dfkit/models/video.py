@@ -313,6 +313,11 @@ class HistoryCache:
     keys_values: tuple | None = None
     state: torch.Tensor | None = None
 
+    @property
+    def window_frames(self) -> int:
+        """Frames the history takes up in a transformer's window (c); 0 for a GRU state, which has no window."""
+        return self.num_frames if self.keys_values is not None else 0
+
 
 @register_model(VideoBackboneConfig)
 class VideoBackbone(nn.Module):
@@ -353,7 +358,7 @@ class VideoBackbone(nn.Module):
         """
         if history is not None:
             state = self._check_history(history, frames, state)
-        past = history.num_frames if history is not None and self.config.temporal != "gru" else 0
+        past = history.window_frames if history is not None else 0
         levels = self._check_inputs(frames, levels, state, return_state, past)
         B, T, C, H, W = frames.shape
         x = frames.reshape(B * T, C, H, W)                         # every frame on its own
