@@ -1,10 +1,13 @@
 """Every solution notebook, and every released (unsolved) notebook, runs top to bottom in a fresh
 kernel under the ``quick`` profile.
 
-The kernel starts in a scratch folder with empty dataset caches and a checkpoint folder shared by
-the two runs of one lesson only, as on a fresh machine, so notebooks that train do train. A student
-who has written nothing yet must still reach the end: each check says plainly that its function
-is not written yet and the notebook falls back to the library. Wall times are printed
+Every kernel starts in its own scratch folder. They share one dataset cache and one checkpoint
+folder, both empty at first, as on the fresh machine of a student who works through the lessons
+in order: the first notebook that needs a dataset, the metric digit classifier or a model builds
+it (so every notebook that trains does train, unless an earlier lesson trained the same model),
+later ones load it. The solutions run first, so the released notebooks load what they built. A
+student who has written nothing yet must still reach the end: each check says plainly that its
+function is not written yet and the notebook falls back to the library. Wall times are printed
 (``pytest -s``); budgets are measured by the benchmarks, not asserted here.
 """
 
@@ -21,15 +24,16 @@ RELEASED = [ROOT / "notebooks" / path.parent.name / path.name for path in SOLUTI
 
 
 @pytest.fixture(scope="module")
-def lesson_checkpoints(tmp_path_factory):
-    """One checkpoint folder per lesson, shared by its solution and released runs."""
-    folders = {}
-    return lambda path: folders.setdefault(path.stem, tmp_path_factory.mktemp(f"checkpoints_{path.stem}"))
+def student_machine(tmp_path_factory) -> dict[str, str]:
+    """The dataset cache and checkpoint folder every notebook of this module shares (empty at first)."""
+    return {"DFKIT_CACHE": str(tmp_path_factory.mktemp("student_cache")),
+            "DFKIT_CHECKPOINTS": str(tmp_path_factory.mktemp("student_checkpoints"))}
 
 
-def execute(path: Path, folder: Path, checkpoints: Path, monkeypatch) -> nbformat.NotebookNode:
+def execute(path: Path, folder: Path, machine: dict[str, str], monkeypatch) -> nbformat.NotebookNode:
     monkeypatch.setenv("DFKIT_PROFILE", "quick")
-    monkeypatch.setenv("DFKIT_CHECKPOINTS", str(checkpoints))
+    for name, value in machine.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
@@ -45,15 +49,15 @@ def outputs(notebook, kind: str):
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
-def test_solution_notebook_executes_under_quick(path, tmp_path, monkeypatch, lesson_checkpoints):
-    notebook = execute(path, tmp_path, lesson_checkpoints(path), monkeypatch)
+def test_solution_notebook_executes_under_quick(path, tmp_path, monkeypatch, student_machine):
+    notebook = execute(path, tmp_path, student_machine, monkeypatch)
     errors = [output for _, output in outputs(notebook, "error")]
     assert not errors, errors
 
 
 @pytest.mark.parametrize("path", RELEASED, ids=[p.stem for p in RELEASED])
-def test_released_notebook_reaches_the_end_with_every_exercise_unwritten(path, tmp_path, monkeypatch, lesson_checkpoints):
-    notebook = execute(path, tmp_path, lesson_checkpoints(path), monkeypatch)
+def test_released_notebook_reaches_the_end_with_every_exercise_unwritten(path, tmp_path, monkeypatch, student_machine):
+    notebook = execute(path, tmp_path, student_machine, monkeypatch)
     errors = [output for _, output in outputs(notebook, "error")]
     assert not errors, [f"{error['ename']}: {error['evalue'][:300]}" for error in errors]
     text = lambda cell: "".join(output.get("text", "") for output in cell.get("outputs", []))  # noqa: E731

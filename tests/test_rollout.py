@@ -102,6 +102,24 @@ def test_sliding_window_runs_four_horizons_within_max_window(kind, chunk):
     assert len(model.lengths) == sum(config.matrix(n, 1000).shape[0] - 1 for n in sizes), "one call per matrix row"
 
 
+@pytest.mark.parametrize("kind,chunk,num_frames", [("autoregressive", 1, 7), ("pyramid", 2, 6), ("autoregressive", 1, 1)])
+def test_a_bidirectional_model_always_sees_a_full_window(kind, chunk, num_frames):
+    # trained on windows of exactly max_frames frames: after a 1-frame context the first call fills the window
+    model, context = tiny_model("bidirectional"), context_frames(c=1)
+    config = RolloutConfig(steps=3, kind=kind, chunk=chunk)
+    frames = rollout_sliding_window(model, context, num_frames, COSINE, config=config, generator=seeded(4))
+    assert frames.shape == (2, num_frames, *SHAPE) and torch.isfinite(frames).all()
+    assert set(model.lengths) == {4}, "every call sees history + new frames = the whole window"
+    first = config.matrix(3, 1000).shape[0] - 1                       # 1 context frame + 3 new ones
+    later = config.matrix(chunk, 1000).shape[0] - 1
+    calls = 1 + math.ceil(max(num_frames - 3, 0) / chunk)
+    assert len(model.lengths) == first + (calls - 1) * later
+    # the causal model still samples only the frames it needs
+    causal = tiny_model("causal")
+    rollout_sliding_window(causal, context, num_frames, COSINE, config=config, generator=seeded(4))
+    assert min(causal.lengths) < 4
+
+
 def test_sliding_window_with_clean_history_is_the_autoregressive_sampler():
     model, context = tiny_model("causal"), context_frames(c=1)
     frames = rollout_sliding_window(model, context, 3, COSINE, "v", config=RolloutConfig(steps=4, clip_x0=None), generator=seeded(5))

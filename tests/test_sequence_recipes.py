@@ -96,8 +96,9 @@ def test_every_name_builds_its_objective_and_backbone_kind(name, tiny_profile):
     spec = recipes.spec(name)
     assert isinstance(loss_fn, OBJECTIVES[spec.objective])
     assert model.config.temporal == spec.temporal
-    assert model.is_causal == (name != "full_sequence")
-    expected_temporal = {"full_sequence": "bidirectional"}.get(name, "gru" if name.endswith("_gru") else "causal")
+    bidirectional = ("full_sequence", "diffusion_forcing_bidirectional")
+    assert model.is_causal == (name not in bidirectional)
+    expected_temporal = "bidirectional" if name in bidirectional else "gru" if name.endswith("_gru") else "causal"
     assert model.config.temporal == expected_temporal
     if spec.objective == "teacher_forcing":
         assert loss_fn.context == {"teacher_forcing_1frame": 1, "teacher_forcing_2frame": 2}.get(name, TINY_PRESETS.context)
@@ -177,7 +178,8 @@ class Windows:
 @pytest.fixture
 def pendulum_models(tiny_profile):
     return {name: recipes.sequence_model(name, "pendulum", tiny_profile, progress=False)
-            for name in ("teacher_forcing", "regressor", "full_sequence", "diffusion_forcing", "diffusion_forcing_gru")}
+            for name in ("teacher_forcing", "regressor", "full_sequence", "diffusion_forcing", "diffusion_forcing_bidirectional",
+                         "diffusion_forcing_gru")}
 
 
 def test_rollouts_dispatch_to_the_right_sampler(pendulum_models, tiny_profile):
@@ -199,6 +201,7 @@ def test_rollouts_dispatch_to_the_right_sampler(pendulum_models, tiny_profile):
     assert not torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "autoregressive", seed=1))
     assert not torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "stabilized"))
     assert not torch.equal(run("full_sequence", "reconstruction"), run("full_sequence", "replacement"))
+    assert not torch.equal(run("diffusion_forcing_bidirectional", "autoregressive"), run("diffusion_forcing_bidirectional", "stabilized"))
     assert torch.equal(run("regressor", seed=0), run("regressor", seed=5))   # deterministic: no noise at all
     assert not torch.equal(run("diffusion_forcing", "stabilized"), run("diffusion_forcing", "stabilized", stabilization_level=10))
 

@@ -12,18 +12,25 @@ saves it. The same model can then be rolled out past its training horizon::
 ``context`` and the returned frames are videos ``(B, T, C, H, W)`` in [0, 1], as the datasets
 give them; the models themselves work in [-1, 1] (the objectives rescale while training).
 
-=========================  =============  =========================  ===================================
-name                       backbone       objective                  rollout methods (first: default)
-=========================  =============  =========================  ===================================
-teacher_forcing            causal         TeacherForcing(context=c)  autoregressive
-teacher_forcing_1frame     causal         TeacherForcing(context=1)  autoregressive
-teacher_forcing_2frame     causal         TeacherForcing(context=2)  autoregressive
-regressor                  causal         NextFrameRegression        regressor
-full_sequence              bidirectional  FullSequenceDiffusion      reconstruction, replacement
-diffusion_forcing          causal         DiffusionForcing           autoregressive, stabilized, pyramid
-regressor_gru              gru            NextFrameRegression        regressor
-diffusion_forcing_gru      gru            DiffusionForcing           autoregressive, stabilized, pyramid
-=========================  =============  =========================  ===================================
+===============================  =============  =========================  ===================================
+name                             backbone       objective                  rollout methods (first: default)
+===============================  =============  =========================  ===================================
+teacher_forcing                  causal         TeacherForcing(context=c)  autoregressive
+teacher_forcing_1frame           causal         TeacherForcing(context=1)  autoregressive
+teacher_forcing_2frame           causal         TeacherForcing(context=2)  autoregressive
+regressor                        causal         NextFrameRegression        regressor
+full_sequence                    bidirectional  FullSequenceDiffusion      reconstruction, replacement
+diffusion_forcing                causal         DiffusionForcing           autoregressive, stabilized, pyramid
+diffusion_forcing_bidirectional  bidirectional  DiffusionForcing           autoregressive, stabilized, pyramid
+regressor_gru                    gru            NextFrameRegression        regressor
+diffusion_forcing_gru            gru            DiffusionForcing           autoregressive, stabilized, pyramid
+===============================  =============  =========================  ===================================
+
+``diffusion_forcing_bidirectional`` is the full-sequence model's backbone trained with Diffusion
+Forcing's independent levels (the non-causal Diffusion Forcing Transformer of History-Guided
+Video Diffusion, Song et al. 2025). It samples a whole window like the full-sequence model and
+continues a video from known frames at level 0 like Diffusion Forcing; every frame of its window
+sees every other, so its history cannot be cached.
 
 Rollout methods:
 
@@ -84,6 +91,8 @@ MODELS: dict[str, ModelSpec] = {
     "regressor": ModelSpec("causal", "regression", "regressor", ("regressor",)),
     "full_sequence": ModelSpec("bidirectional", "full_sequence", "full_sequence", ("reconstruction", "replacement")),
     "diffusion_forcing": ModelSpec("causal", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
+    "diffusion_forcing_bidirectional": ModelSpec("bidirectional", "diffusion_forcing", "diffusion_forcing",
+                                                 ("autoregressive", "stabilized", "pyramid")),
     "regressor_gru": ModelSpec("gru", "regression", "regressor", ("regressor",)),
     "diffusion_forcing_gru": ModelSpec("gru", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
 }

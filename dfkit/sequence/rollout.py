@@ -142,6 +142,13 @@ def rollout_sliding_window(
     ``window`` defaults to the model's ``max_window``; use the training horizon (for a
     teacher-forced model with context c: c + 1). With a causal model, clean history and a
     video that fits in one window, the result is the one-call autoregressive sampler's.
+
+    A bidirectional model is always shown a full window: it was trained on windows of exactly
+    ``window`` frames, and a shorter one (the first calls after a short context) is a sequence
+    length it never saw, where a causal model only sees a prefix of a training window. Its first
+    call samples ``window - c`` frames, the frames not yet due waiting at level K under the
+    matrix (masked by noise, as in the Diffusion Forcing Transformer); the last call's extra
+    frames are dropped.
     """
     _check_rollout_inputs(context, num_frames)
     check_parameterization(parameterization)
@@ -150,9 +157,10 @@ def rollout_sliding_window(
     history = _History(schedule, config.stabilization_level, config.add_stabilization_noise, generator)
     shown = history.show(context)                                                  # (B, c, C, H, W)
     new_frames, produced = [], 0
+    full_window = not getattr(model, "is_causal", True)
     with torch.no_grad():
         while produced < num_frames:
-            n = min(config.chunk, num_frames - produced)
+            n = max(config.chunk, window - shown.shape[1]) if full_window else min(config.chunk, num_frames - produced)
             frames = sample_with_matrix(
                 model, config.matrix(n, schedule.num_levels), schedule, context=shown[:, -(window - n):],
                 parameterization=parameterization, update=config.update, eta=config.eta,
@@ -162,7 +170,7 @@ def rollout_sliding_window(
             new_frames.append(frames)
             shown = torch.cat([shown, history.show(frames)], dim=1)[:, -window:]
             produced += n
-    return torch.cat(new_frames, dim=1)
+    return torch.cat(new_frames, dim=1)[:, :num_frames]
 
 
 # --------------------------------------------------------------------------- GRU: carried state
