@@ -1,4 +1,4 @@
-"""Does a sequence model tie its frames together? Two measurements on the pendulum, no rollout.
+"""Does a sequence model tie its frames together? Three measurements on the pendulum.
 
     python benchmarks/temporal_coherence.py --profile class     # writes benchmarks/temporal_coherence_class.md
 
@@ -12,7 +12,8 @@
    frame is taken twice with the same noise: once with its own clip's other frames, once with the
    other frames of a different clip. A model that denoises each frame alone scores a ratio of 1;
    the more a model relies on the other frames, the higher the ratio. Measured at several k: at
-   low k a frame is readable alone, so the ratio can only grow with k.
+   low k a frame is readable alone and near K every frame says little, so the ratio is largest
+   in between.
 3. What it means for a continuation: each model continues the test clips from the presets'
    ground-truth context frames for one horizon with its default rollout method (the full-sequence
    model with reconstruction guidance, Diffusion Forcing autoregressively), scored by the angle
@@ -108,7 +109,7 @@ def measure(profile, names=MODELS, num_clips: int = 32, seed: int = 0) -> list[d
         start = time.perf_counter()
         sampled = unconditional_clips(model, count, H, chosen.sampling_steps, chosen.parameterization, seed)
         mean, p90 = motion(sampled)
-        row = {"clips": f"{name}, sampled", "|Δθ| per frame °": mean, "90th pct °": p90,
+        row = {"clips": f"{name} (its samples)", "|Δθ| per frame °": mean, "90th pct °": p90,
                "valid frames": float(frame_validity(sampled)[0].mean())}
         for k in LEVELS:
             row[f"ratio k={k}"] = other_frames_ratio(model, to_model_range(true), k, chosen.parameterization, seed)

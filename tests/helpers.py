@@ -1,8 +1,21 @@
 """Small helpers shared by the test files (importable because pytest puts tests/ on the path)."""
 
+import importlib.util
+from pathlib import Path
+
 import torch
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def seeded(seed: int) -> torch.Generator:
     """A CPU generator seeded with ``seed``."""
     return torch.Generator().manual_seed(seed)
+
+
+def load_benchmark(name: str):
+    """The script ``benchmarks/<name>.py`` as a module (benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

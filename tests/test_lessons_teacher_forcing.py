@@ -2,7 +2,6 @@
 reproduce the benchmark, the figures, and the assignment's grading (solution full marks, release
 nothing, catalogued mistakes lose points)."""
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from dfkit.diffusion.schedules import make_schedule  # noqa: E402
 from dfkit.lessons import teacher_forcing as tf  # noqa: E402
 from dfkit.profiles import PROFILES, get_profile  # noqa: E402
 from dfkit.sequence.objectives import TeacherForcing  # noqa: E402
+from helpers import load_benchmark  # noqa: E402
 
 ASSIGNMENT = "04_teacher_forcing"
 REPO = Path(__file__).resolve().parents[1]
@@ -137,13 +137,6 @@ def test_towards_bottom_halves_the_angle():
 # ----------------------------------------------------------------------------- experiments against the benchmark
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("sequence_rollouts", REPO / "benchmarks" / "sequence_rollouts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def quick_models():
     from dfkit.sequence.recipes import sequence_model
@@ -155,7 +148,7 @@ def quick_models():
 
 def test_markov_experiment_reproduces_the_benchmark_table(quick_models):
     profile, models = quick_models
-    benchmark = _benchmark()
+    benchmark = load_benchmark("sequence_rollouts")
     loaded = benchmark.Models("pendulum", profile)
     expected = benchmark.markov_experiment(profile, loaded)["rows"]
     got = tf.markov_experiment(models, profile)
@@ -170,7 +163,7 @@ def test_rollout_rows_reproduce_the_benchmark_rows(quick_models):
     from dfkit.sequence.recipes import rollout
 
     profile, models = quick_models
-    benchmark = _benchmark()
+    benchmark = load_benchmark("sequence_rollouts")
     loaded = benchmark.Models("pendulum", profile)
     setup = tf.rollout_setup(profile)
     frames = tf.autoregressive_rollout(tf.next_frame_sampler("teacher_forcing", models["teacher_forcing"], profile, seed=0),

@@ -1,9 +1,7 @@
 """Sequence-model recipes (train once, then load), their presets, rollouts, and the rollout benchmark's core."""
 
 import dataclasses
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,6 +13,7 @@ from dfkit.profiles import PROFILES, SEQUENCE_DATASETS, SequencePresets, get_pro
 from dfkit.sequence import recipes
 from dfkit.sequence.objectives import DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing
 from dfkit.train import TrainConfig
+from helpers import load_benchmark
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -221,18 +220,10 @@ def test_rollout_inputs_are_checked(pendulum_models, tiny_profile):
 # --------------------------------------------------------------------------- the benchmark's core
 
 
-def load_benchmark():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "sequence_rollouts.py"
-    spec = importlib.util.spec_from_file_location("sequence_rollouts", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_benchmark_core_runs_end_to_end_on_a_tiny_profile(tiny_profile):
     from dfkit.metrics.classifier import DigitClassifier
 
-    benchmark = load_benchmark()
+    benchmark = load_benchmark("sequence_rollouts")
     torch.manual_seed(0)
     results = benchmark.run(tiny_profile, progress=False, classifier=DigitClassifier().eval())
     first, middle, last = ((1, 4), (5, 16), (17, 40))
