@@ -54,6 +54,9 @@ METHODS = (
     ("Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing", "stabilized"),
     ("Diffusion Forcing, pyramid, stabilized", "diffusion_forcing", "pyramid"),
 )
+PENDULUM_METHODS = (        # the full-sequence model's backbone trained with independent levels (lecture 06, section 7)
+    ("Diffusion Forcing, bidirectional, stabilized", "diffusion_forcing_bidirectional", "stabilized"),
+)
 GRU_METHODS = (
     ("GRU regressor", "regressor_gru", "regressor"),
     ("GRU Diffusion Forcing, autoregressive", "diffusion_forcing_gru", "autoregressive"),
@@ -67,7 +70,7 @@ def methods(dataset: str, profile) -> tuple[tuple[str, str, str], ...]:
     chosen = presets(dataset, profile)
     labels = {"teacher_forcing": f"teacher forcing, {chosen.context} context frames",
               "regressor": f"next-frame regressor, window {chosen.horizon}"}
-    listed = METHODS + (GRU_METHODS if chosen.gru_variants else ())
+    listed = METHODS + (PENDULUM_METHODS if dataset == "pendulum" else ()) + (GRU_METHODS if chosen.gru_variants else ())
     return tuple((labels.get(name, label), name, method) for label, name, method in listed)
 
 

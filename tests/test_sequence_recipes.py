@@ -231,7 +231,7 @@ def test_benchmark_core_runs_end_to_end_on_a_tiny_profile(tiny_profile):
 
     pendulum = results["pendulum"]["rows"]
     labels = [row["method"] for row in pendulum]
-    assert len(labels) == len(benchmark.METHODS) + 3 and labels[-3:] == ["copy last frame", "hanging still", "true frames"]
+    assert len(labels) == len(benchmark.METHODS + benchmark.PENDULUM_METHODS) + 3 and labels[-3:] == ["copy last frame", "hanging still", "true frames"]
     numbers = ["angle err° 1-4", "angle err° 5-16", "angle err° 17-40", "valid 17-40", "energy drift 17-40",
                "VPT@10° (frames)", "VPT@20° (frames)"]
     for row in pendulum:
