@@ -15,16 +15,13 @@ writes the angle error per horizon and the share of valid frames. The profile's
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
-import torch
-
 from dfkit.metrics.pendulum import continue_physics, pendulum_metrics
-from dfkit.metrics.video import format_markdown_table
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
+from report import benchmark_parser, write_report
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -54,30 +51,18 @@ def sweep(profile, weights=WEIGHTS, clips: int = 16, seed: int = 0) -> list[dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="class", choices=("quick", "class", "gpu"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--clips", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     profile = get_profile(args.profile)
     rows = sweep(profile, clips=args.clips)
     chosen = presets("pendulum", profile)
-    out = HERE / f"reconstruction_weight_{args.profile}.md"
-    out.write_text("\n".join([
-        f"# Reconstruction-guidance weight, `{args.profile}` profile, pendulum",
-        "",
-        f"The full-sequence model extends {args.clips} training clips from {chosen.context} "
-        f"ground-truth frames for {2 * chosen.horizon} frames (two training horizons, windows of {chosen.chunk} new frames, "
-        f"{chosen.sampling_steps} DDIM steps), once per weight; weight 0 is the replacement method alone. "
-        f"Angle error in degrees against the physics continued from the last context state; valid: share of frames "
-        f"showing one pendulum. Written {time.strftime('%Y-%m-%d %H:%M')}, torch threads {torch.get_num_threads()}.",
-        "",
-        format_markdown_table(rows),
-        "",
-    ]))
-    print(f"wrote {out}")
+    write_report(HERE / f"reconstruction_weight_{args.profile}.md", f"Reconstruction-guidance weight, `{args.profile}` profile, pendulum",
+                 f"The full-sequence model extends {args.clips} training clips from {chosen.context} ground-truth frames for "
+                 f"{2 * chosen.horizon} frames (two training horizons, windows of {chosen.chunk} new frames, "
+                 f"{chosen.sampling_steps} DDIM steps), once per weight; weight 0 is the replacement method alone. Angle "
+                 "error in degrees against the physics continued from the last context state; valid: share of frames "
+                 "showing one pendulum.", rows)
 
 
 if __name__ == "__main__":

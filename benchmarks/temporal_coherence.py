@@ -26,7 +26,6 @@ the full-sequence model's bidirectional backbone trained with Diffusion Forcing'
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -37,13 +36,13 @@ from dfkit.data.pendulum import estimate_angle, wrap_angle
 from dfkit.diffusion.ddpm import prediction_target, q_sample
 from dfkit.diffusion.schedules import standard_normal
 from dfkit.metrics.pendulum import continue_physics, frame_validity, pendulum_metrics
-from dfkit.metrics.video import format_markdown_table
 from dfkit.profiles import get_profile
 from dfkit.recipes import course_schedule
 from dfkit.sequence.objectives import to_model_range, to_unit_range
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
 from dfkit.sequence.sampler import sample_with_matrix
 from dfkit.sequence.scheduling import full_sequence_matrix
+from report import benchmark_parser, write_report
 
 HERE = Path(__file__).resolve().parent
 MODELS = ("full_sequence", "diffusion_forcing", "diffusion_forcing_bidirectional")
@@ -122,33 +121,20 @@ def measure(profile, names=MODELS, num_clips: int = 32, seed: int = 0) -> list[d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="class", choices=("quick", "class", "gpu"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--clips", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     profile = get_profile(args.profile)
     rows = measure(profile, num_clips=args.clips)
     chosen = presets("pendulum", profile)
-    out = HERE / f"temporal_coherence_{args.profile}.md"
-    out.write_text("\n".join([
-        f"# Temporal coherence of the `{args.profile}` pendulum models",
-        "",
-        f"Produced by `python benchmarks/temporal_coherence.py --profile {args.profile}` (see its docstring). "
-        f"{args.clips} clips of {chosen.horizon} frames: test clips, and clips each model samples from noise with the "
-        f"full-sequence matrix ({chosen.sampling_steps} DDIM steps). |Δθ|: angle change between consecutive frames. "
-        "Ratio k: the model's loss on the last frame of a window, all frames at level k, when the frames before it come "
-        "from another clip, divided by the loss with its own frames (1: the model ignores the other frames). "
-        f"Continuation: angle error over the {chosen.horizon} frames each model generates after {chosen.context} "
-        "ground-truth frames with its default rollout method. "
-        f"Written {time.strftime('%Y-%m-%d %H:%M')}, torch threads {torch.get_num_threads()}.",
-        "",
-        format_markdown_table(rows),
-        "",
-    ]))
-    print(f"wrote {out}")
+    write_report(HERE / f"temporal_coherence_{args.profile}.md", f"Temporal coherence of the `{args.profile}` pendulum models",
+                 f"Produced by `python benchmarks/temporal_coherence.py --profile {args.profile}` (see its docstring). "
+                 f"{args.clips} clips of {chosen.horizon} frames: test clips, and clips each model samples from noise with "
+                 f"the full-sequence matrix ({chosen.sampling_steps} DDIM steps). |Δθ|: angle change between consecutive "
+                 "frames. Ratio k: the model's loss on the last frame of a window, all frames at level k, when the frames "
+                 "before it come from another clip, divided by the loss with its own frames (1: the model ignores the other "
+                 f"frames). Continuation: angle error over the {chosen.horizon} frames each model generates after "
+                 f"{chosen.context} ground-truth frames with its default rollout method.", rows)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,15 @@ Run it when nothing else runs; quote the median of ``--repeats`` timings.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import statistics
-import time
 from pathlib import Path
 
-import torch
-
-from dfkit.metrics.video import format_markdown_table
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import SEQUENCE_MODELS, build, presets, training_config
 from dfkit.train import train
+from report import benchmark_parser, write_report
 
 HERE = Path(__file__).resolve().parent
 WARMUP_STEPS = 3
@@ -58,37 +54,24 @@ def measure(profile, dataset: str, names, steps: int, repeats: int) -> list[dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="class", choices=("quick", "class", "gpu"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--datasets", nargs="+", default=["pendulum", "moving_mnist"], choices=("pendulum", "moving_mnist"))
     parser.add_argument("--models", nargs="+", default=list(SEQUENCE_MODELS), choices=SEQUENCE_MODELS)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per repeat")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     profile = get_profile(args.profile)
     markov_only = ("teacher_forcing_1frame", "teacher_forcing_2frame")          # the Markov experiment is pendulum-only
     rows = []
     for dataset in args.datasets:
         names = [name for name in args.models if dataset == "pendulum" or name not in markov_only]
         rows += measure(profile, dataset, names, args.steps, args.repeats)
-    out = HERE / f"training_speed_{args.profile}.md"
-    out.write_text("\n".join([
-        f"# Training speed of the sequence models, `{args.profile}` profile",
-        "",
-        f"Produced by `python benchmarks/training_speed.py --profile {args.profile}"
-        f"{f' --threads {args.threads}' if args.threads else ''}`: each model built as its recipe builds it, "
-        f"{WARMUP_STEPS} warm-up steps, then {args.steps} timed steps, {args.repeats} times; projected: the preset's "
-        f"steps x the median seconds per step. torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"{os.cpu_count()} CPUs, measured {time.strftime('%Y-%m-%d %H:%M')}. Load: one-minute load average before and "
-        "after a model's timings (above the thread count, other jobs shared the cores).",
-        "",
-        format_markdown_table(rows),
-        "",
-    ]))
-    print(f"wrote {out}")
+    write_report(HERE / f"training_speed_{args.profile}.md", f"Training speed of the sequence models, `{args.profile}` profile",
+                 f"Produced by `python benchmarks/training_speed.py --profile {args.profile}"
+                 f"{f' --threads {args.threads}' if args.threads else ''}`: each model built as its recipe builds it, "
+                 f"{WARMUP_STEPS} warm-up steps, then {args.steps} timed steps, {args.repeats} times; projected: the "
+                 f"preset's steps x the median seconds per step. {os.cpu_count()} CPUs. Load: one-minute load average "
+                 "before and after a model's timings (above the thread count, other jobs shared the cores).", rows)
 
 
 if __name__ == "__main__":

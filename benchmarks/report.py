@@ -1,0 +1,45 @@
+"""What the small benchmark scripts share: the command line (profile, threads) and the report file.
+
+A script runs as ``python benchmarks/<name>.py``, so this folder is on its import path::
+
+    from report import benchmark_parser, write_report
+
+    parser = benchmark_parser(__doc__)            # --profile, --threads
+    args = parser.parse_args()                    # also applies --threads to torch
+    write_report(HERE / f"<name>_{args.profile}.md", "Title", "What was measured, how.", rows)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+from dfkit.metrics.video import format_markdown_table
+
+PROFILES = ("quick", "class", "gpu")
+
+
+class _ThreadsParser(argparse.ArgumentParser):
+    def parse_args(self, *args, **kwargs):
+        parsed = super().parse_args(*args, **kwargs)
+        if parsed.threads:
+            torch.set_num_threads(parsed.threads)
+        return parsed
+
+
+def benchmark_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser with the script's docstring as help, ``--profile`` and ``--threads`` (set on torch when parsed)."""
+    parser = _ThreadsParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="class", choices=PROFILES)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    return parser
+
+
+def write_report(path: Path, title: str, description: str, rows: list[dict]) -> None:
+    """``# title``, the description (with the date and torch's thread count appended), then the rows as a table."""
+    stamp = f"Written {time.strftime('%Y-%m-%d %H:%M')}, torch {torch.__version__}, torch threads: {torch.get_num_threads()}."
+    path.write_text("\n".join([f"# {title}", "", f"{description} {stamp}", "", format_markdown_table(rows), ""]))
+    print(f"wrote {path}")
