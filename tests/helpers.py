@@ -1,6 +1,7 @@
 """Small helpers shared by the test files (importable because pytest puts tests/ on the path)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import torch
@@ -14,7 +15,10 @@ def seeded(seed: int) -> torch.Generator:
 
 
 def load_benchmark(name: str):
-    """The script ``benchmarks/<name>.py`` as a module (benchmarks are scripts, not a package)."""
+    """The script ``benchmarks/<name>.py`` as a module (benchmarks are scripts, not a package; their
+    shared ``report`` module is imported from their folder, as when a script runs)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.append(str(BENCHMARKS))
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
