@@ -24,7 +24,9 @@ while its 2 cores ran at load average 3. Batches of other shapes cost about in p
 their frames (measured at the same load: 48 x 5 teacher-forcing windows 300 ms, 64 x 3 210 ms,
 the regressor's 16 x 16 260 ms, 24 x 10 Moving-MNIST windows 270 ms). So 3,000 steps of 240-256
 frames take about 7.5 minutes at 150 ms per step, inside the 10-minute budget of one model on 2
-idle cores, and about twice that on a machine as loaded as the one measured.
+idle cores, and about twice that on a machine as loaded as the one measured. Measured later on 2
+idle threads (``benchmarks/training_speed_class.md``): 0.21-0.23 s per step for the full-sequence
+and Diffusion Forcing batches, 10.5-11.6 minutes for 3,000 steps, a little over that budget.
 """
 
 from __future__ import annotations
