@@ -77,13 +77,14 @@ def other_frames_ratio(model, clips: torch.Tensor, level: int, parameterization:
     generator = torch.Generator().manual_seed(seed)
     noise = standard_normal(clips.shape, generator)
     levels = torch.full((B, T), level, dtype=torch.long)
+    device = next(model.parameters()).device if isinstance(model, torch.nn.Module) else clips.device
     losses = []
     for others in (clips, clips.roll(1, dims=0)):
         window = torch.cat([others[:, :-1], clips[:, -1:]], dim=1)                 # the last frame is always clip i's
         noisy = q_sample(window, levels, noise, schedule)
         target = prediction_target(parameterization, window, noise, levels, schedule)[:, -1]
         with torch.no_grad():
-            prediction = model(noisy, levels)[:, -1]
+            prediction = model(noisy.to(device), levels.to(device))[:, -1].to(target.device)
         losses.append(float(((prediction - target) ** 2).mean()))
     return losses[1] / losses[0]
 
