@@ -21,7 +21,7 @@ from pathlib import Path
 from dfkit.metrics.pendulum import continue_physics, pendulum_metrics
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
-from report import benchmark_parser, write_report
+from report import benchmark_parser, parse_arguments, write_report
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -53,7 +53,7 @@ def sweep(profile, weights=WEIGHTS, clips: int = 16, seed: int = 0) -> list[dict
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--clips", type=int, default=16)
-    args = parser.parse_args()
+    args = parse_arguments(parser)
     profile = get_profile(args.profile)
     rows = sweep(profile, clips=args.clips)
     chosen = presets("pendulum", profile)

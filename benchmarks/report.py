@@ -2,10 +2,10 @@
 
 A script runs as ``python benchmarks/<name>.py``, so this folder is on its import path::
 
-    from report import benchmark_parser, write_report
+    from report import benchmark_parser, parse_arguments, write_report
 
     parser = benchmark_parser(__doc__)            # --profile, --threads
-    args = parser.parse_args()                    # also applies --threads to torch
+    args = parse_arguments(parser)                # and applies --threads to torch
     write_report(HERE / f"<name>_{args.profile}.md", "Title", "What was measured, how.", rows)
 """
 
@@ -22,20 +22,20 @@ from dfkit.metrics.video import format_markdown_table
 PROFILES = ("quick", "class", "gpu")
 
 
-class _ThreadsParser(argparse.ArgumentParser):
-    def parse_args(self, *args, **kwargs):
-        parsed = super().parse_args(*args, **kwargs)
-        if parsed.threads:
-            torch.set_num_threads(parsed.threads)
-        return parsed
-
-
 def benchmark_parser(doc: str) -> argparse.ArgumentParser:
-    """A parser with the script's docstring as help, ``--profile`` and ``--threads`` (set on torch when parsed)."""
-    parser = _ThreadsParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """A parser with the script's docstring as help, ``--profile`` and ``--threads``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="class", choices=PROFILES)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     return parser
+
+
+def parse_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The parsed command line; ``--threads`` is applied to torch before anything runs."""
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return args
 
 
 def write_report(path: Path, title: str, description: str, rows: list[dict]) -> None:

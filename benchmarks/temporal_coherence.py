@@ -42,7 +42,7 @@ from dfkit.sequence.objectives import to_model_range, to_unit_range
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
 from dfkit.sequence.sampler import sample_with_matrix
 from dfkit.sequence.scheduling import full_sequence_matrix
-from report import benchmark_parser, write_report
+from report import benchmark_parser, parse_arguments, write_report
 
 HERE = Path(__file__).resolve().parent
 MODELS = ("full_sequence", "diffusion_forcing", "diffusion_forcing_bidirectional")
@@ -124,7 +124,7 @@ def measure(profile, names=MODELS, num_clips: int = 32, seed: int = 0) -> list[d
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--clips", type=int, default=32)
-    args = parser.parse_args()
+    args = parse_arguments(parser)
     profile = get_profile(args.profile)
     rows = measure(profile, num_clips=args.clips)
     chosen = presets("pendulum", profile)

@@ -21,7 +21,7 @@ from pathlib import Path
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import SEQUENCE_MODELS, build, presets, training_config
 from dfkit.train import train
-from report import benchmark_parser, write_report
+from report import benchmark_parser, parse_arguments, write_report
 
 HERE = Path(__file__).resolve().parent
 WARMUP_STEPS = 3
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(SEQUENCE_MODELS), choices=SEQUENCE_MODELS)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per repeat")
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_arguments(parser)
     profile = get_profile(args.profile)
     markov_only = ("teacher_forcing_1frame", "teacher_forcing_2frame")          # the Markov experiment is pendulum-only
     rows = []
