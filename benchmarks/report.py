@@ -38,8 +38,12 @@ def parse_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
-def write_report(path: Path, title: str, description: str, rows: list[dict]) -> None:
-    """``# title``, the description (with the date and torch's thread count appended), then the rows as a table."""
+def write_report(path: Path, title: str, description: str, rows: list[dict], sections: tuple = ()) -> None:
+    """``# title``, the description (with the date and torch's thread count appended), then the rows as a table,
+    then each ``(heading, rows)`` of ``sections`` as a ``## heading`` and its table."""
     stamp = f"Written {time.strftime('%Y-%m-%d %H:%M')}, torch {torch.__version__}, torch threads: {torch.get_num_threads()}."
-    path.write_text("\n".join([f"# {title}", "", f"{description} {stamp}", "", format_markdown_table(rows), ""]))
+    lines = [f"# {title}", "", f"{description} {stamp}", "", format_markdown_table(rows), ""]
+    for heading, section_rows in sections:
+        lines += [f"## {heading}", "", format_markdown_table(section_rows), ""]
+    path.write_text("\n".join(lines))
     print(f"wrote {path}")

@@ -141,6 +141,44 @@ def test_initial_weights_come_from_the_training_seed_alone(tiny_profile):
     assert not torch.equal(first.encoder.to_token.weight, third.encoder.to_token.weight)
 
 
+def test_another_seed_is_another_training_with_its_own_checkpoint(tiny_profile, tmp_path):
+    default = recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False)
+    assert recipes.checkpoint_path("regressor", "pendulum", tiny_profile, seed=TINY_TRAINING.seed) == \
+        recipes.checkpoint_path("regressor", "pendulum", tiny_profile)        # the presets' seed is the central table's model
+    other = recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False, seed=7)
+    assert (tmp_path / "quick" / "pendulum_regressor_seed7.json").exists()
+    assert recipes.training_record("regressor", "pendulum", tiny_profile, seed=7)["steps"] == TINY_TRAINING.steps
+    assert recipes.training_config("regressor", "pendulum", tiny_profile, seed=7).seed == 7
+    assert not torch.equal(default.encoder.to_token.weight, other.encoder.to_token.weight)
+    reloaded = recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False, seed=7)
+    assert torch.equal(reloaded.encoder.to_token.weight, other.encoder.to_token.weight)
+    for bad in (-1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="seed"):
+            recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False, seed=bad)
+
+
+def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
+    seeds = load_benchmark("training_seeds")
+    rows = seeds.seed_rows(tiny_profile, names=("diffusion_forcing",), seeds=(0, 3))
+    labels = [label for label, name, _ in seeds.methods("pendulum", tiny_profile) if name == "diffusion_forcing"]
+    assert [(row["method"], row["seed"]) for row in rows] == [(label, seed) for label in labels for seed in (0, 3)]
+    assert all(math.isfinite(row["angle err° 1-4"]) and row["train (min)"] > 0 for row in rows)
+    summary = seeds.spread(rows)
+    assert [entry["method"] for entry in summary] == labels and all(entry["seeds"] == 2 for entry in summary)
+    first = [row["angle err° 1-4"] for row in rows[:2]]
+    assert summary[0]["angle err° 1-4"] == f"{sum(first) / 2:.3g} ({min(first):.3g}-{max(first):.3g})"
+    with pytest.raises(SystemExit, match="distinct"):
+        seeds.parse_seeds("0,0")
+
+    stabilization = load_benchmark("stabilization_level")
+    rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2)
+    assert [(row["matrix"], row["k_small"]) for row in rows] == [("autoregressive", 0), ("autoregressive", 50),
+                                                                 ("pyramid", 0), ("pyramid", 50)]
+    assert [row["preset"] for row in rows] == ["", "yes", "", "yes"]
+    assert rows[0]["noise std"] == 0 and rows[1]["noise std"] == pytest.approx(0.09, abs=0.02)
+    assert all(math.isfinite(row["angle err° 5-8"]) for row in rows)
+
+
 def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
     recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False)
     wider = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(

@@ -155,8 +155,14 @@ def objective(name: str, dataset: str, profile):
     return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction)
 
 
-def training_config(name: str, dataset: str, profile) -> TrainConfig:
-    return getattr(presets(dataset, profile), spec(name).training)
+def training_config(name: str, dataset: str, profile, seed: int | None = None) -> TrainConfig:
+    """The presets' TrainConfig of ``name``; ``seed`` replaces its seed (another training of the same recipe)."""
+    config = getattr(presets(dataset, profile), spec(name).training)
+    if seed is None:
+        return config
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"expected seed to be None or an int >= 0, got {seed!r}")
+    return dataclasses.replace(config, seed=seed)
 
 
 def dataset_split(dataset: str, profile, split: str = "train", progress: bool = True, **overrides) -> data.ClipDataset:
@@ -166,13 +172,14 @@ def dataset_split(dataset: str, profile, split: str = "train", progress: bool = 
     return data.load(dataset, split, progress=progress, **params)
 
 
-def build(name: str, dataset: str, profile, progress: bool = True):
+def build(name: str, dataset: str, profile, progress: bool = True, seed: int | None = None):
     """An untrained model of ``name``, its loss, its training clips and its TrainConfig.
 
     The initial weights are drawn from the TrainConfig's seed (torch's global RNG is left as it
-    was), so a model trains to the same weights whatever ran before it.
+    was), so a model trains to the same weights whatever ran before it. ``seed`` replaces the
+    presets' seed: the initial weights, the batches and the noise of another training.
     """
-    config = training_config(name, dataset, profile)
+    config = training_config(name, dataset, profile, seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = VideoBackbone(backbone_config(name, dataset, profile))
@@ -182,30 +189,33 @@ def build(name: str, dataset: str, profile, progress: bool = True):
 # --------------------------------------------------------------------------- checkpoints
 
 
-def checkpoint_path(name: str, dataset: str, profile) -> Path:
-    """``<checkpoints>/<profile>/<dataset>_<name>`` (the prefix of the .json / .safetensors files)."""
-    spec(name)
-    presets(dataset, profile)
-    return checkpoint_root() / profile.name / f"{dataset}_{name}"
+def checkpoint_path(name: str, dataset: str, profile, seed: int | None = None) -> Path:
+    """``<checkpoints>/<profile>/<dataset>_<name>`` (the prefix of the .json / .safetensors files);
+    a training with another seed than the presets' adds ``_seed<seed>``."""
+    default = training_config(name, dataset, profile).seed
+    chosen = training_config(name, dataset, profile, seed).seed
+    suffix = "" if chosen == default else f"_seed{chosen}"
+    return checkpoint_root() / profile.name / f"{dataset}_{name}{suffix}"
 
 
-def training_record(name: str, dataset: str, profile) -> dict | None:
+def training_record(name: str, dataset: str, profile, seed: int | None = None) -> dict | None:
     """What was recorded when the checkpoint was trained (train_seconds, train_cpu_seconds, load_average,
     steps, threads, machine), or None."""
-    path = checkpoint_path(name, dataset, profile).with_suffix(".json")
+    path = checkpoint_path(name, dataset, profile, seed).with_suffix(".json")
     if not path.exists():
         return None
     return dict(json.loads(path.read_text()).get("extra") or {})
 
 
 def sequence_model(name: str, dataset: str, profile, retrain: bool = False, progress: bool = True, save: bool = True,
-                   device=None) -> VideoBackbone:
+                   device=None, seed: int | None = None) -> VideoBackbone:
     """The trained model ``name`` on ``dataset`` for ``profile`` (EMA weights when kept), in eval mode.
 
     Loads ``<checkpoints>/<profile>/<dataset>_<name>`` unless it is missing or ``retrain``; else
     trains with :func:`dfkit.train.train` and saves the checkpoint with the training's wall time.
+    ``seed``: another training of the same recipe (its own checkpoint, see :func:`checkpoint_path`).
     """
-    path = checkpoint_path(name, dataset, profile)
+    path = checkpoint_path(name, dataset, profile, seed)
     target = pick_device(device)
     if not retrain and path.with_suffix(".json").exists():
         model, meta = load_checkpoint(path, expected_model=VideoBackbone)
@@ -213,7 +223,7 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
             raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
                              f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
         return model.to(target).eval()
-    model, loss_fn, clips, config = build(name, dataset, profile, progress)
+    model, loss_fn, clips, config = build(name, dataset, profile, progress, seed)
     cpu_start = time.process_time()
     result = train(model, loss_fn, clips, dataclasses.replace(config, progress=progress, device=str(target)))
     cpu_seconds = time.process_time() - cpu_start          # on a shared machine, wall time alone overstates the cost

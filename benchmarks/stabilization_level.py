@@ -1,0 +1,87 @@
+"""The stabilization level k_small of Diffusion Forcing rollouts, chosen on training clips.
+
+    python benchmarks/stabilization_level.py --profile class     # writes benchmarks/stabilization_level_class.md
+
+A Diffusion Forcing rollout can show its history frames, ground truth and generated alike, as
+slightly noisy: level k_small, noised once when a frame enters the history (the paper's App. B.2,
+"0 < k_small << K"). k_small = 0 is the plain autoregressive rollout: the model trusts its own
+frames as if they were clean. Too high a level hides the history the model needs. This script
+rolls the profile's causal Diffusion Forcing model out for ``--multiple`` training horizons after
+the ground-truth context of *training* clips (the test clips of ``sequence_rollouts.py`` are
+never used to choose it), with the autoregressive and the pyramid matrix, for each level, and
+writes angle error per horizon band, energy drift, valid prediction time and valid frames. The
+profile's ``stabilization_level`` preset should be among the best rows.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dfkit.metrics.pendulum import continue_physics, pendulum_metrics
+from dfkit.profiles import get_profile
+from dfkit.recipes import course_schedule
+from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
+from report import benchmark_parser, parse_arguments, write_report
+
+HERE = Path(__file__).resolve().parent
+LEVELS = (0, 20, 50, 100, 200, 300, 500, 700)
+METHODS = ("stabilized", "pyramid")          # autoregressive matrix, pyramid matrix; both take k_small
+
+
+def noise_std(level: int) -> float:
+    """sqrt(1 - ᾱ_k) of the course's schedule: the std of the noise a history frame gets at level k."""
+    return float(course_schedule().one_minus_alpha_bars[level] ** 0.5)
+
+
+def sweep(profile, levels=LEVELS, methods=METHODS, clips: int = 32, multiple: int = 4, seed: int = 0) -> list[dict]:
+    """One row per (method, level): angle error per band, energy drift and VPT over the last band, valid frames, seconds."""
+    chosen, config = presets("pendulum", profile), profile.pendulum
+    model = sequence_model("diffusion_forcing", "pendulum", profile)
+    train = dataset_split("pendulum", profile, "train", progress=False)
+    count, c, H = min(clips, len(train)), chosen.context, chosen.horizon
+    N = multiple * H
+    bands = ((1, H), (H + 1, N)) if multiple > 1 else ((1, H),)
+    context = train.frames(range(count))[:, :c]                                  # (B, c, 1, H, W) in [0, 1]
+    truth = continue_physics(train.truth["states"][:count, c - 1].numpy(), N, config)  # (B, N, 2)
+    rows = []
+    for method in methods:
+        for level in levels:
+            start = time.perf_counter()
+            frames = rollout("diffusion_forcing", model, context, N, profile, dataset="pendulum", method=method,
+                             seed=seed, stabilization_level=level)
+            seconds = time.perf_counter() - start
+            metrics = pendulum_metrics(frames.numpy(), truth, config, bands=bands)
+            last = f"{bands[-1][0]}-{bands[-1][1]}"
+            rows.append({"matrix": "autoregressive" if method == "stabilized" else method, "k_small": level,
+                         "noise std": noise_std(level),
+                         **{key: value for key, value in metrics.items() if key.startswith("angle err°")},
+                         f"energy drift {last}": metrics[f"energy drift {last}"],
+                         "VPT@20° (frames)": metrics["VPT@20° (frames)"], "valid frames": metrics["valid frames"],
+                         "rollout (s)": seconds, "preset": "yes" if level == chosen.stabilization_level else ""})
+            print(f"{method:10s} k_small {level:4d}  " + "  ".join(f"{k} {v:.1f}" for k, v in rows[-1].items()
+                                                               if k.startswith("angle")), flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--clips", type=int, default=32)
+    parser.add_argument("--multiple", type=int, default=4, help="rollout length in training horizons")
+    args = parse_arguments(parser)
+    profile = get_profile(args.profile)
+    rows = sweep(profile, clips=args.clips, multiple=args.multiple)
+    chosen = presets("pendulum", profile)
+    write_report(HERE / f"stabilization_level_{args.profile}.md", f"Stabilization level, `{args.profile}` profile, pendulum",
+                 f"The causal Diffusion Forcing model continues {args.clips} training clips from {chosen.context} "
+                 f"ground-truth frames for {args.multiple * chosen.horizon} frames ({args.multiple} training horizons, "
+                 f"{chosen.sampling_steps} DDIM steps per frame, one new frame per call with the autoregressive matrix, "
+                 f"{chosen.chunk} with the pyramid), once per level k_small of the history; k_small = 0 with the "
+                 "autoregressive matrix is the plain rollout. Noise std: sqrt(1 - ᾱ_k) on the [-1, 1] frame scale. "
+                 "Angle error in degrees against the physics continued from the last context state; energy drift "
+                 "|Ê - E| / max(E, E_min) over the last band; VPT@20°: median number of leading frames within 20°; "
+                 "valid: share of frames showing one pendulum.", rows)
+
+
+if __name__ == "__main__":
+    main()
