@@ -22,7 +22,7 @@ import numpy as np
 
 from dfkit.metrics.pendulum import continue_physics, pendulum_metrics
 from dfkit.profiles import get_profile
-from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model, training_record
+from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model, spec, training_record
 from report import benchmark_parser, parse_arguments, write_report
 from sequence_rollouts import methods
 
@@ -75,7 +75,11 @@ def spread(rows: list[dict]) -> list[dict]:
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
-    seeds = tuple(int(part) for part in text.split(","))
+    """``"0,1"`` -> (0, 1); anything but distinct integers >= 0 stops the script with a message."""
+    try:
+        seeds = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        seeds = ()
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
         raise SystemExit(f"expected distinct seeds >= 0 separated by commas, got {text!r}")
     return seeds
@@ -88,6 +92,8 @@ def main() -> None:
     args = parse_arguments(parser)
     profile = get_profile(args.profile)
     seeds, names = parse_seeds(args.seeds), tuple(args.models.split(","))
+    for name in names:
+        spec(name)                                           # an unknown recipe name stops here, not after a training
     rows = seed_rows(profile, names, seeds)
     chosen = presets("pendulum", profile)
     description = (f"Each method of `sequence_rollouts.py` whose model is among {', '.join(names)}, with the model "

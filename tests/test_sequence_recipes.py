@@ -167,8 +167,10 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
     assert [entry["method"] for entry in summary] == labels and all(entry["seeds"] == 2 for entry in summary)
     first = [row["angle err° 1-4"] for row in rows[:2]]
     assert summary[0]["angle err° 1-4"] == f"{sum(first) / 2:.3g} ({min(first):.3g}-{max(first):.3g})"
-    with pytest.raises(SystemExit, match="distinct"):
-        seeds.parse_seeds("0,0")
+    assert seeds.parse_seeds("0,2") == (0, 2)
+    for bad in ("0,0", "one", "-1", ""):
+        with pytest.raises(SystemExit, match="distinct"):
+            seeds.parse_seeds(bad)
 
     stabilization = load_benchmark("stabilization_level")
     rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2)
