@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dfkit.metrics.pendulum import continue_physics, pendulum_metrics
+from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
 from report import benchmark_parser, parse_arguments, write_report
@@ -32,9 +32,8 @@ def sweep(profile, weights=WEIGHTS, clips: int = 16, seed: int = 0) -> list[dict
     chosen, config = presets("pendulum", profile), profile.pendulum
     model = sequence_model("full_sequence", "pendulum", profile)
     train = dataset_split("pendulum", profile, "train", progress=False)
-    count, c, H = min(clips, len(train)), chosen.context, chosen.horizon
-    context = train.frames(range(count))[:, :c]                                        # (B, c, 1, H, W) in [0, 1]
-    truth = continue_physics(train.truth["states"][:count, c - 1].numpy(), 2 * H, config)  # (B, 2H, 2)
+    H = chosen.horizon
+    context, truth = rollout_start(train, clips, chosen.context, 2 * H, config)       # (B, c, 1, H, W), (B, 2H, 2)
     rows = []
     for weight in weights:
         method = "reconstruction" if weight > 0 else "replacement"

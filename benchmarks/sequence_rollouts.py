@@ -1,6 +1,8 @@
 """The course's central benchmark: sequence models rolled out far past their training horizon.
 
     python benchmarks/sequence_rollouts.py --profile quick       # writes benchmarks/sequence_rollouts_quick.md
+    python benchmarks/sequence_rollouts.py --profile class --datasets pendulum --threads 2
+                                                    # writes benchmarks/sequence_rollouts_class_pendulum.md
 
 Every model comes from :func:`dfkit.sequence.recipes.sequence_model` (a checkpoint when one exists,
 else trained now and saved). On the pendulum, each method starts from the same ground-truth
@@ -36,7 +38,7 @@ import numpy as np
 import torch
 
 from dfkit.data.pendulum import estimate_angle, render
-from dfkit.metrics.pendulum import continue_physics, pendulum_report, swing_direction_accuracy
+from dfkit.metrics.pendulum import pendulum_report, rollout_start, swing_direction_accuracy
 from dfkit.metrics.video import format_markdown_table, video_report
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import (
@@ -104,6 +106,14 @@ class Models:
         return self.rows[name]["train (min)"]
 
 
+def sampling(dataset: str, profile) -> str:
+    """How the presets sample on ``dataset``, in one sentence of the report."""
+    chosen = presets(dataset, profile)
+    return (f"Sampling: DDIM with {chosen.sampling_steps} steps per frame; stabilized and pyramid rollouts show the history "
+            f"at k_small = {chosen.stabilization_level}, noised; the pyramid and the full-sequence extension add "
+            f"{chosen.chunk} frames per window.")
+
+
 def _timed_rollout(models: Models, name: str, method: str, context, num_frames: int, profile, seed: int):
     model = models[name]                                      # trained or loaded before the clock starts
     start = time.perf_counter()
@@ -131,10 +141,9 @@ def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = F
     chosen = presets("pendulum", profile)
     config = profile.pendulum
     clips = dataset_split("pendulum", profile, "test", progress)
-    count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
+    bands = chosen.bands
     num_frames = bands[-1][1]
-    context = clips.frames(range(count))[:, :c]                                           # (B, c, 1, H, W) in [0, 1]
-    truth = continue_physics(clips.truth["states"][:count, c - 1].numpy(), num_frames, config)   # (B, N, 2)
+    context, truth = rollout_start(clips, chosen.eval_clips, chosen.context, num_frames, config)   # (B, c, 1, H, W), (B, N, 2)
     last = context[:, -1]
     first = bands[-1][0] - 1                                                              # the last band starts here
 
@@ -155,7 +164,7 @@ def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = F
               f"{seconds:6.1f} s", flush=True)
     rows += [summary for summary, _ in baselines]
     details += [row for _, row in baselines]
-    return {"rows": rows, "details": details, "bands": bands, "clips": count}
+    return {"rows": rows, "details": details, "bands": bands, "clips": len(context), "sampling": sampling("pendulum", profile)}
 
 
 def markov_experiment(profile, models: Models, seed: int = 0, progress: bool = False) -> dict:
@@ -220,7 +229,7 @@ def moving_mnist_rollouts(profile, models: Models, classifier=None, seed: int = 
         print(f"mnist     {label:55s} MSE {rows[-1][f'MSE {bands[-1][0]}-{bands[-1][1]}']:8.2f}  {seconds:6.1f} s", flush=True)
     rows += [{"method": row["method"], "train (min)": math.nan, "rollout (s)": math.nan,
               **{key: value for key, value in row.items() if key != "method"}} for row in baselines]
-    return {"rows": rows, "bands": bands, "clips": len(clips)}
+    return {"rows": rows, "bands": bands, "clips": len(clips), "sampling": sampling("moving_mnist", profile)}
 
 
 # --------------------------------------------------------------------------- the whole run and its report
@@ -286,7 +295,8 @@ def markdown(results: dict) -> str:
             f"{bands[0][1]}); bands are 1-based generated frames, the first {bands[1][1] if len(bands) > 1 else bands[0][1]} "
             "frames are the 4x rollout. Angle error: |θ̂ - θ| in degrees, θ̂ read from pixels, θ the physics continued from "
             "the last context state. Valid: share of frames showing one pendulum (IoU >= 0.7 with the pendulum re-rendered at "
-            "its angle). Energy drift: |Ê - E| / max(E, E_min). VPT: median number of leading frames within 10° / 20°.",
+            "its angle). Energy drift: |Ê - E| / max(E, E_min). VPT: median number of leading frames within 10° / 20°. "
+            + pendulum.get("sampling", ""),
             "",
             format_markdown_table(pendulum["rows"]),
             "",
@@ -320,7 +330,8 @@ def markdown(results: dict) -> str:
             f"{mnist['clips']} test clips generated {bands[-1][1]} frames past the context (10x the training horizon of "
             f"{bands[0][1]}). MSE: squared error summed over a frame's pixels (0-1 scale). Identity: share of frames whose digit "
             "the digit classifier reads as the context digit's class (cropped around the intensity centroid with one digit, "
-            "at the true positions with several). Abs intensity drift: |Σ pixels / Σ pixels of the last context frame - 1|.",
+            "at the true positions with several). Abs intensity drift: |Σ pixels / Σ pixels of the last context frame - 1|. "
+            + mnist.get("sampling", ""),
             "",
             format_markdown_table(mnist["rows"]),
             "",
@@ -339,12 +350,14 @@ def main() -> None:
     parser.add_argument("--retrain", action="store_true", help="train even when a checkpoint exists")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--out", default=None, help="markdown file (default benchmarks/sequence_rollouts_<profile>.md)")
+    parser.add_argument("--out", default=None, help="markdown file (default benchmarks/sequence_rollouts_<profile>.md, "
+                        "or sequence_rollouts_<profile>_<dataset>.md for one dataset)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     results = run(get_profile(args.profile), tuple(args.datasets), args.retrain, args.seed)
-    out = Path(args.out) if args.out else HERE / f"sequence_rollouts_{args.profile}.md"
+    suffix = f"_{args.datasets[0]}" if len(set(args.datasets)) == 1 else ""
+    out = Path(args.out) if args.out else HERE / f"sequence_rollouts_{args.profile}{suffix}.md"
     out.write_text(markdown(results))
     out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=_json_value))
     print(f"wrote {out}")

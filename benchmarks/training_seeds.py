@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dfkit.metrics.pendulum import continue_physics, pendulum_metrics
+from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model, spec, training_record
 from report import benchmark_parser, parse_arguments, write_report
@@ -35,10 +35,9 @@ def seed_rows(profile, names=DEFAULT_MODELS, seeds=(0, 1), sampling_seed: int = 
     drift over the last band, VPT@20°, training minutes (as recorded) and rollout seconds."""
     chosen, config = presets("pendulum", profile), profile.pendulum
     test = dataset_split("pendulum", profile, "test", progress=False)
-    count, c, bands = min(chosen.eval_clips, len(test)), chosen.context, chosen.bands
+    bands = chosen.bands
     num_frames, last = bands[-1][1], f"{bands[-1][0]}-{bands[-1][1]}"
-    context = test.frames(range(count))[:, :c]                                              # (B, c, 1, H, W)
-    truth = continue_physics(test.truth["states"][:count, c - 1].numpy(), num_frames, config)  # (B, N, 2)
+    context, truth = rollout_start(test, chosen.eval_clips, chosen.context, num_frames, config)   # (B, c, 1, H, W), (B, N, 2)
     rows = []
     for label, name, method in methods("pendulum", profile):
         if name not in names:

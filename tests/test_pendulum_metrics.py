@@ -2,11 +2,12 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from dfkit.data.pendulum import PendulumConfig, generate, render, simulate
 from dfkit.metrics.pendulum import (
     VALIDITY_IOU, angle_error, continue_physics, energy_drift, frame_validity, oscillation_period, pendulum_report,
-    period_error, swing_direction_accuracy, valid_prediction_time, validity_floor, zero_crossings,
+    period_error, rollout_start, swing_direction_accuracy, valid_prediction_time, validity_floor, zero_crossings,
 )
 
 CONFIG = PendulumConfig(num_sequences=48, num_frames=8, image_size=32)
@@ -27,6 +28,21 @@ def test_continue_physics_matches_a_longer_simulation():
     continued = continue_physics(data["states"][:, 9], 30, CONFIG)
     np.testing.assert_allclose(continued, data["states"][:, 10:], atol=1e-10)
     assert continue_physics(np.array([0.3, 0.0]), 5, CONFIG).shape == (5, 2)
+
+
+def test_a_rollout_starts_from_the_context_and_the_physics_after_it():
+    from dfkit.data import ClipDataset
+
+    config = PendulumConfig(num_sequences=3, num_frames=12, image_size=16)
+    clips = ClipDataset("pendulum", "test", config, generate(config, "test"))
+    context, truth = rollout_start(clips, 2, 4, 8, config)
+    assert context.shape == (2, 4, 1, 16, 16) and truth.shape == (2, 8, 2)
+    assert torch.equal(context, clips.frames(range(2))[:, :4])
+    np.testing.assert_allclose(truth, clips.truth["states"][:2, 4:12].numpy(), atol=1e-10)   # the clip's own future
+    assert rollout_start(clips, 10, 4, 8, config)[0].shape[0] == 3                          # fewer clips than asked
+    for count, context_frames in ((0, 4), (2, 0), (2, 13)):
+        with pytest.raises(ValueError, match="at least one clip"):
+            rollout_start(clips, count, context_frames, 8, config)
 
 
 def test_true_continuation_scores_the_estimator_floor(rollout):

@@ -157,6 +157,49 @@ def test_shared_level_fraction(fraction):
         assert float(off_diagonal.abs().max()) < Z / math.sqrt(independent.shape[0])
 
 
+def test_clean_history_fraction_starts_a_share_of_clips_with_clean_frames():
+    n, T, fraction = 4000, 6, 0.3
+    loss_fn = DiffusionForcing(COSINE, clean_history_fraction=fraction)
+    levels, history = loss_fn.draw_levels_and_history(n, T, seeded(15))
+    assert torch.equal(levels, loss_fn.draw_levels(n, T, seeded(15)))
+    assert bool((levels[history] == 0).all())
+    lengths = history.sum(1)                                                    # (B,) j, 0 for the other clips
+    assert torch.equal(history, torch.arange(T)[None] < lengths[:, None]), "the history is a prefix"
+    chosen = lengths > 0
+    assert abs(float(chosen.double().mean()) - fraction) <= Z * math.sqrt(fraction * (1 - fraction) / n)
+    counts = torch.bincount(lengths[chosen], minlength=T).double()[1:]          # j uniform on 1..T-1
+    expected = float(chosen.sum()) / (T - 1)
+    assert float(((counts - expected) / math.sqrt(expected)).abs().max()) < Z
+    assert float((levels[~history] == 0).double().mean()) < 0.01, "the other frames keep their independent levels"
+    assert not DiffusionForcing(COSINE).draw_levels_and_history(50, T, seeded(16))[1].any()
+
+
+class CleanFrameSaboteur(torch.nn.Module):
+    """Predicts 0, except a huge value at frames shown clean: any loss on them would explode."""
+
+    def __init__(self):
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, frames, levels):
+        return torch.where((levels == 0)[..., None, None, None], 1e6, self.bias.expand_as(frames))
+
+
+def test_clean_history_frames_carry_no_loss():
+    batch = clips(B=64, T=6)
+    loss = DiffusionForcing(COSINE, parameterization="v", clean_history_fraction=1.0)(CleanFrameSaboteur(), batch, seeded(17))
+    assert 0.1 < loss.item() < 10, "a v target has unit scale; a clean frame in the loss would add ~1e12"
+    from dfkit.diffusion.ddpm import diffusion_loss
+
+    x0, k = torch.randn(2, 3, 1, 2, 2), torch.tensor([[0, 5, 9], [3, 0, 7]])
+    mask = torch.tensor([[False, True, True], [True, False, True]])
+    noise = torch.randn(x0.shape, generator=seeded(18))
+    masked = diffusion_loss(lambda x, levels: torch.zeros_like(x), x0, make_schedule("cosine", 10), k=k, noise=noise, loss_mask=mask)
+    assert torch.allclose(masked, (noise[mask] ** 2).mean())
+    with pytest.raises(ValueError, match="loss_mask as a bool tensor"):
+        diffusion_loss(lambda x, levels: x, x0, make_schedule("cosine", 10), k=k, loss_mask=mask.float())
+
+
 def test_diffusion_forcing_loss_sees_the_per_frame_levels():
     model = Recorder()
     loss_fn = DiffusionForcing(COSINE, window=5)
@@ -184,6 +227,7 @@ def _after_window(generator, B, T, window):
         ("gru", NextFrameRegression(window=4)),
         ("bidirectional", FullSequenceDiffusion(COSINE, parameterization="x0", window=4)),
         ("gru", DiffusionForcing(COSINE, window=4, shared_level_fraction=0.25)),
+        ("causal", DiffusionForcing(COSINE, parameterization="v", window=4, clean_history_fraction=0.5)),
     ],
 )
 def test_objectives_train_with_the_course_loop(temporal, loss_fn):
@@ -223,6 +267,8 @@ def test_bad_configurations_and_batches_fail_clearly():
         TeacherForcing(COSINE, context=1, window=4)
     with pytest.raises(ValueError, match=r"shared_level_fraction in \[0, 1\]"):
         DiffusionForcing(COSINE, shared_level_fraction=1.5)
+    with pytest.raises(ValueError, match=r"clean_history_fraction in \[0, 1\]"):
+        DiffusionForcing(COSINE, clean_history_fraction=-0.1)
     with pytest.raises(ValueError, match="min_level"):
         DiffusionForcing(COSINE, min_level=1001)
     with pytest.raises(ValueError, match="min_snr_gamma > 0"):

@@ -106,6 +106,9 @@ def test_every_name_builds_its_objective_and_backbone_kind(name, tiny_profile):
         assert loss_fn.window == TINY_PRESETS.horizon == model.config.max_frames
     if spec.objective != "regression":
         assert loss_fn.parameterization == "v"
+    if spec.objective == "diffusion_forcing":
+        expected_share = TINY_PRESETS.clean_history_fraction if name == "diffusion_forcing_clean_history" else 0.0
+        assert loss_fn.clean_history_fraction == expected_share and 0 < TINY_PRESETS.clean_history_fraction < 1
     assert config == (TINY_PRESETS.markov if "frame" in name else getattr(TINY_PRESETS, spec.training))
     batch = clips.frames(range(4))                                     # [0, 1]; the objective rescales
     assert batch.min() >= 0 and batch.max() <= 1
@@ -173,12 +176,14 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
             seeds.parse_seeds(bad)
 
     stabilization = load_benchmark("stabilization_level")
-    rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2)
-    assert [(row["matrix"], row["k_small"]) for row in rows] == [("autoregressive", 0), ("autoregressive", 50),
-                                                                 ("pyramid", 0), ("pyramid", 50)]
-    assert [row["preset"] for row in rows] == ["", "yes", "", "yes"]
+    rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2, models=stabilization.MODELS)
+    assert [(row["model"], row["matrix"], row["k_small"]) for row in rows] == [
+        (name, matrix, level) for name in stabilization.MODELS for matrix in ("autoregressive", "pyramid") for level in (0, 50)]
+    assert [row["preset"] for row in rows] == ["", "yes"] * 4
     assert rows[0]["noise std"] == 0 and rows[1]["noise std"] == pytest.approx(0.09, abs=0.02)
     assert all(math.isfinite(row["angle err° 5-8"]) for row in rows)
+    with pytest.raises(ValueError, match="unknown model"):
+        stabilization.sweep(tiny_profile, models=("teacher_forcing",))
 
 
 def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):

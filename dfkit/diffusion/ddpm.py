@@ -198,6 +198,7 @@ def diffusion_loss(
     noise: torch.Tensor | None = None,
     min_snr_gamma: float | None = None,
     generator: torch.Generator | None = None,
+    loss_mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The simplified DDPM objective (Ho et al. 2020, eq. 14 / Algorithm 1), any parameterization:
 
@@ -212,9 +213,11 @@ def diffusion_loss(
             (shape ``(B,)``). Any prefix shape such as ``(B, T)`` is accepted.
         noise: ε; drawn with ``generator`` if ``None``.
         min_snr_gamma: γ of min-SNR weighting (5 in Hang et al.), or ``None`` for w = 1.
+        loss_mask: optional bool tensor of the levels' shape; elements under False carry no loss
+            (e.g. frames shown clean as history, which hold nothing to denoise).
 
     Returns:
-        scalar mean of the weighted squared error over all elements.
+        scalar mean of the weighted squared error over all elements (over the unmasked ones).
     """
     check_parameterization(parameterization)
     # 1. draw the level and the noise
@@ -232,7 +235,13 @@ def diffusion_loss(
     squared_error = (prediction - target) ** 2
     if min_snr_gamma is not None:
         squared_error = min_snr_weight(k, schedule, parameterization, min_snr_gamma, like=x0) * squared_error
-    return squared_error.mean()
+    if loss_mask is None:
+        return squared_error.mean()
+    if loss_mask.shape != k.shape or loss_mask.dtype != torch.bool:
+        raise ValueError(f"expected loss_mask as a bool tensor of the levels' shape {tuple(k.shape)}, "
+                         f"got {loss_mask.dtype} {tuple(loss_mask.shape)}")
+    weights = loss_mask.reshape(k.shape + (1,) * (x0.dim() - k.dim())).expand_as(x0).to(x0.dtype)
+    return (weights * squared_error).sum() / weights.sum().clamp(min=1.0)
 
 
 # --------------------------------------------------------------------------- ancestral sampling (DDPM)

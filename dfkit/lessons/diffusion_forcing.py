@@ -47,7 +47,7 @@ class LessonBudget:
     """
 
     rollout_clips: int                  # pendulum test clips rolled out to 10x the horizon per method
-    stabilization_levels: tuple[int, ...]   # k_small values compared (0: plain autoregressive)
+    stabilization_levels: tuple[int, ...]   # k_small values compared (0: plain autoregressive; the preset's among them)
     spread_contexts: int                # contexts whose future is sampled several times
     spread_samples: int                 # samples per context
     spread_horizons: int                # the spread is measured over this many training horizons
@@ -62,9 +62,9 @@ class LessonBudget:
 BUDGETS = {
     "quick": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=4,
                           spread_horizons=4, mnist_clips=8),
-    "class": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=6,
+    "class": LessonBudget(rollout_clips=8, stabilization_levels=(0, 300), spread_contexts=2, spread_samples=6,
                           spread_horizons=2, mnist_clips=8),
-    "gpu": LessonBudget(rollout_clips=256, stabilization_levels=(0, 20, 50, 100, 200, 400), spread_contexts=16,
+    "gpu": LessonBudget(rollout_clips=256, stabilization_levels=(0, 20, 50, 100, 200, 300, 500), spread_contexts=16,
                         spread_samples=16, spread_horizons=4, mnist_clips=256, threads=None),
 }
 
@@ -303,12 +303,11 @@ def matrix_explorer(model, context: torch.Tensor, schedule: NoiseSchedule, steps
 
 
 def pendulum_truth(clips, count: int, context: int, num_frames: int, config):
-    """Context frames ``(B, c, 1, H, W)`` in [0, 1] and the physics continued from the last context state ``(B, N, 2)``."""
-    from dfkit.metrics.pendulum import continue_physics
+    """Context frames ``(B, c, 1, H, W)`` in [0, 1] and the physics continued from the last context state ``(B, N, 2)``
+    (:func:`dfkit.metrics.pendulum.rollout_start`, the benchmark's start)."""
+    from dfkit.metrics.pendulum import rollout_start
 
-    frames = clips.frames(range(count))[:, :context]
-    truth = continue_physics(clips.truth["states"][:count, context - 1].numpy(), num_frames, config)
-    return frames, truth
+    return rollout_start(clips, count, context, num_frames, config)
 
 
 def render_truth(states, image_size: int) -> torch.Tensor:

@@ -419,7 +419,7 @@ def pendulum_rollout_table(model, profile, methods=("reconstruction", "replaceme
     ``"clean_history"`` shows the known frames clean (:func:`extend_with_clean_history`).
     Returns ``{"rows", "frames" (method -> (B, N, 1, H, W) in [0, 1]), "context", "truth", "bands"}``.
     """
-    from dfkit.metrics.pendulum import continue_physics, pendulum_report
+    from dfkit.metrics.pendulum import pendulum_report, rollout_start
     from dfkit.sequence.recipes import dataset_split, presets, rollout
 
     unknown = sorted(set(methods) - set(METHOD_LABELS))
@@ -427,10 +427,9 @@ def pendulum_rollout_table(model, profile, methods=("reconstruction", "replaceme
         raise ValueError(f"unknown method(s) {unknown}; expected some of {sorted(METHOD_LABELS)}")
     chosen, config = presets("pendulum", profile), profile.pendulum
     clips = dataset_split("pendulum", profile, "test", progress=False)
-    count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
+    bands = chosen.bands
     num_frames = bands[-1][1]
-    context = clips.frames(range(count))[:, :c]                                         # (B, c, 1, H, W)
-    truth = continue_physics(clips.truth["states"][:count, c - 1].numpy(), num_frames, config)   # (B, N, 2)
+    context, truth = rollout_start(clips, chosen.eval_clips, chosen.context, num_frames, config)   # (B, c, 1, H, W), (B, N, 2)
     first, last_band = bands[-1][0] - 1, f"{bands[-1][0]}-{bands[-1][1]}"
     rows, frames, baselines = [], {}, None
     for method in methods:

@@ -30,7 +30,7 @@ from autograder import arguments
 from dfkit.data.pendulum import estimate_angle, render, wrap_angle
 from dfkit.diffusion.ddpm import q_sample
 from dfkit.diffusion.schedules import NoiseSchedule
-from dfkit.metrics.pendulum import angle_error, continue_physics, frame_validity, pendulum_report, swing_direction_accuracy
+from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_report, rollout_start, swing_direction_accuracy
 
 MARKOV_MODELS = ("teacher_forcing_1frame", "teacher_forcing_2frame", "teacher_forcing")
 
@@ -340,9 +340,9 @@ def rollout_setup(profile, progress: bool = False) -> RolloutSetup:
 
     chosen = presets("pendulum", profile)
     clips = dataset_split("pendulum", profile, "test", progress)
-    count, c, bands = min(chosen.eval_clips, len(clips)), chosen.context, chosen.bands
-    context = clips.frames(range(count))[:, :c]                                            # (B, c, 1, H, W)
-    states = continue_physics(clips.truth["states"][:count, c - 1].numpy(), bands[-1][1], profile.pendulum)
+    bands = chosen.bands
+    context, states = rollout_start(clips, chosen.eval_clips, chosen.context, bands[-1][1], profile.pendulum)   # (B, c, 1, H, W), (B, N, 2)
+    count = len(context)
     truth = torch.from_numpy(np.concatenate([render(states[i:i + 64, :, 0], context.shape[-1])
                                              for i in range(0, count, 64)]))[:, :, None]    # (B, N, 1, H, W)
     return RolloutSetup(context, states, truth, bands)

@@ -6,6 +6,7 @@ A model sees context frames of a simulated pendulum whose state (θ, ω) is know
 pivot) and compared with the TRUE physics continued from the same state
 (:func:`continue_physics`, or the clip's own ground-truth states). Frame t = 1 … T is the t-th
 generated frame; summaries are means over horizon bands (frames 1-16, 17-64, 65-160 by default).
+:func:`rollout_start` gives the context frames and that true future for the first clips of a split.
 
 * angle error    |wrap(θ̂_t - θ_t)| in degrees;
 * energy drift   |Ê_t - E_t| / max(E_t, E_min) with Ê from θ̂ and ω̂ = dθ̂/dt (finite differences),
@@ -93,6 +94,23 @@ def continue_physics(state, num_frames: int, config: PendulumConfig = PendulumCo
     states = simulate(state, actions, dt=config.dt, gravity=config.gravity, length=config.length,
                       damping=config.damping, substeps=config.substeps)
     return states[..., 1:, :]
+
+
+def rollout_start(clips, count: int, context: int, num_frames: int, config: PendulumConfig = PendulumConfig()):
+    """Where every pendulum rollout comparison starts: the first ``count`` clips of ``clips`` (a
+    :class:`dfkit.data.ClipDataset` of pendulum clips, fewer when it holds fewer), their first ``context``
+    frames, and the true future, the physics continued for ``num_frames`` frames from the last
+    context state (:func:`continue_physics`).
+
+    Returns ``(frames (B, context, 1, H, W) in [0, 1], states (B, num_frames, 2))``.
+    """
+    count = min(count, len(clips))
+    if count < 1 or not 1 <= context <= clips.truth["states"].shape[1]:
+        raise ValueError(f"expected at least one clip and 1 <= context <= {clips.truth['states'].shape[1]} frames, "
+                         f"got {count} clip(s) and context {context}")
+    frames = clips.frames(range(count))[:, :context]                                       # (B, c, 1, H, W)
+    states = continue_physics(clips.truth["states"][:count, context - 1].numpy(), num_frames, config)   # (B, N, 2)
+    return frames, states
 
 
 # ---------------------------------------------------------------- angle

@@ -22,6 +22,7 @@ regressor                        causal         NextFrameRegression        regre
 full_sequence                    bidirectional  FullSequenceDiffusion      reconstruction, replacement
 diffusion_forcing                causal         DiffusionForcing           autoregressive, stabilized, pyramid
 diffusion_forcing_bidirectional  bidirectional  DiffusionForcing           autoregressive, stabilized, pyramid
+diffusion_forcing_clean_history  causal         DiffusionForcing(h)        autoregressive, stabilized, pyramid
 regressor_gru                    gru            NextFrameRegression        regressor
 diffusion_forcing_gru            gru            DiffusionForcing           autoregressive, stabilized, pyramid
 ===============================  =============  =========================  ===================================
@@ -30,7 +31,11 @@ diffusion_forcing_gru            gru            DiffusionForcing           autor
 Forcing's independent levels (the non-causal Diffusion Forcing Transformer of History-Guided
 Video Diffusion, Song et al. 2025). It samples a whole window like the full-sequence model and
 continues a video from known frames at level 0 like Diffusion Forcing; every frame of its window
-sees every other, so its history cannot be cached.
+sees every other, so its history cannot be cached. ``diffusion_forcing_clean_history`` is
+``diffusion_forcing`` trained with a share h of clips that start with clean frames
+(``DiffusionForcing(clean_history_fraction=h)``, h the presets' ``clean_history_fraction``): an
+experiment on how the training levels shape autoregressive rollouts
+(``benchmarks/stabilization_level.py``).
 
 Rollout methods:
 
@@ -82,6 +87,7 @@ class ModelSpec:
     training: str                    # the SequencePresets field holding its TrainConfig
     rollouts: tuple[str, ...]        # rollout methods, the default first
     context: int | None = None       # teacher forcing: history frames (None: the presets' context)
+    clean_history: bool = False      # Diffusion Forcing: mix in clips with a clean history (presets' share)
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -93,6 +99,8 @@ MODELS: dict[str, ModelSpec] = {
     "diffusion_forcing": ModelSpec("causal", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
     "diffusion_forcing_bidirectional": ModelSpec("bidirectional", "diffusion_forcing", "diffusion_forcing",
                                                  ("autoregressive", "stabilized", "pyramid")),
+    "diffusion_forcing_clean_history": ModelSpec("causal", "diffusion_forcing", "diffusion_forcing",
+                                                 ("autoregressive", "stabilized", "pyramid"), clean_history=True),
     "regressor_gru": ModelSpec("gru", "regression", "regressor", ("regressor",)),
     "diffusion_forcing_gru": ModelSpec("gru", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
 }
@@ -152,7 +160,8 @@ def objective(name: str, dataset: str, profile):
         return NextFrameRegression(window=chosen.horizon)
     if model_spec.objective == "full_sequence":
         return FullSequenceDiffusion(schedule, parameterization, window=chosen.horizon)
-    return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction)
+    return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction,
+                            clean_history_fraction=chosen.clean_history_fraction if model_spec.clean_history else 0.0)
 
 
 def training_config(name: str, dataset: str, profile, seed: int | None = None) -> TrainConfig:
