@@ -182,6 +182,8 @@ def test_every_profile_has_a_budget():
     for profile in PROFILES.values():
         budget = guidance.lesson_budget(profile)
         assert budget.plan_scales[0] == 0 and 1.0 in budget.vanilla_scales
+        # a fractional view adds noise to the stabilized history; it cannot take any away
+        assert min(budget.fractional_levels) > profile.pendulum_sequence.stabilization_level
     with pytest.raises(ValueError, match="no lesson budget"):
         guidance.lesson_budget(type("P", (), {"name": "laptop"})())
 

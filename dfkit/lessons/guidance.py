@@ -50,7 +50,7 @@ class LessonBudget:
     rollout_clips: int                       # pendulum clips rolled out per history-guidance setting
     rollout_multiple: int                    # rollout length in training horizons
     vanilla_scales: tuple[float, ...]        # w of vanilla history guidance (1: no guidance)
-    fractional_levels: tuple[int, ...]       # k_f of fractional history guidance
+    fractional_levels: tuple[int, ...]       # k_f of fractional history guidance, above the pendulum k_small
     mnist_clips: int                         # Moving-MNIST clips rolled out with and without guidance
     mnist_identity: bool                     # score digit identity (trains the digit classifier once, about a minute)
     threads: int | None = None               # torch threads while sampling (None: torch's choice)
@@ -67,7 +67,7 @@ BUDGETS = {
                           vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False,
                           threads=1),
     "class": LessonBudget(plan_clips=32, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
-                          vanilla_scales=(1.0, 2.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=True, threads=1),
+                          vanilla_scales=(1.0, 2.0), fractional_levels=(500,), mnist_clips=8, mnist_identity=True, threads=1),
     "gpu": LessonBudget(plan_clips=256, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), rollout_clips=256,
                         rollout_multiple=10, vanilla_scales=(1.0, 1.5, 2.0, 3.0), fractional_levels=(100, 300, 500),
                         mnist_clips=128, mnist_identity=True),
