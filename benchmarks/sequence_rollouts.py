@@ -37,12 +37,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dfkit.data.pendulum import estimate_angle, render
-from dfkit.metrics.pendulum import pendulum_report, rollout_start, swing_direction_accuracy
+from dfkit.metrics.pendulum import pendulum_report, rollout_start
 from dfkit.metrics.video import format_markdown_table, video_report
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import (
-    dataset_split, history_length, presets, rollout, sequence_model, training_config, training_record,
+    dataset_split, presets, rollout, sequence_model, training_config, training_record,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -64,9 +63,6 @@ GRU_METHODS = (
     ("GRU Diffusion Forcing, autoregressive", "diffusion_forcing_gru", "autoregressive"),
     ("GRU Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing_gru", "stabilized"),
 )
-MARKOV_MODELS = ("teacher_forcing_1frame", "teacher_forcing_2frame", "teacher_forcing")
-
-
 def methods(dataset: str, profile) -> tuple[tuple[str, str, str], ...]:
     """(label, recipe name, rollout method) of every rollout on ``dataset``; GRU variants when the presets ask."""
     chosen = presets(dataset, profile)
@@ -170,35 +166,16 @@ def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = F
 def markov_experiment(profile, models: Models, seed: int = 0, progress: bool = False) -> dict:
     """Swing direction of the next frame sampled with 1, 2 and c context frames, beside two references.
 
-    Every clip predicts one frame at a random time t_i (uniform over the frames every model can
-    reach, seeded): clips start near a turning point, so a fixed early t would make "swinging
-    towards the bottom" right most of the time. References: the same prior as a predictor (each
-    frame redrawn at half its angle: a swing towards the bottom, what one frame suggests without
-    knowing the velocity) and the true next frame (the ceiling of the angle reader).
+    The experiment of lesson 04 (:func:`dfkit.lessons.teacher_forcing.markov_experiment`): every clip
+    predicts one frame at a random time t_i (uniform over the frames every model can reach, seeded),
+    since clips start near a turning point and a fixed early t would make "swinging towards the
+    bottom" right most of the time. References: that prior as a predictor (each frame redrawn at
+    half its angle) and the true next frame (the ceiling of the angle reader).
     """
-    chosen = presets("pendulum", profile)
-    clips = dataset_split("pendulum", profile, "test", progress)
-    count = min(chosen.markov_clips, len(clips))
-    frames = clips.frames(range(count))                                                   # (B, T, 1, H, W)
-    earliest = max(history_length(name, "pendulum", profile) for name in MARKOV_MODELS)
-    targets = torch.from_numpy(np.random.default_rng(seed).integers(earliest, frames.shape[1], size=count))   # (B,) t_i
-    rows_index = torch.arange(count)
-    last = frames[rows_index, targets - 1]                                                # (B, 1, H, W)
-    state = clips.truth["states"][rows_index, targets].numpy()                            # (B, 2) at t_i
+    from dfkit.lessons import teacher_forcing
 
-    rows = []
-    for name in MARKOV_MODELS:
-        c = history_length(name, "pendulum", profile)
-        context = frames[rows_index[:, None], targets[:, None] + torch.arange(-c, 0)]      # (B, c, 1, H, W)
-        predicted, _ = _timed_rollout(models, name, "autoregressive", context, 1, profile, seed)
-        score = swing_direction_accuracy(predicted, last, state, profile.pendulum)
-        rows.append({"method": f"teacher forcing, {c} context frame{'s' if c > 1 else ''}", "context frames": c, **score})
-    towards_bottom = render(0.5 * estimate_angle(last.numpy()), last.shape[-1])[:, None]  # (B, 1, H, W)
-    rows.append({"method": "swing towards the bottom (1-frame prior)", "context frames": 1,
-                 **swing_direction_accuracy(towards_bottom, last, state, profile.pendulum)})
-    rows.append({"method": "true next frame (ceiling)", "context frames": None,
-                 **swing_direction_accuracy(frames[rows_index, targets], last, state, profile.pendulum)})
-    return {"rows": rows, "clips": count, "target frames": (earliest, frames.shape[1] - 1)}
+    result = teacher_forcing.markov_experiment(models, profile, seed=seed, progress=progress)
+    return {key: result[key] for key in ("rows", "clips", "target frames")}
 
 
 # --------------------------------------------------------------------------- Moving-MNIST

@@ -186,6 +186,20 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
         stabilization.sweep(tiny_profile, models=("teacher_forcing",))
 
 
+def test_first_frames_benchmark_runs_on_a_tiny_profile(tiny_profile):
+    from dfkit.metrics.classifier import DigitClassifier
+
+    first = load_benchmark("moving_mnist_first_frames")
+    torch.manual_seed(0)
+    rows = first.first_frames(tiny_profile, steps=(2, 3), clips=3, classifier=DigitClassifier().eval())
+    assert [(row["model"], row["DDIM steps"]) for row in rows] == [
+        (name, steps) for name in first.MODELS for steps in ((2, 3) if name != "regressor" else ("—",))
+    ] + [("copy last frame", "—"), ("all black", "—"), ("ground truth", "—")]
+    columns = ["MSE 1-1", "MSE 2-2", "identity 1-1", "identity 2-2"]           # chunk 2: the first frame, then one more
+    assert all(math.isfinite(row[column]) for row in rows for column in columns)
+    assert rows[-1]["MSE 1-1"] == 0 and all(row["rollout (s)"] > 0 for row in rows[:-3])
+
+
 def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
     recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False)
     wider = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(

@@ -274,10 +274,11 @@ def markov_experiment(models: dict, profile, seed: int = 0, progress: bool = Fal
     """Swing direction of the next frame sampled with 1, 2 and c context frames (the benchmark's Markov table).
 
     ``models`` maps the names of :data:`MARKOV_MODELS` to trained models. Every test clip predicts
-    one frame at a random time t_i (seeded; uniform over the frames every model can reach), as in
-    ``benchmarks/sequence_rollouts.py``. Returns {"rows", "clips", "last", "states", "predicted"}:
-    the table rows (chance, the swing-towards-the-bottom prior and the true next frame included),
-    and per model its predicted frames (B, 1, H, W) with the last frames it saw and the true states.
+    one frame at a random time t_i (seeded; uniform over the frames every model can reach); the
+    benchmark ``benchmarks/sequence_rollouts.py`` runs this function. Returns {"rows", "clips",
+    "target frames", "last", "states", "predicted"}: the table rows (the swing-towards-the-bottom
+    prior and the true next frame included), the range of t_i (0-based), and per model its
+    predicted frames (B, 1, H, W) with the last frames it saw and the true states.
     """
     from dfkit.sequence.recipes import dataset_split, history_length, presets, rollout
 
@@ -301,7 +302,8 @@ def markov_experiment(models: dict, profile, seed: int = 0, progress: bool = Fal
                  **swing_direction_accuracy(towards_bottom(last), last, state, profile.pendulum)})
     rows.append({"method": "true next frame (ceiling)", "context frames": None,
                  **swing_direction_accuracy(frames[rows_index, targets], last, state, profile.pendulum)})
-    return {"rows": rows, "clips": count, "last": last, "states": state, "predicted": predicted}
+    return {"rows": rows, "clips": count, "target frames": (earliest, frames.shape[1] - 1), "last": last, "states": state,
+            "predicted": predicted}
 
 
 def markov_table(rows: list[dict]) -> str:
