@@ -63,6 +63,8 @@ GRU_METHODS = (
     ("GRU Diffusion Forcing, autoregressive", "diffusion_forcing_gru", "autoregressive"),
     ("GRU Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing_gru", "stabilized"),
 )
+
+
 def methods(dataset: str, profile) -> tuple[tuple[str, str, str], ...]:
     """(label, recipe name, rollout method) of every rollout on ``dataset``; GRU variants when the presets ask."""
     chosen = presets(dataset, profile)
