@@ -21,6 +21,9 @@ def tiny_model(temporal: str, seed: int = 0, **overrides) -> VideoBackbone:
     model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **{**TINY, **overrides}))
     torch.nn.init.normal_(model.decoder.to_pixels.weight, std=0.1)
     torch.nn.init.normal_(model.decoder.gain.weight, std=0.1)
+    for conv in model.neighbors.modules() if model.neighbors is not None else ():
+        if isinstance(conv, torch.nn.Conv2d):
+            torch.nn.init.normal_(conv.weight, std=0.3)
     return model.eval()
 
 
@@ -50,9 +53,10 @@ def test_every_course_image_size_round_trips(size):
     assert model.double()(frames.double(), levels.int()).dtype == torch.float64
 
 
+@pytest.mark.parametrize("neighbor_skips", [False, True])
 @pytest.mark.parametrize("temporal", ["causal", "gru"])
-def test_causal_models_never_look_at_later_frames(temporal):
-    model = tiny_model(temporal)
+def test_causal_models_never_look_at_later_frames(temporal, neighbor_skips):
+    model = tiny_model(temporal, neighbor_skips=neighbor_skips)
     frames, levels = clip()
     out = model(frames, levels)
     for t in (0, 2, 4):
@@ -73,6 +77,37 @@ def test_bidirectional_model_sees_later_frames():
 
 
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_neighbor_skips_start_as_the_plain_backbone(temporal):
+    frames, levels = clip()
+    plain = tiny_model(temporal)
+    torch.manual_seed(0)
+    with_skips = VideoBackbone(VideoBackboneConfig(temporal=temporal, neighbor_skips=True, **TINY)).eval()
+    missing, unexpected = with_skips.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(name.startswith("neighbors.") for name in missing)
+    assert torch.equal(with_skips(frames, levels), plain(frames, levels)), "zero-initialized: the same function at the start"
+
+
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_neighbor_skips_carry_a_neighbours_maps_past_the_token(temporal):
+    """Cut the token path (from_token = 0): frame t's output still changes with frame t-1 (and t+1 if bidirectional)."""
+    frames, levels = clip()
+    outputs = {}
+    for neighbor_skips in (False, True):
+        model = tiny_model(temporal, neighbor_skips=neighbor_skips)
+        torch.nn.init.zeros_(model.decoder.from_token.weight)
+        torch.nn.init.zeros_(model.decoder.from_token.bias)
+        for t_changed in (2, 4):
+            changed = frames.clone()
+            changed[:, t_changed] = torch.randn_like(changed[:, t_changed])
+            outputs[neighbor_skips, t_changed] = (model(frames, levels) - model(changed, levels)).abs().amax(dim=(2, 3, 4))  # (B, T)
+    for t_changed in (2, 4):
+        assert torch.all(outputs[False, t_changed][:, [t for t in range(6) if t != t_changed]] == 0), "no path without the skips"
+        assert torch.all(outputs[True, t_changed][:, t_changed + 1] > 1e-4), "frame t-1's maps reach frame t"
+        after_only = temporal != "bidirectional"
+        assert torch.all((outputs[True, t_changed][:, t_changed - 1] == 0) == after_only), "frame t+1 reaches t only if bidirectional"
+
+
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
 def test_the_level_of_a_frame_changes_that_frames_output(temporal):
     model = tiny_model(temporal)
     frames, levels = clip()
@@ -85,9 +120,10 @@ def test_the_level_of_a_frame_changes_that_frames_output(temporal):
         assert torch.equal(after[:, :t], before[:, :t])
 
 
+@pytest.mark.parametrize("neighbor_skips", [False, True])
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
-def test_no_information_crosses_the_batch(temporal):
-    model = tiny_model(temporal).train()                 # train mode: BatchNorm would leak here
+def test_no_information_crosses_the_batch(temporal, neighbor_skips):
+    model = tiny_model(temporal, neighbor_skips=neighbor_skips).train()                 # train mode: BatchNorm would leak here
     frames, levels = clip(B=3)
     changed_frames, changed_levels = frames.clone(), levels.clone()
     changed_frames[1] = torch.randn_like(frames[1])
@@ -97,11 +133,15 @@ def test_no_information_crosses_the_batch(temporal):
     assert not torch.allclose(out[1], changed[1])
 
 
-def test_gru_state_carries_a_clip_across_calls():
-    model = tiny_model("gru")
+@pytest.mark.parametrize("neighbor_skips", [False, True])
+def test_gru_state_carries_a_clip_across_calls(neighbor_skips):
+    model = tiny_model("gru", neighbor_skips=neighbor_skips)
     frames, levels = clip(T=8)
     full, full_state = model(frames, levels, return_state=True)
-    assert full_state.shape == (2, 2, 32)
+    if neighbor_skips:                                    # (hidden, the last frame's encoder map of each stage)
+        assert full_state[0].shape == (2, 2, 32) and [m.shape for m in full_state[1]] == [(2, 8, 8, 8), (2, 16, 4, 4)]
+    else:
+        assert full_state.shape == (2, 2, 32)
     first, state = model(frames[:, :3], levels[:, :3], return_state=True)
     second, state = model(frames[:, 3:], levels[:, 3:], state=state, return_state=True)
     torch.testing.assert_close(torch.cat([first, second], dim=1), full, atol=1e-6, rtol=0)
@@ -114,8 +154,9 @@ def test_gru_state_carries_a_clip_across_calls():
     assert not torch.allclose(model(frames[:, 3:], levels[:, 3:]), second), "a fresh state must differ from the carried one"
 
 
-def test_causal_transformer_window_only_depends_on_its_own_frames():
-    model = tiny_model("causal")
+@pytest.mark.parametrize("neighbor_skips", [False, True])
+def test_causal_transformer_window_only_depends_on_its_own_frames(neighbor_skips):
+    model = tiny_model("causal", neighbor_skips=neighbor_skips)
     frames, levels = clip(T=12)
     start, width = 4, 8                                   # a window of max_frames frames sliding over a longer clip
     window = model(frames[:, start : start + width], levels[:, start : start + width])
@@ -132,10 +173,11 @@ def test_causal_transformer_window_only_depends_on_its_own_frames():
         model(frames[:, :9], levels[:, :9])
 
 
+@pytest.mark.parametrize("neighbor_skips", [False, True])
 @pytest.mark.parametrize("temporal", ["causal", "gru"])
 @pytest.mark.parametrize("c", [1, 5])
-def test_an_encoded_history_gives_the_outputs_of_the_whole_clip(temporal, c):
-    model = tiny_model(temporal)
+def test_an_encoded_history_gives_the_outputs_of_the_whole_clip(temporal, c, neighbor_skips):
+    model = tiny_model(temporal, neighbor_skips=neighbor_skips)
     frames, levels = clip(T=8)
     whole = model(frames, levels)
     history = model.encode_history(frames[:, :c], levels[:, :c])
@@ -165,6 +207,8 @@ def test_a_history_cache_is_refused_where_it_cannot_be_right():
         tiny_model("gru")(frames[:, 3:], levels[:, 3:], history=history)
     with pytest.raises(ValueError, match="from model.encode_history"):
         model(frames[:, 3:], levels[:, 3:], history=(frames, levels))
+    with pytest.raises(ValueError, match="encoded by a model with neighbor_skips=True"):
+        tiny_model("causal", neighbor_skips=True)(frames[:, 3:], levels[:, 3:], history=history)
     gru = tiny_model("gru")
     with pytest.raises(ValueError, match="either state= or history="):
         gru(frames[:, 3:], levels[:, 3:], state=torch.zeros(2, 2, 32), history=gru.encode_history(frames[:, :3], levels[:, :3]))
@@ -187,13 +231,17 @@ def bad_input_cases():
         ("causal", frames, levels, {"state": torch.zeros(2, 2, 32)}, "state is only supported by the 'gru'"),
         ("bidirectional", frames, levels, {"return_state": True}, "state is only supported by the 'gru'"),
         ("gru", frames, levels, {"state": torch.zeros(2, 3, 32)}, r"expected a GRU state of shape \(num_layers, B, d_model\) = \(2, 2, 32\)"),
+        ("gru+neighbors", frames, levels, {"state": torch.zeros(2, 2, 32)}, r"expected the GRU state \(hidden, maps\)"),
+        ("gru+neighbors", frames, levels, {"state": (torch.zeros(2, 2, 32), (torch.zeros(2, 8, 8, 8),))},
+         r"expected the state's maps of shapes \(\(2, 8, 8, 8\), \(2, 16, 4, 4\)\), got \(\(2, 8, 8, 8\),\)"),
     ]
 
 
 @pytest.mark.parametrize("temporal, frames, levels, kwargs, message", bad_input_cases())
 def test_bad_inputs_fail_with_a_clear_message(temporal, frames, levels, kwargs, message):
+    temporal, _, neighbors = temporal.partition("+")
     with pytest.raises(ValueError, match=message):
-        tiny_model(temporal)(frames, levels, **kwargs)
+        tiny_model(temporal, neighbor_skips=bool(neighbors))(frames, levels, **kwargs)
 
 
 def test_bad_configs_fail_with_a_clear_message():
@@ -208,10 +256,11 @@ def test_bad_configs_fail_with_a_clear_message():
     assert VideoBackboneConfig(widths=[8, 16]).widths == (8, 16)      # as read back from JSON
 
 
+@pytest.mark.parametrize("neighbor_skips", [False, True])
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
-def test_a_tiny_model_overfits_a_tiny_batch(temporal):
+def test_a_tiny_model_overfits_a_tiny_batch(temporal, neighbor_skips):
     torch.manual_seed(0)
-    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **{**TINY, "max_frames": 4})).train()
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, neighbor_skips=neighbor_skips, **{**TINY, "max_frames": 4})).train()
     frames, levels = clip(B=2, T=4)
     target = torch.roll(frames, 1, dims=1).tanh()          # depends on other frames and on the input
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -230,7 +279,7 @@ def test_a_tiny_model_overfits_a_tiny_batch(temporal):
 def test_checkpoint_round_trip(tmp_path):
     from dfkit.checkpoint import load_checkpoint, save_checkpoint
 
-    config = VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=32, num_layers=1, num_heads=2, temporal="gru")
+    config = VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=32, num_layers=1, num_heads=2, temporal="gru", neighbor_skips=True)
     model = VideoBackbone(config).eval()
     save_checkpoint(tmp_path / "video", model)
     loaded, _ = load_checkpoint(tmp_path / "video")

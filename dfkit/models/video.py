@@ -20,9 +20,13 @@ There is no context mask: a clean frame is a frame at level 0 ("noise as masking
       -> frame decoder     mirror of the encoder, adds the SAME frame's skips,
                            plus a level-dependent gain times the noisy frame  (B, T, C, H, W)
 
-Information crosses time only inside the temporal model: the encoder, the decoder and the skips
-work on each frame alone, and every normalization is per frame (GroupNorm / LayerNorm, never
-BatchNorm), so sample i of a batch never sees sample j.
+Information crosses time inside the temporal model, and optionally (``neighbor_skips``) through
+the skips: frame t's decoder then also adds frame t-1's encoder maps (and frame t+1's in the
+bidirectional model), each through a 1x1 conv per stage that starts at zero. A token of D numbers
+per frame carries where things are and how they move, but not the details of their appearance
+(which digit it is); the neighbour's maps carry those at 1/2, 1/4 and 1/8 of the frame size.
+The encoder and the decoder otherwise work on each frame alone, and every normalization is per
+frame (GroupNorm / LayerNorm, never BatchNorm), so sample i of a batch never sees sample j.
 
 Cost. On a CPU most of the time goes into convolutions at high resolution, so no layer runs at
 full resolution: the first conv already has stride 2, and the last one works at half
@@ -34,10 +38,15 @@ Rollouts past the training horizon. The GRU carries its hidden state:
 time. The transformers have no state; they roll out with a sliding window of at most
 ``max_frames`` frames whose positions count from the start of the window.
 
+With ``neighbor_skips`` the first frame of a call has no frame t-1 in the call: its neighbour
+maps are zeros, as at the start of a training clip, unless a ``state`` or ``history`` carries the
+maps of the frame before it. The GRU state is then the pair ``(hidden, maps)``.
+
 History cache. A sampler calls the model once per row of its scheduling matrix while the
 history frames stay the same. A causal model's outputs at the history frames never depend on
 what follows, so ``cache = model.encode_history(history, history_levels)`` runs them once
-(keys and values of every attention layer, or the GRU state) and
+(keys and values of every attention layer, or the GRU state, and with ``neighbor_skips`` the
+maps of the last history frame) and
 ``model(frames, levels, history=cache)`` then gives the outputs of the new frames only, equal
 up to rounding to ``model(cat(history, frames), cat(history_levels, levels))[:, c:]``.
 """
@@ -68,6 +77,7 @@ class VideoBackboneConfig:
     max_frames: int = 64                     # longest window the transformers accept (positions 0..max_frames-1)
     num_levels: int = 1000                   # K: levels run over 0 (clean) .. K (pure noise)
     dropout: float = 0.0
+    neighbor_skips: bool = False             # frame t's decoder also adds frame t-1's encoder maps (t+1's if bidirectional)
 
     def __post_init__(self):
         object.__setattr__(self, "widths", tuple(self.widths))  # a list read back from JSON works too
@@ -201,6 +211,43 @@ class FrameDecoder(nn.Module):
         return h + self.gain(embedding)[:, :, None, None] * noisy
 
 
+class NeighborSkips(nn.Module):
+    """Skips that cross time at full feature resolution: s'_t = s_t + A(s_{t-1}) [+ B(s_{t+1})].
+
+    s_t is frame t's encoder map of one stage, A and B are 1x1 convs per stage that start at
+    zero (the untrained backbone is the one without neighbour skips). The causal form uses the
+    frame before only; the bidirectional one also the frame after. A missing neighbour (before
+    the first frame, after the last) is a map of zeros, unless ``before`` gives the maps of the
+    frame before the first.
+    """
+
+    def __init__(self, config: VideoBackboneConfig):
+        super().__init__()
+        self.previous = nn.ModuleList(zero_conv(w) for w in config.widths)
+        self.next = nn.ModuleList(zero_conv(w) for w in config.widths) if config.temporal == "bidirectional" else None
+
+    def forward(self, skips: list[torch.Tensor], batch_size: int, before: tuple[torch.Tensor, ...] | None = None) -> list[torch.Tensor]:
+        """Per stage maps (B·T, w, s, s) -> the same with the neighbours' added; before: per stage (B, w, s, s)."""
+        mixed = []
+        for i, skip in enumerate(skips):
+            maps = skip.view(batch_size, -1, *skip.shape[1:])                          # (B, T, w, s, s)
+            first = torch.zeros_like(maps[:, :1]) if before is None else before[i][:, None]
+            previous = torch.cat([first, maps[:, :-1]], dim=1).reshape_as(skip)       # frame t-1's map at t
+            skip = skip + self.previous[i](previous)
+            if self.next is not None:
+                following = torch.cat([maps[:, 1:], torch.zeros_like(maps[:, :1])], dim=1).reshape_as(skip)
+                skip = skip + self.next[i](following)
+            mixed.append(skip)
+        return mixed
+
+
+def zero_conv(channels: int) -> nn.Conv2d:
+    conv = nn.Conv2d(channels, channels, 1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
 # -----------------------------------------------------------------------------
 # Temporal models over the T tokens of each clip
 
@@ -305,13 +352,17 @@ class HistoryCache:
         num_frames: c, the history frames it stands for.
         batch_size: B of the clips they belong to.
         keys_values: causal transformer: per layer, the keys and values (B, nh, c, hd) each.
-        state: GRU: the hidden state (num_layers, B, D) after the history.
+        state: GRU: the hidden state (num_layers, B, D) after the history, or with
+            ``neighbor_skips`` the pair (hidden, maps).
+        last_maps: transformer with ``neighbor_skips``: the encoder maps (B, w, s, s) of the
+            last history frame, one per stage.
     """
 
     num_frames: int
     batch_size: int
     keys_values: tuple | None = None
-    state: torch.Tensor | None = None
+    state: torch.Tensor | tuple | None = None
+    last_maps: tuple | None = None
 
     @property
     def window_frames(self) -> int:
@@ -333,6 +384,7 @@ class VideoBackbone(nn.Module):
         self.encoder = FrameEncoder(config)
         self.temporal = GRUTemporal(config) if config.temporal == "gru" else TransformerTemporal(config)
         self.decoder = FrameDecoder(config)
+        self.neighbors = NeighborSkips(config) if config.neighbor_skips else None
 
     @property
     def is_causal(self) -> bool:
@@ -352,7 +404,8 @@ class VideoBackbone(nn.Module):
         """One prediction per frame; with ``return_state`` (GRU only) also the hidden state after the last frame.
 
         frames: (B, T, C, H, W) floats; levels: (B, T) integers in 0..num_levels, 0 = clean.
-        state: the GRU hidden state (num_layers, B, D) returned by a previous call, or None (zeros).
+        state: the GRU hidden state (num_layers, B, D) returned by a previous call, or None (zeros);
+            with ``neighbor_skips`` the pair (hidden, maps) a previous call returned.
         history: an :meth:`encode_history` of the c frames before these (causal models): the
             outputs are those of frames c..c+T-1 of the whole clip.
         """
@@ -360,16 +413,22 @@ class VideoBackbone(nn.Module):
             state = self._check_history(history, frames, state)
         past = history.window_frames if history is not None else 0
         levels = self._check_inputs(frames, levels, state, return_state, past)
+        hidden, before = self._split_state(state)
+        if history is not None and history.last_maps is not None:
+            before = history.last_maps
         B, T, C, H, W = frames.shape
         x = frames.reshape(B * T, C, H, W)                         # every frame on its own
         embedding, tokens, skips = self._encode(x, levels)         # (B·T, D), (B, T, D), per-frame feature maps
         if self.config.temporal == "gru":
-            tokens, state = self.temporal(tokens, state)           # (B, T, D), (num_layers, B, D)
+            tokens, hidden = self.temporal(tokens, hidden)         # (B, T, D), (num_layers, B, D)
         else:
             tokens, _ = self.temporal(tokens, history.keys_values if past else None)  # (B, T, D)
-        out = self.decoder(tokens.reshape(B * T, -1), skips, x, embedding)  # (B·T, C, H, W)
+        decoder_skips = skips if self.neighbors is None else self.neighbors(skips, B, before)
+        out = self.decoder(tokens.reshape(B * T, -1), decoder_skips, x, embedding)  # (B·T, C, H, W)
         out = out.view(B, T, C, H, W)
-        return (out, state) if return_state else out
+        if not return_state:
+            return out
+        return out, (hidden if self.neighbors is None else (hidden, self._last_maps(skips, B)))
 
     def encode_history(self, frames: torch.Tensor, levels: torch.Tensor) -> HistoryCache:
         """Run the history frames (B, c, C, H, W) at their levels (B, c) once, for later calls with ``history=``.
@@ -381,10 +440,23 @@ class VideoBackbone(nn.Module):
                              "depends on the frames after it and cannot be cached")
         levels = self._check_inputs(frames, levels, None, False)
         B, c, C, H, W = frames.shape
-        _, tokens, _ = self._encode(frames.reshape(B * c, C, H, W), levels)
+        _, tokens, skips = self._encode(frames.reshape(B * c, C, H, W), levels)
+        last_maps = None if self.neighbors is None else self._last_maps(skips, B)
         if self.config.temporal == "gru":
-            return HistoryCache(c, B, state=self.temporal(tokens)[1])
-        return HistoryCache(c, B, keys_values=self.temporal(tokens)[1])
+            hidden = self.temporal(tokens)[1]
+            return HistoryCache(c, B, state=hidden if last_maps is None else (hidden, last_maps))
+        return HistoryCache(c, B, keys_values=self.temporal(tokens)[1], last_maps=last_maps)
+
+    def _split_state(self, state):
+        """A GRU state -> (hidden or None, maps of the frame before or None)."""
+        if state is None or self.neighbors is None:
+            return state, None
+        return state
+
+    @staticmethod
+    def _last_maps(skips: list[torch.Tensor], batch_size: int) -> tuple[torch.Tensor, ...]:
+        """Per stage maps (B·T, w, s, s) -> those of each clip's last frame, (B, w, s, s)."""
+        return tuple(skip.view(batch_size, -1, *skip.shape[1:])[:, -1] for skip in skips)
 
     def _encode(self, x: torch.Tensor, levels: torch.Tensor):
         """Frames (B·T, C, H, W) and levels (B, T) -> level embeddings (B·T, D), tokens (B, T, D), skips."""
@@ -404,6 +476,8 @@ class VideoBackbone(nn.Module):
             raise ValueError(f"expected {history.batch_size} clips as in the history, got {frames.shape[0]}")
         if (self.config.temporal == "gru") != (history.state is not None):
             raise ValueError(f"expected a history encoded by a {self.config.temporal} model")
+        if self.config.temporal != "gru" and (self.neighbors is not None) != (history.last_maps is not None):
+            raise ValueError(f"expected a history encoded by a model with neighbor_skips={self.config.neighbor_skips}")
         return history.state
 
     def _check_inputs(self, frames, levels, state, return_state, past: int = 0) -> torch.Tensor:
@@ -430,10 +504,7 @@ class VideoBackbone(nn.Module):
             raise ValueError(f"expected levels in 0..{c.num_levels}, got values from {low} to {high}")
         if c.temporal == "gru":
             if state is not None:
-                shape = (c.num_layers, B, c.d_model)
-                if not isinstance(state, torch.Tensor) or tuple(state.shape) != shape:
-                    got = tuple(state.shape) if isinstance(state, torch.Tensor) else type(state).__name__
-                    raise ValueError(f"expected a GRU state of shape (num_layers, B, d_model) = {shape}, got {got}")
+                self._check_state(state, B)
         else:
             if state is not None or return_state:
                 raise ValueError(
@@ -447,3 +518,19 @@ class VideoBackbone(nn.Module):
                     f"slide a window over longer clips"
                 )
         return levels.to(frames.device)
+
+    def _check_state(self, state, batch_size: int) -> None:
+        c = self.config
+        shape = (c.num_layers, batch_size, c.d_model)
+        maps = tuple((batch_size, w, side, side) for w, side in zip(c.widths, c.feature_sizes))
+        if self.neighbors is not None:
+            if not (isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], tuple)):
+                raise ValueError(f"expected the GRU state (hidden, maps) of a backbone with neighbor_skips, as a previous "
+                                 f"call with return_state=True returned it, got {type(state).__name__}")
+            got_maps = tuple(tuple(m.shape) if isinstance(m, torch.Tensor) else type(m).__name__ for m in state[1])
+            if got_maps != maps:
+                raise ValueError(f"expected the state's maps of shapes {maps}, got {got_maps}")
+            state = state[0]
+        if not isinstance(state, torch.Tensor) or tuple(state.shape) != shape:
+            got = tuple(state.shape) if isinstance(state, torch.Tensor) else type(state).__name__
+            raise ValueError(f"expected a GRU state of shape (num_layers, B, d_model) = {shape}, got {got}")

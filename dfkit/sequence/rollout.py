@@ -209,7 +209,7 @@ def rollout_recurrent(
     new_frames, produced = [], 0
     with torch.no_grad():
         shown = history.show(context)
-        _, state = model(shown, history.levels(shown), return_state=True)        # (num_layers, B, D)
+        _, state = model(shown, history.levels(shown), return_state=True)        # (num_layers, B, D), or (hidden, maps)
         while produced < num_frames:
             n = min(config.chunk, num_frames - produced)
 
