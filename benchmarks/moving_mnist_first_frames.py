@@ -72,7 +72,9 @@ def main() -> None:
                  f"{args.clips} test clips; every model generates {chosen.chunk} frames after the same {chosen.context} "
                  f"ground-truth frames (its usual rollout, cut short). Identity: share of frames whose digit the digit "
                  "classifier reads as the context digit's class; MSE: squared error summed over a frame's pixels (0-1 "
-                 "scale). Columns 1-1: the first generated frame; 2-n: the rest.", rows)
+                 "scale). Columns 1-1: the first generated frame; 2-n: the rest. Backbone: "
+                 + ("with neighbor skips (frame t's decoder also adds frame t-1's encoder maps, t+1's if bidirectional)."
+                    if chosen.backbone.neighbor_skips else "one token per frame, no neighbor skips."), rows)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ class Models:
             backbone = self.models[name].config
             self.rows[name] = {
                 "model": name, "backbone": f"{backbone.temporal}, widths {list(backbone.widths)}, d {backbone.d_model}, "
-                                           f"{backbone.num_layers} layers, window {backbone.max_frames}",
+                                           f"{backbone.num_layers} layers, window {backbone.max_frames}"
+                                           + (", neighbor skips" if backbone.neighbor_skips else ""),
                 "parameters": self.models[name].num_parameters(), "steps": record.get("steps", config.steps),
                 "batch": config.batch_size, "train (min)": record.get("train_seconds", math.nan) / 60,
                 "train (CPU min)": record.get("train_cpu_seconds", math.nan) / 60, "load": record.get("load_average"),
