@@ -2,6 +2,8 @@
 
     python benchmarks/stabilization_level.py --profile class     # writes benchmarks/stabilization_level_class.md
     python benchmarks/stabilization_level.py --profile class --models diffusion_forcing diffusion_forcing_clean_history
+    python benchmarks/stabilization_level.py --profile class --dataset moving_mnist
+                                                        # writes benchmarks/stabilization_level_class_moving_mnist.md
 
 A Diffusion Forcing rollout can show its history frames, ground truth and generated alike, as
 slightly noisy: level k_small, noised once when a frame enters the history (the paper's App. B.2,
@@ -10,8 +12,9 @@ frames as if they were clean. Too high a level hides the history the model needs
 rolls the profile's causal Diffusion Forcing model out for ``--multiple`` training horizons after
 the ground-truth context of *training* clips (the test clips of ``sequence_rollouts.py`` are
 never used to choose it), with the autoregressive and the pyramid matrix, for each level, and
-writes angle error per horizon band, energy drift, valid prediction time and valid frames. The
-profile's ``stabilization_level`` preset should be among the best rows.
+writes angle error per horizon band, energy drift, valid prediction time and valid frames (on
+Moving-MNIST: digit identity, MSE and intensity drift per band). The profile's
+``stabilization_level`` preset should be among the best rows.
 
 ``--models`` adds other causal Diffusion Forcing recipes, e.g. ``diffusion_forcing_clean_history``
 (trained with a share of clips that start clean; trained now when missing, 13 minutes on 2 threads): how
@@ -23,7 +26,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from dfkit.metrics.classifier import get_classifier
 from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
+from dfkit.metrics.video import video_report
 from dfkit.profiles import get_profile
 from dfkit.recipes import course_schedule
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
@@ -41,38 +46,70 @@ def noise_std(level: int) -> float:
 
 
 def sweep(profile, levels=LEVELS, methods=METHODS, clips: int = 32, multiple: int = 4, seed: int = 0,
-          models=("diffusion_forcing",)) -> list[dict]:
-    """One row per (model, method, level): angle error per band, energy drift and VPT over the last band, valid
-    frames, seconds."""
+          models=("diffusion_forcing",), dataset: str = "pendulum", classifier=None) -> list[dict]:
+    """One row per (model, method, level): the dataset's metrics per band (see :func:`pendulum_task`,
+    :func:`moving_mnist_task`) and the seconds of the rollout."""
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; expected some of {MODELS}")
-    chosen, config = presets("pendulum", profile), profile.pendulum
-    train = dataset_split("pendulum", profile, "train", progress=False)
+    chosen = presets(dataset, profile)
     H = chosen.horizon
     N = multiple * H
     bands = ((1, H), (H + 1, N)) if multiple > 1 else ((1, H),)
-    context, truth = rollout_start(train, clips, chosen.context, N, config)      # (B, c, 1, H, W) in [0, 1], (B, N, 2)
-    last = f"{bands[-1][0]}-{bands[-1][1]}"
+    if dataset == "pendulum":
+        context, measure = pendulum_task(profile, clips, N, bands)
+    else:
+        context, measure = moving_mnist_task(profile, clips, N, bands, classifier)
     rows = []
     for name in models:
-        model = sequence_model(name, "pendulum", profile)
+        model = sequence_model(name, dataset, profile)
         for method in methods:
             for level in levels:
                 start = time.perf_counter()
-                frames = rollout(name, model, context, N, profile, dataset="pendulum", method=method,
+                frames = rollout(name, model, context, N, profile, dataset=dataset, method=method,
                                  seed=seed, stabilization_level=level)
                 seconds = time.perf_counter() - start
-                metrics = pendulum_metrics(frames.numpy(), truth, config, bands=bands)
                 rows.append({"model": name, "matrix": "autoregressive" if method == "stabilized" else method,
-                             "k_small": level, "noise std": noise_std(level),
-                             **{key: value for key, value in metrics.items() if key.startswith("angle err°")},
-                             f"energy drift {last}": metrics[f"energy drift {last}"],
-                             "VPT@20° (frames)": metrics["VPT@20° (frames)"], "valid frames": metrics["valid frames"],
+                             "k_small": level, "noise std": noise_std(level), **measure(frames),
                              "rollout (s)": seconds, "preset": "yes" if level == chosen.stabilization_level else ""})
-                print(f"{name} {method:10s} k_small {level:4d}  " + "  ".join(f"{k} {v:.1f}" for k, v in rows[-1].items()
-                                                                        if k.startswith("angle")), flush=True)
+                print(f"{name} {method:10s} k_small {level:4d}  " + "  ".join(
+                    f"{k} {v:.2f}" for k, v in rows[-1].items() if k.startswith(("angle", "identity"))), flush=True)
     return rows
+
+
+def pendulum_task(profile, clips: int, num_frames: int, bands):
+    """Context frames of training clips (B, c, 1, H, W), and the metrics of a rollout from them: angle
+    error per band against the physics continued from the last context state, energy drift and VPT
+    over the last band, valid frames."""
+    config = profile.pendulum
+    train = dataset_split("pendulum", profile, "train", progress=False)
+    context, truth = rollout_start(train, clips, presets("pendulum", profile).context, num_frames, config)  # (B, N, 2) truth
+    last = f"{bands[-1][0]}-{bands[-1][1]}"
+
+    def measure(frames) -> dict:
+        metrics = pendulum_metrics(frames.numpy(), truth, config, bands=bands)
+        return {**{key: value for key, value in metrics.items() if key.startswith("angle err°")},
+                f"energy drift {last}": metrics[f"energy drift {last}"],
+                "VPT@20° (frames)": metrics["VPT@20° (frames)"], "valid frames": metrics["valid frames"]}
+
+    return context, measure
+
+
+def moving_mnist_task(profile, clips: int, num_frames: int, bands, classifier=None):
+    """Context frames of clips made from training digits (B, c, 1, H, W), and the metrics of a rollout
+    from them: digit identity, MSE and |intensity drift| per band (:func:`dfkit.metrics.video.video_report`)."""
+    c = presets("moving_mnist", profile).context
+    train = dataset_split("moving_mnist", profile, "train", progress=False, num_sequences=clips, num_frames=c + num_frames)
+    video, labels = train.frames(), train.truth["labels"].numpy()                  # (B, c + N, 1, H, W), (B, D)
+    positions = train.truth["positions"][:, c:].numpy() if labels.shape[1] > 1 else None
+    classifier = classifier if classifier is not None else get_classifier(progress=False)
+
+    def measure(frames) -> dict:
+        row = video_report(frames.numpy(), video[:, c:], video[:, c - 1], labels, positions,
+                           profile.moving_mnist.digit_size, classifier, bands)[0]
+        return {key: value for key, value in row.items() if key.startswith(("identity", "MSE", "abs intensity drift"))}
+
+    return video[:, :c], measure
 
 
 def main() -> None:
@@ -80,19 +117,29 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=32)
     parser.add_argument("--multiple", type=int, default=4, help="rollout length in training horizons")
     parser.add_argument("--models", nargs="+", default=["diffusion_forcing"], choices=MODELS)
+    parser.add_argument("--dataset", default="pendulum", choices=("pendulum", "moving_mnist"))
     args = parse_arguments(parser)
     profile = get_profile(args.profile)
-    rows = sweep(profile, clips=args.clips, multiple=args.multiple, models=tuple(args.models))
-    chosen = presets("pendulum", profile)
-    write_report(HERE / f"stabilization_level_{args.profile}.md", f"Stabilization level, `{args.profile}` profile, pendulum",
+    rows = sweep(profile, clips=args.clips, multiple=args.multiple, models=tuple(args.models), dataset=args.dataset)
+    chosen = presets(args.dataset, profile)
+    if args.dataset == "pendulum":
+        path, metrics = HERE / f"stabilization_level_{args.profile}.md", (
+            "Angle error in degrees against the physics continued from the last context state; energy drift "
+            "|Ê - E| / max(E, E_min) over the last band; VPT@20°: median number of leading frames within 20°; "
+            "valid: share of frames showing one pendulum.")
+    else:
+        path, metrics = HERE / f"stabilization_level_{args.profile}_moving_mnist.md", (
+            "Clips made from training digits. Identity: share of frames whose digit the digit classifier reads as "
+            "the context digit's class (copying the last frame scores about 0.94, an all-black frame about 0.12); "
+            "MSE: squared error summed over a frame's pixels (0-1 scale; all black about 21.5); abs intensity drift: "
+            "|Σ pixels / Σ pixels of the last context frame - 1|.")
+    write_report(path, f"Stabilization level, `{args.profile}` profile, {args.dataset.replace('_', '-')}",
                  f"Each causal Diffusion Forcing model ({', '.join(args.models)}) continues {args.clips} training clips "
                  f"from {chosen.context} ground-truth frames for {args.multiple * chosen.horizon} frames ({args.multiple} training horizons, "
                  f"{chosen.sampling_steps} DDIM steps per frame, one new frame per call with the autoregressive matrix, "
                  f"{chosen.chunk} with the pyramid), once per level k_small of the history; k_small = 0 with the "
                  "autoregressive matrix is the plain rollout. Noise std: sqrt(1 - ᾱ_k) on the [-1, 1] frame scale. "
-                 "Angle error in degrees against the physics continued from the last context state; energy drift "
-                 "|Ê - E| / max(E, E_min) over the last band; VPT@20°: median number of leading frames within 20°; "
-                 "valid: share of frames showing one pendulum.", rows)
+                 + metrics, rows)
 
 
 if __name__ == "__main__":

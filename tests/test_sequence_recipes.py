@@ -36,7 +36,8 @@ def tiny_profile(tmp_path, monkeypatch):
         pendulum=PendulumConfig(num_sequences=12, num_frames=8, image_size=16),
         moving_mnist=MovingMNISTConfig(num_sequences=8, num_frames=8, canvas_size=16, num_digits=1, digit_size=8, speed=1.0),
         pendulum_sequence=TINY_PRESETS,
-        moving_mnist_sequence=TINY_PRESETS,
+        moving_mnist_sequence=dataclasses.replace(    # as the course's Moving-MNIST presets: with neighbor skips
+            TINY_PRESETS, backbone=dataclasses.replace(TINY_PRESETS.backbone, neighbor_skips=True)),
     )
 
 
@@ -184,6 +185,14 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
     assert all(math.isfinite(row["angle err° 5-8"]) for row in rows)
     with pytest.raises(ValueError, match="unknown model"):
         stabilization.sweep(tiny_profile, models=("teacher_forcing",))
+
+    from dfkit.metrics.classifier import DigitClassifier
+
+    rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2, dataset="moving_mnist",
+                               classifier=DigitClassifier().eval())
+    assert [(row["matrix"], row["k_small"]) for row in rows] == [(m, level) for m in ("autoregressive", "pyramid") for level in (0, 50)]
+    columns = [f"{metric} {band}" for metric in ("identity", "MSE", "abs intensity drift") for band in ("1-4", "5-8")]
+    assert all(math.isfinite(row[column]) and 0 <= row["identity 5-8"] <= 1 for row in rows for column in columns)
 
 
 def test_first_frames_benchmark_runs_on_a_tiny_profile(tiny_profile):

@@ -17,14 +17,16 @@ There is no context mask: a clean frame is a frame at level 0 ("noise as masking
                            keeps its feature maps as skips
       -> temporal model    over the T tokens of each clip:              (B, T, D)
                            causal transformer | bidirectional transformer | GRU
-      -> frame decoder     mirror of the encoder, adds the SAME frame's skips,
+      -> frame decoder     mirror of the encoder, adds the SAME frame's skips
+                           (with neighbor_skips also frame t-1's, and t+1's if bidirectional),
                            plus a level-dependent gain times the noisy frame  (B, T, C, H, W)
 
 Information crosses time inside the temporal model, and optionally (``neighbor_skips``) through
 the skips: frame t's decoder then also adds frame t-1's encoder maps (and frame t+1's in the
 bidirectional model), each through a 1x1 conv per stage that starts at zero. A token of D numbers
 per frame carries where things are and how they move, but not the details of their appearance
-(which digit it is); the neighbour's maps carry those at 1/2, 1/4 and 1/8 of the frame size.
+(which digit it is); the neighbour's maps carry those at the resolution of every encoder stage
+(1/2, 1/4 and 1/8 of the frame with the default widths).
 The encoder and the decoder otherwise work on each frame alone, and every normalization is per
 frame (GroupNorm / LayerNorm, never BatchNorm), so sample i of a batch never sees sample j.
 
