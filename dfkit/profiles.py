@@ -192,7 +192,7 @@ _CLASS_PENDULUM = SequencePresets(
 )
 # Moving-MNIST: the decoders also see the neighbouring frames' encoder maps (neighbor_skips): with one
 # token per frame the diffusion models lost the digit's identity in the first generated frame
-# (benchmarks/moving_mnist_first_frames_class.md). They cost about 10% more per step, so 2,400 steps.
+# (benchmarks/moving_mnist_first_frames_class_one_token.md). They cost about 10% more per step, so 2,400 steps.
 _CLASS_MOVING_MNIST_TRAINING = dataclasses.replace(_CLASS_TRAINING, steps=2_400, batch_size=24)  # 24 x 10 frames
 _CLASS_MOVING_MNIST = dataclasses.replace(
     _CLASS_PENDULUM, horizon=10, chunk=5, stabilization_level=50,
