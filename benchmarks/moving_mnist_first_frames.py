@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 from dfkit.metrics.classifier import get_classifier
-from dfkit.metrics.video import video_report
+from dfkit.metrics.video import digit_truth, video_report
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
 from report import benchmark_parser, parse_arguments, write_report
 
 HERE = Path(__file__).resolve().parent
-MODELS = ("teacher_forcing", "full_sequence", "diffusion_forcing", "regressor")
+MODELS = ("teacher_forcing", "teacher_forcing_noisy_history", "full_sequence", "diffusion_forcing", "regressor")
 STEPS = (10, 50, 200)
 
 
@@ -32,8 +32,8 @@ def first_frames(profile, models=MODELS, steps=STEPS, clips: int = 128, seed: in
     chosen = presets("moving_mnist", profile)
     c, length = chosen.context, chosen.chunk
     test = dataset_split("moving_mnist", profile, "test", progress=False, num_sequences=clips, num_frames=c + length)
-    video, labels = test.frames(), test.truth["labels"].numpy()                       # (B, c + n, 1, H, W), (B, D)
-    positions = test.truth["positions"][:, c:].numpy() if labels.shape[1] > 1 else None
+    video = test.frames()                                                             # (B, c + n, 1, H, W)
+    labels, positions = digit_truth(test.truth, start=c)                              # (B, D), (B, n, D, 2) or None
     classifier = classifier if classifier is not None else get_classifier(progress=False)
     bands = ((1, 1), (2, length))
 

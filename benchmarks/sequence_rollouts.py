@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from dfkit.metrics.pendulum import pendulum_report, rollout_start
-from dfkit.metrics.video import format_markdown_table, video_report
+from dfkit.metrics.video import digit_truth, format_markdown_table, video_report
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import (
     dataset_split, presets, rollout, sequence_model, training_config, training_record,
@@ -194,8 +194,7 @@ def moving_mnist_rollouts(profile, models: Models, classifier=None, seed: int = 
     clips = dataset_split("moving_mnist", profile, "test", progress, num_sequences=chosen.eval_clips, num_frames=c + num_frames)
     video = clips.frames()                                                                # (B, c + N, 1, H, W)
     context, target, last = video[:, :c], video[:, c:], video[:, c - 1]
-    labels = clips.truth["labels"].numpy()                                                # (B, D)
-    positions = clips.truth["positions"][:, c:].numpy() if labels.shape[1] > 1 else None  # one digit: found by centroid
+    labels, positions = digit_truth(clips.truth, start=c)                                 # (B, D), (B, N, D, 2) or None
     classifier = classifier if classifier is not None else get_classifier(progress)
     digit_size = profile.moving_mnist.digit_size
 

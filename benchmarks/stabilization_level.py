@@ -28,7 +28,7 @@ from pathlib import Path
 
 from dfkit.metrics.classifier import get_classifier
 from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
-from dfkit.metrics.video import video_report
+from dfkit.metrics.video import digit_truth, video_report
 from dfkit.profiles import get_profile
 from dfkit.recipes import course_schedule
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
@@ -100,8 +100,8 @@ def moving_mnist_task(profile, clips: int, num_frames: int, bands, classifier=No
     from them: digit identity, MSE and |intensity drift| per band (:func:`dfkit.metrics.video.video_report`)."""
     c = presets("moving_mnist", profile).context
     train = dataset_split("moving_mnist", profile, "train", progress=False, num_sequences=clips, num_frames=c + num_frames)
-    video, labels = train.frames(), train.truth["labels"].numpy()                  # (B, c + N, 1, H, W), (B, D)
-    positions = train.truth["positions"][:, c:].numpy() if labels.shape[1] > 1 else None
+    video = train.frames()                                                         # (B, c + N, 1, H, W)
+    labels, positions = digit_truth(train.truth, start=c)                          # (B, D), (B, N, D, 2) or None
     classifier = classifier if classifier is not None else get_classifier(progress=False)
 
     def measure(frames) -> dict:

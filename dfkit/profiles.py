@@ -84,7 +84,7 @@ class SequencePresets:
     diffusion_forcing: TrainConfig = field(default_factory=TrainConfig)
     parameterization: str = "v"
     sampling_steps: int = 10               # DDIM steps per frame (rungs from K down to 0)
-    stabilization_level: int = 50          # k_small of stabilized Diffusion Forcing rollouts
+    stabilization_level: int = 50          # k_small of stabilized rollouts; the top history level of teacher_forcing_noisy_history
     chunk: int = 8                         # new frames per window: full-sequence extension, pyramid
     reconstruction_weight: float = 1.0     # w of reconstruction guidance (full-sequence extension)
     shared_level_fraction: float = 0.0     # DF training: share of clips with one level for all frames

@@ -94,6 +94,43 @@ def test_teacher_forcing_chunks_share_one_level():
     assert bool((levels[:, 2:] == levels[:, 2:3]).all()) and bool((levels[:, 2:] >= 1).all())
 
 
+def test_history_noise_augments_the_history_with_one_level_per_clip():
+    """history_noise=m: every clip's history frames share one level k_h ~ U{0..m} and are q_sample of the
+    clean history at k_h (fresh noise per frame); the target is still only seen through its own noise."""
+    m, B, c = 4, 400, 2
+    batch = clips(B=B, T=c + 1)
+    model = Recorder()
+    TeacherForcing(COSINE, context=c, history_noise=m)(model, batch, seeded(6))
+    frames, levels = model.calls[0]
+    history_levels = levels[:, :c]
+    assert bool((history_levels == history_levels[:, :1]).all()), "one level per clip for all its history frames"
+    counts = torch.bincount(history_levels[:, 0], minlength=m + 1)
+    assert counts.numel() == m + 1 and bool((counts > 0).all()), "every level in {0..m} is drawn, 0 included"
+    expected = B / (m + 1)
+    assert float((counts.float() - expected).abs().max()) < Z * math.sqrt(expected)
+    assert bool((levels[:, c] >= 1).all())
+    clean = to_model_range(batch[:, :c])
+    noises = []
+    for b in range(B):
+        k = int(history_levels[b, 0])
+        if k == 0:
+            assert torch.equal(frames[b, :c], clean[b]), "level 0: the clean history"
+            continue
+        root, spread = math.sqrt(float(COSINE.alpha_bars[k])), math.sqrt(float(COSINE.one_minus_alpha_bars[k]))
+        noises.append((frames[b, :c] - root * clean[b]) / spread)           # ε of x_k = sqrt(ᾱ) x_0 + sqrt(1 - ᾱ) ε
+    noise = torch.stack(noises).flatten(2)                                 # (clips, c, pixels)
+    n = noise.numel()
+    assert abs(float(noise.mean())) < Z / math.sqrt(n) and abs(float(noise.std()) - 1) < Z * math.sqrt(0.5 / n)
+    correlation = float((noise[:, 0] * noise[:, 1]).mean())
+    assert abs(correlation) < Z / math.sqrt(n / c), "fresh noise for every history frame"
+    # plain teacher forcing is history_noise=0, with the same random draws
+    plain, zero = Recorder(), Recorder()
+    TeacherForcing(COSINE, context=c)(plain, batch, seeded(6))
+    TeacherForcing(COSINE, context=c, history_noise=0)(zero, batch, seeded(6))
+    assert all(torch.equal(a, b) for a, b in zip(plain.calls[0], zero.calls[0]))
+    assert bool((plain.calls[0][1][:, :c] == 0).all())
+
+
 # --------------------------------------------------------------------------- regression
 
 
@@ -265,6 +302,9 @@ def test_bad_configurations_and_batches_fail_clearly():
         TeacherForcing(COSINE, context=-1)
     with pytest.raises(ValueError, match="window=None with an int context"):
         TeacherForcing(COSINE, context=1, window=4)
+    for level in (-1, 1001, True, 2.5):
+        with pytest.raises(ValueError, match=r"history_noise to be an int level in \[0, K=1000\]"):
+            TeacherForcing(COSINE, history_noise=level)
     with pytest.raises(ValueError, match=r"shared_level_fraction in \[0, 1\]"):
         DiffusionForcing(COSINE, shared_level_fraction=1.5)
     with pytest.raises(ValueError, match=r"clean_history_fraction in \[0, 1\]"):

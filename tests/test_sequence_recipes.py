@@ -103,6 +103,8 @@ def test_every_name_builds_its_objective_and_backbone_kind(name, tiny_profile):
     if spec.objective == "teacher_forcing":
         assert loss_fn.context == {"teacher_forcing_1frame": 1, "teacher_forcing_2frame": 2}.get(name, TINY_PRESETS.context)
         assert model.config.max_frames == loss_fn.context + 1
+        expected_noise = TINY_PRESETS.stabilization_level if name == "teacher_forcing_noisy_history" else 0
+        assert loss_fn.history_noise == expected_noise
     else:
         assert loss_fn.window == TINY_PRESETS.horizon == model.config.max_frames
     if spec.objective != "regression":
@@ -245,8 +247,8 @@ class Windows:
 @pytest.fixture
 def pendulum_models(tiny_profile):
     return {name: recipes.sequence_model(name, "pendulum", tiny_profile, progress=False)
-            for name in ("teacher_forcing", "regressor", "full_sequence", "diffusion_forcing", "diffusion_forcing_bidirectional",
-                         "diffusion_forcing_gru")}
+            for name in ("teacher_forcing", "teacher_forcing_noisy_history", "regressor", "full_sequence", "diffusion_forcing",
+                         "diffusion_forcing_bidirectional", "diffusion_forcing_gru")}
 
 
 def test_rollouts_dispatch_to_the_right_sampler(pendulum_models, tiny_profile):
@@ -267,6 +269,8 @@ def test_rollouts_dispatch_to_the_right_sampler(pendulum_models, tiny_profile):
     assert torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "autoregressive"))
     assert not torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "autoregressive", seed=1))
     assert not torch.equal(run("diffusion_forcing", "autoregressive"), run("diffusion_forcing", "stabilized"))
+    assert torch.equal(run("teacher_forcing_noisy_history"), run("teacher_forcing_noisy_history", "stabilized"))
+    assert not torch.equal(run("teacher_forcing_noisy_history", "autoregressive"), run("teacher_forcing_noisy_history"))
     assert not torch.equal(run("full_sequence", "reconstruction"), run("full_sequence", "replacement"))
     assert not torch.equal(run("diffusion_forcing_bidirectional", "autoregressive"), run("diffusion_forcing_bidirectional", "stabilized"))
     assert torch.equal(run("regressor", seed=0), run("regressor", seed=5))   # deterministic: no noise at all

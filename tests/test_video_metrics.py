@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -8,8 +9,8 @@ from dfkit.data.digits import load_digits
 from dfkit.data.moving_mnist import MovingMNISTConfig, generate, render, resize_digits
 from dfkit.metrics.classifier import prepare
 from dfkit.metrics.video import (
-    SSIM_K1, SSIM_K2, band_means, centroid_crops, crops_at_positions, format_markdown_table, identity_consistency,
-    intensity_drift, per_frame_mse, per_frame_ssim, ssim, video_report,
+    SSIM_K1, SSIM_K2, band_means, centroid_crops, crops_at_positions, digit_truth, format_markdown_table,
+    identity_consistency, intensity_drift, per_frame_mse, per_frame_ssim, ssim, video_report,
 )
 
 CONFIG = MovingMNISTConfig(num_sequences=40, num_frames=16, canvas_size=32, num_digits=1, digit_size=16, speed=1.6)
@@ -166,6 +167,17 @@ def test_identity_consistency_on_true_and_swapped_clips(classifier, clips):
 def test_identity_consistency_with_the_trained_digit_classifier(clips, trained_digit_classifier):
     model, _ = trained_digit_classifier
     _check_identity(model, clips, floor=0.85)
+
+
+def test_digit_truth_gives_positions_only_for_several_digits(clips):
+    labels, positions = digit_truth(clips, start=6)
+    assert np.array_equal(labels, clips["labels"]) and labels.shape == (40, 1) and positions is None
+    two = generate(dataclasses.replace(CONFIG, num_sequences=4, num_digits=2), "test")
+    labels, positions = digit_truth({key: torch.as_tensor(value) for key, value in two.items()}, start=6)
+    assert labels.shape == (4, 2) and isinstance(labels, np.ndarray)
+    assert np.array_equal(positions, np.asarray(two["positions"])[:, 6:]) and positions.shape == (4, 10, 2, 2)
+    with pytest.raises(ValueError, match="'labels' and 'positions'"):
+        digit_truth({"frames": clips["frames"]})
 
 
 def test_report_rows_with_baselines(classifier, clips):

@@ -287,6 +287,19 @@ def identity_consistency(frames, labels, digit_size: int, positions=None, classi
     return (predicted == labels[:, None, :]).mean(axis=(0, 2))
 
 
+def digit_truth(truth: dict, start: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """What :func:`identity_consistency` needs from a Moving-MNIST clip set's ``truth`` dict
+    (``dfkit.data.load("moving_mnist", ...).truth``): the labels ``(B, D)`` and, with several digits
+    per clip, their positions from frame ``start`` on ``(B, T - start, D, 2)``; with one digit
+    ``None`` (it is found by its centroid, so a digit drawn off its trajectory still counts).
+    """
+    if "labels" not in truth or "positions" not in truth:
+        raise ValueError(f"expected a Moving-MNIST truth dict with 'labels' and 'positions', got keys {sorted(truth)}")
+    labels = np.asarray(truth["labels"])                                   # (B, D)
+    positions = np.asarray(truth["positions"])[:, start:] if labels.shape[1] > 1 else None
+    return labels, positions
+
+
 # ---------------------------------------------------------------- one table row per rollout
 
 def video_metrics(frames, target, last_context_frame, labels=None, positions=None, digit_size: int | None = None,

@@ -354,16 +354,15 @@ class HistoryCache:
         num_frames: c, the history frames it stands for.
         batch_size: B of the clips they belong to.
         keys_values: causal transformer: per layer, the keys and values (B, nh, c, hd) each.
-        state: GRU: the hidden state (num_layers, B, D) after the history, or with
-            ``neighbor_skips`` the pair (hidden, maps).
-        last_maps: transformer with ``neighbor_skips``: the encoder maps (B, w, s, s) of the
-            last history frame, one per stage.
+        state: GRU: the hidden state (num_layers, B, D) after the history.
+        last_maps: with ``neighbor_skips``: the encoder maps (B, w, s, s) of the last history
+            frame, one per stage (what the next frame's decoder adds).
     """
 
     num_frames: int
     batch_size: int
     keys_values: tuple | None = None
-    state: torch.Tensor | tuple | None = None
+    state: torch.Tensor | None = None
     last_maps: tuple | None = None
 
     @property
@@ -412,12 +411,10 @@ class VideoBackbone(nn.Module):
             outputs are those of frames c..c+T-1 of the whole clip.
         """
         if history is not None:
-            state = self._check_history(history, frames, state)
+            self._check_history(history, frames, state)
         past = history.window_frames if history is not None else 0
         levels = self._check_inputs(frames, levels, state, return_state, past)
-        hidden, before = self._split_state(state)
-        if history is not None and history.last_maps is not None:
-            before = history.last_maps
+        hidden, before = (history.state, history.last_maps) if history is not None else self._split_state(state)
         B, T, C, H, W = frames.shape
         x = frames.reshape(B * T, C, H, W)                         # every frame on its own
         embedding, tokens, skips = self._encode(x, levels)         # (B·T, D), (B, T, D), per-frame feature maps
@@ -445,8 +442,7 @@ class VideoBackbone(nn.Module):
         _, tokens, skips = self._encode(frames.reshape(B * c, C, H, W), levels)
         last_maps = None if self.neighbors is None else self._last_maps(skips, B)
         if self.config.temporal == "gru":
-            hidden = self.temporal(tokens)[1]
-            return HistoryCache(c, B, state=hidden if last_maps is None else (hidden, last_maps))
+            return HistoryCache(c, B, state=self.temporal(tokens)[1], last_maps=last_maps)
         return HistoryCache(c, B, keys_values=self.temporal(tokens)[1], last_maps=last_maps)
 
     def _split_state(self, state):
@@ -478,9 +474,10 @@ class VideoBackbone(nn.Module):
             raise ValueError(f"expected {history.batch_size} clips as in the history, got {frames.shape[0]}")
         if (self.config.temporal == "gru") != (history.state is not None):
             raise ValueError(f"expected a history encoded by a {self.config.temporal} model")
-        if self.config.temporal != "gru" and (self.neighbors is not None) != (history.last_maps is not None):
+        if (self.neighbors is not None) != (history.last_maps is not None):
             raise ValueError(f"expected a history encoded by a model with neighbor_skips={self.config.neighbor_skips}")
-        return history.state
+        if history.state is not None:
+            self._check_hidden(history.state, history.batch_size)
 
     def _check_inputs(self, frames, levels, state, return_state, past: int = 0) -> torch.Tensor:
         c = self.config
@@ -523,7 +520,6 @@ class VideoBackbone(nn.Module):
 
     def _check_state(self, state, batch_size: int) -> None:
         c = self.config
-        shape = (c.num_layers, batch_size, c.d_model)
         maps = tuple((batch_size, w, side, side) for w, side in zip(c.widths, c.feature_sizes))
         if self.neighbors is not None:
             if not (isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], tuple)):
@@ -533,6 +529,11 @@ class VideoBackbone(nn.Module):
             if got_maps != maps:
                 raise ValueError(f"expected the state's maps of shapes {maps}, got {got_maps}")
             state = state[0]
-        if not isinstance(state, torch.Tensor) or tuple(state.shape) != shape:
-            got = tuple(state.shape) if isinstance(state, torch.Tensor) else type(state).__name__
+        self._check_hidden(state, batch_size)
+
+    def _check_hidden(self, hidden, batch_size: int) -> None:
+        c = self.config
+        shape = (c.num_layers, batch_size, c.d_model)
+        if not isinstance(hidden, torch.Tensor) or tuple(hidden.shape) != shape:
+            got = tuple(hidden.shape) if isinstance(hidden, torch.Tensor) else type(hidden).__name__
             raise ValueError(f"expected a GRU state of shape (num_layers, B, d_model) = {shape}, got {got}")

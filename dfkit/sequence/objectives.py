@@ -18,7 +18,7 @@ noise level every frame gets and in what the model is allowed to see:
 ===========================  ===========================================  ======================
 objective                    levels ``(B, T)``                            backbone
 ===========================  ===========================================  ======================
-TeacherForcing               history 0 (clean), target(s) k ~ U{1..K}     causal (any works)
+TeacherForcing               history 0 (or k_h), target(s) k ~ U{1..K}    causal (any works)
 NextFrameRegression          all 0; output at t regresses frame t + 1     causal or GRU
 FullSequenceDiffusion        one k ~ U{1..K} per clip, for every frame    bidirectional
 DiffusionForcing (Alg. 1)    an independent k_t ~ U{0..K} for every frame causal or GRU
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from dfkit.diffusion.ddpm import check_parameterization, diffusion_loss
+from dfkit.diffusion.ddpm import check_parameterization, diffusion_loss, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
 
 # --------------------------------------------------------------------------- batches and windows
@@ -121,6 +121,12 @@ class TeacherForcing:
       with the target position drawn uniformly per clip (position 0 is p(x_1), no history);
       frames after the target are masked by pure noise at level K, exactly what they are
       during autoregressive sampling, so any backbone may be used.
+    * ``history_noise=m > 0``: noise augmentation of the history. Each clip draws one level
+      k_h ~ U{0..m}; its history frames are noised to k_h (q_sample, fresh ε per frame) and
+      labelled k_h. Sampled with the history at k_small <= m (stabilization), the model meets
+      its own slightly wrong frames in a form it was trained on: the teacher-forcing side of
+      Diffusion Forcing's stabilization argument. 0 (the default) is plain teacher forcing and
+      draws no extra random numbers.
 
     Attributes:
         schedule: the noise schedule (K = ``schedule.num_levels``).
@@ -130,6 +136,7 @@ class TeacherForcing:
         window: frames per training window when ``context`` is None.
         min_snr_gamma: γ of min-SNR weighting, or None.
         rescale: map [0, 1] batches to [-1, 1].
+        history_noise: the highest level of the history's noise augmentation (0: clean history).
     """
 
     schedule: NoiseSchedule
@@ -139,6 +146,7 @@ class TeacherForcing:
     window: int | None = None
     min_snr_gamma: float | None = None
     rescale: bool = True
+    history_noise: int = 0
 
     def __post_init__(self):
         check_parameterization(self.parameterization)
@@ -149,6 +157,9 @@ class TeacherForcing:
         if self.context is not None and self.window is not None:
             raise ValueError("expected window=None with an int context (the window is context + num_targets frames)")
         _check_gamma(self.min_snr_gamma)
+        K = self.schedule.num_levels
+        if isinstance(self.history_noise, bool) or not isinstance(self.history_noise, int) or not 0 <= self.history_noise <= K:
+            raise ValueError(f"expected history_noise to be an int level in [0, K={K}], got {self.history_noise!r}")
 
     def __call__(self, model, batch, generator: torch.Generator | None = None) -> torch.Tensor:
         frames = batch_frames(batch, self.rescale)                          # (B, T, C, H, W)
@@ -167,12 +178,17 @@ class TeacherForcing:
         rows = torch.arange(B, device=device)[:, None]                      # (B, 1)
         targets = start[:, None] + torch.arange(n, device=device)           # (B, n) target positions
         position = torch.arange(W, device=device)[None]                     # (1, W)
-        history = position < start[:, None]                                 # (B, W) clean, level 0
+        history = position < start[:, None]                                 # (B, W) level 0 (or k_h)
         future = position >= start[:, None] + n                             # (B, W) masked, level K
         # everything that is not history starts as pure noise; the targets are overwritten below
         masked = standard_normal(window.shape, generator, device, window.dtype) if bool(future.any()) else torch.zeros_like(window)
-        inputs = torch.where(history[..., None, None, None], window, masked)
-        base_levels = torch.where(history, 0, K)                            # (B, W)
+        shown, history_levels = window, torch.zeros((B, 1), dtype=torch.long, device=device)
+        if self.history_noise:                                               # noise augmentation: k_h ~ U{0..m} per clip
+            history_levels = uniform_levels((B, 1), self.history_noise, generator, device, low=0)
+            noise = standard_normal(window.shape, generator, device, window.dtype)
+            shown = q_sample(window, history_levels.expand(B, W), noise, self.schedule)
+        inputs = torch.where(history[..., None, None, None], shown, masked)
+        base_levels = torch.where(history, history_levels, K)               # (B, W)
 
         def denoiser(noisy_targets: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
             # (B, n, C, H, W) at levels (B, n) -> the model's prediction at the target positions

@@ -18,6 +18,7 @@ name                             backbone       objective                  rollo
 teacher_forcing                  causal         TeacherForcing(context=c)  autoregressive
 teacher_forcing_1frame           causal         TeacherForcing(context=1)  autoregressive
 teacher_forcing_2frame           causal         TeacherForcing(context=2)  autoregressive
+teacher_forcing_noisy_history    causal         TeacherForcing(c, m)       stabilized, autoregressive
 regressor                        causal         NextFrameRegression        regressor
 full_sequence                    bidirectional  FullSequenceDiffusion      reconstruction, replacement
 diffusion_forcing                causal         DiffusionForcing           autoregressive, stabilized, pyramid
@@ -88,12 +89,15 @@ class ModelSpec:
     rollouts: tuple[str, ...]        # rollout methods, the default first
     context: int | None = None       # teacher forcing: history frames (None: the presets' context)
     clean_history: bool = False      # Diffusion Forcing: mix in clips with a clean history (presets' share)
+    history_noise: bool = False      # teacher forcing: history noised up to the presets' stabilization level
 
 
 MODELS: dict[str, ModelSpec] = {
     "teacher_forcing": ModelSpec("causal", "teacher_forcing", "teacher_forcing", ("autoregressive",)),
     "teacher_forcing_1frame": ModelSpec("causal", "teacher_forcing", "markov", ("autoregressive",), context=1),
     "teacher_forcing_2frame": ModelSpec("causal", "teacher_forcing", "markov", ("autoregressive",), context=2),
+    "teacher_forcing_noisy_history": ModelSpec("causal", "teacher_forcing", "teacher_forcing", ("stabilized", "autoregressive"),
+                                               history_noise=True),
     "regressor": ModelSpec("causal", "regression", "regressor", ("regressor",)),
     "full_sequence": ModelSpec("bidirectional", "full_sequence", "full_sequence", ("reconstruction", "replacement")),
     "diffusion_forcing": ModelSpec("causal", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
@@ -155,7 +159,8 @@ def objective(name: str, dataset: str, profile):
     model_spec, chosen = spec(name), presets(dataset, profile)
     schedule, parameterization = course_schedule(), chosen.parameterization
     if model_spec.objective == "teacher_forcing":
-        return TeacherForcing(schedule, parameterization, context=history_length(name, dataset, profile))
+        return TeacherForcing(schedule, parameterization, context=history_length(name, dataset, profile),
+                              history_noise=chosen.stabilization_level if model_spec.history_noise else 0)
     if model_spec.objective == "regression":
         return NextFrameRegression(window=chosen.horizon)
     if model_spec.objective == "full_sequence":
