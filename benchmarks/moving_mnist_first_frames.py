@@ -23,7 +23,8 @@ from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_mod
 from report import benchmark_parser, parse_arguments, write_report
 
 HERE = Path(__file__).resolve().parent
-MODELS = ("teacher_forcing", "teacher_forcing_noisy_history", "full_sequence", "diffusion_forcing", "regressor")
+MODELS = ("teacher_forcing", "teacher_forcing_noisy_history", "full_sequence", "diffusion_forcing", "diffusion_forcing_clean_history",
+          "regressor")
 STEPS = (10, 50, 200)
 
 
@@ -70,7 +71,10 @@ def main() -> None:
     rows = first_frames(profile, clips=args.clips)
     write_report(HERE / f"moving_mnist_first_frames_{args.profile}.md", f"Moving-MNIST: the first generated frames, `{args.profile}` profile",
                  f"{args.clips} test clips; every model generates {chosen.chunk} frames after the same {chosen.context} "
-                 f"ground-truth frames (its usual rollout, cut short). Identity: share of frames whose digit the digit "
+                 f"ground-truth frames (its usual rollout, cut short; teacher_forcing_noisy_history, trained on a history "
+                 f"noised to levels 0..{chosen.stabilization_level}, is shown its history at k_small = "
+                 f"{chosen.stabilization_level}, noised; diffusion_forcing_clean_history had "
+                 f"{chosen.clean_history_fraction:.0%} of its training clips start with clean frames). Identity: share of frames whose digit the digit "
                  "classifier reads as the context digit's class; MSE: squared error summed over a frame's pixels (0-1 "
                  "scale). Columns 1-1: the first generated frame; 2-n: the rest. Backbone: "
                  + ("with neighbor skips (frame t's decoder also adds frame t-1's encoder maps, t+1's if bidirectional)."

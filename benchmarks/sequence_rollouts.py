@@ -49,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 # (label in the tables, recipe name, rollout method)
 METHODS = (
     ("teacher forcing", "teacher_forcing", "autoregressive"),
+    ("teacher forcing on a noisy history, stabilized", "teacher_forcing_noisy_history", "stabilized"),
     ("next-frame regressor", "regressor", "regressor"),
     ("full sequence, sliding window + reconstruction guidance", "full_sequence", "reconstruction"),
     ("Diffusion Forcing, autoregressive", "diffusion_forcing", "autoregressive"),
@@ -110,7 +111,8 @@ def sampling(dataset: str, profile) -> str:
     chosen = presets(dataset, profile)
     return (f"Sampling: DDIM with {chosen.sampling_steps} steps per frame; stabilized and pyramid rollouts show the history "
             f"at k_small = {chosen.stabilization_level}, noised; the pyramid and the full-sequence extension add "
-            f"{chosen.chunk} frames per window.")
+            f"{chosen.chunk} frames per window; teacher forcing on a noisy history was trained with its history noised "
+            f"to one level in 0..{chosen.stabilization_level} per clip.")
 
 
 def _timed_rollout(models: Models, name: str, method: str, context, num_frames: int, profile, seed: int):

@@ -36,7 +36,11 @@ sees every other, so its history cannot be cached. ``diffusion_forcing_clean_his
 ``diffusion_forcing`` trained with a share h of clips that start with clean frames
 (``DiffusionForcing(clean_history_fraction=h)``, h the presets' ``clean_history_fraction``): an
 experiment on how the training levels shape autoregressive rollouts
-(``benchmarks/stabilization_level.py``).
+(``benchmarks/stabilization_level.py``). ``teacher_forcing_noisy_history`` is ``teacher_forcing``
+trained on a history noised to one level in 0..k_small per clip
+(``TeacherForcing(history_noise=k_small)``, k_small the presets' ``stabilization_level``) and
+rolled out stabilized: noise augmentation of the context, teacher forcing's counterpart of
+Diffusion Forcing's stabilization.
 
 Rollout methods:
 
