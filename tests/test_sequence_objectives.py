@@ -96,7 +96,7 @@ def test_teacher_forcing_chunks_share_one_level():
 
 def test_history_noise_augments_the_history_with_one_level_per_clip():
     """history_noise=m: every clip's history frames share one level k_h ~ U{0..m} and are q_sample of the
-    clean history at k_h (fresh noise per frame); the target is still only seen through its own noise."""
+    clean history at k_h (fresh noise per frame); the target is still noised (level >= 1)."""
     m, B, c = 4, 400, 2
     batch = clips(B=B, T=c + 1)
     model = Recorder()
