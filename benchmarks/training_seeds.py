@@ -27,7 +27,7 @@ from report import benchmark_parser, parse_arguments, write_report
 from sequence_rollouts import methods
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_MODELS = ("teacher_forcing", "diffusion_forcing", "diffusion_forcing_bidirectional")
+DEFAULT_MODELS = ("teacher_forcing", "teacher_forcing_noisy_history", "diffusion_forcing", "diffusion_forcing_bidirectional")
 
 
 def seed_rows(profile, names=DEFAULT_MODELS, seeds=(0, 1), sampling_seed: int = 0) -> list[dict]:
