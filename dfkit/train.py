@@ -11,6 +11,9 @@ training device and ``generator`` lives there too, so noise is drawn with
 
     1. draw batch_size random indices from the seeded data generator, gather the batch
     2. lr = lr · min(1, step / warmup_steps)                      (linear warm-up)
+       then, with lr_decay="cosine", lr · ½(1 + cos(π p)), p = the share of the steps after the
+       warm-up already done (Loshchilov & Hutter 2017, SGDR without restarts): the last steps
+       take small ones, so the weights settle instead of jittering at the constant rate
     3. loss = loss_fn(model, batch, noise_generator); stop if it is nan or inf
     4. backward, clip the gradient norm to grad_clip, AdamW step
     5. EMA:  θ_ema <- d θ_ema + (1 - d) θ  with d = min(ema_decay, (1 + n) / (10 + n)),
@@ -51,6 +54,7 @@ from dfkit.checkpoint import load_weights, read_checkpoint, save_checkpoint
 from dfkit.device import pick_device
 
 STATE_KIND = "dfkit-training-state"
+LR_DECAYS = ("none", "cosine")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class TrainConfig:
     lr: float = 2e-4
     weight_decay: float = 0.0
     warmup_steps: int = 0
+    lr_decay: str = "none"             # "none": constant after the warm-up | "cosine": down to 0 at the last step
     grad_clip: float | None = 1.0      # max gradient norm; None: no clipping
     ema_decay: float | None = 0.999    # None: no EMA model
     seed: int = 0
@@ -74,6 +79,8 @@ class TrainConfig:
             raise ValueError(f"expected steps >= 0 and batch_size >= 1, got steps={self.steps}, batch_size={self.batch_size}")
         if not self.lr > 0 or self.weight_decay < 0 or self.warmup_steps < 0:
             raise ValueError(f"expected lr > 0, weight_decay >= 0, warmup_steps >= 0, got {self.lr}, {self.weight_decay}, {self.warmup_steps}")
+        if self.lr_decay not in LR_DECAYS:
+            raise ValueError(f"expected lr_decay in {LR_DECAYS}, got {self.lr_decay!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"expected grad_clip > 0 or None, got {self.grad_clip}")
         if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
@@ -124,8 +131,8 @@ def train(model: nn.Module, loss_fn: Callable, data, config: TrainConfig = Train
         while step < config.steps:
             # 1. a random batch
             batch = to_device(batches.draw(generators["data"]), ctx.device)
-            # 2. learning rate with linear warm-up
-            lr = config.lr * min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else config.lr
+            # 2. learning rate: linear warm-up, then constant or cosine decay
+            lr = learning_rate(config, step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             # 3. the loss, with a guard against nan / inf
@@ -164,6 +171,20 @@ def train(model: nn.Module, loss_fn: Callable, data, config: TrainConfig = Train
 
     model.eval()
     return TrainResult(model=model, ema_model=ema, losses=losses, steps=step, wall_seconds=time.perf_counter() - started, checkpoint=last_checkpoint)
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """The learning rate of update ``step`` (0-based): linear warm-up over ``warmup_steps`` updates,
+    then constant, or with ``lr_decay="cosine"`` lr · ½(1 + cos(π (step - warmup_steps) / (steps - warmup_steps))).
+
+    The schedule depends on ``config.steps``: resuming a run with more steps stretches its decay.
+    """
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    if config.lr_decay == "none":
+        return config.lr
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 @torch.no_grad()

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from torch.utils.data import Dataset
 
 from dfkit.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from dfkit.models import UNet, UNetConfig
-from dfkit.train import TrainConfig, train
+from dfkit.train import TrainConfig, learning_rate, train
 
 QUIET = dict(progress=False, device="cpu")
 
@@ -66,6 +67,28 @@ def test_warmup_scales_the_first_adam_steps():
     seen.append(result.model.weight.item())
     moves = -np.diff(seen)
     np.testing.assert_allclose(moves, [0.025, 0.05, 0.075, 0.1, 0.1, 0.1], rtol=1e-4)
+
+
+def test_cosine_decay_after_the_warm_up_ends_near_zero():
+    """Each AdamW step with a constant gradient moves the weight by the step's lr: the moves are the schedule."""
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(model.weight)
+    seen = []
+
+    def loss_fn(model, batch, generator):
+        seen.append(model.weight.item())
+        return model.weight.sum()
+
+    config = TrainConfig(steps=6, batch_size=1, lr=0.1, warmup_steps=2, lr_decay="cosine", grad_clip=None, ema_decay=None, **QUIET)
+    result = train(model, loss_fn, torch.zeros(3, 1), config)
+    moves = -np.diff(seen + [result.model.weight.item()])
+    # after 2 warm-up steps, lr ½(1 + cos(π p)) with p = 0, 1/4, 2/4, 3/4 of the 4 remaining steps
+    expected = [0.05, 0.1, 0.1, 0.05 * (1 + np.cos(np.pi / 4)), 0.05, 0.05 * (1 - np.cos(np.pi / 4))]
+    np.testing.assert_allclose(moves, expected, rtol=1e-4)
+    assert [learning_rate(config, step) for step in range(6)] == pytest.approx(expected)
+    assert learning_rate(dataclasses.replace(config, lr_decay="none"), 5) == 0.1   # the default keeps the rate
+    with pytest.raises(ValueError, match="lr_decay"):
+        TrainConfig(lr_decay="linear").validate()
 
 
 def test_nan_guard_names_the_step():
