@@ -189,7 +189,8 @@ _QUICK_SEQUENCE = SequencePresets(
 # class: the default backbone (2.06M parameters); every batch holds 240-256 frames of 32x32
 # except the Markov models' (64 x 2 or 3 frames), see the module docstring for the step cost.
 # 2,400 steps with a cosine decay of the learning rate fit the 10-minute budget (3,000 at a constant rate took
-# 10.5-11.7 minutes on 2 idle threads and reached a higher final loss; the rollouts are in the same range).
+# 10.5-11.7 minutes on 2 idle threads, reached a higher final loss, and two trainings of teacher forcing
+# differed by 21-23 degrees up to 4x the horizon; with the decay 0.3-2.1: benchmarks/training_seeds_class.md).
 _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosine")
 _CLASS_PENDULUM = SequencePresets(
     backbone=VideoBackboneConfig(image_size=32, max_frames=16),

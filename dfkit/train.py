@@ -12,8 +12,8 @@ training device and ``generator`` lives there too, so noise is drawn with
     1. draw batch_size random indices from the seeded data generator, gather the batch
     2. lr = lr · min(1, step / warmup_steps)                      (linear warm-up)
        then, with lr_decay="cosine", lr · ½(1 + cos(π p)), p = the share of the steps after the
-       warm-up already done (Loshchilov & Hutter 2017, SGDR without restarts): the last steps
-       take small ones, so the weights settle instead of jittering at the constant rate
+       warm-up already done (Loshchilov & Hutter 2017, SGDR without restarts): the last updates
+       are small, so the weights settle instead of jittering around the minimum
     3. loss = loss_fn(model, batch, noise_generator); stop if it is nan or inf
     4. backward, clip the gradient norm to grad_clip, AdamW step
     5. EMA:  θ_ema <- d θ_ema + (1 - d) θ  with d = min(ema_decay, (1 + n) / (10 + n)),
