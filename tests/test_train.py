@@ -52,8 +52,8 @@ def test_same_seed_same_result_other_seed_other_result():
     assert run(0) != run(1)
 
 
-def test_warmup_scales_the_first_adam_steps():
-    """With a constant gradient, each AdamW step moves a weight by exactly lr: warm-up scales it."""
+def adam_moves(config: TrainConfig) -> np.ndarray:
+    """How far each AdamW step moves one weight whose gradient is always 1: exactly that step's lr."""
     model = torch.nn.Linear(1, 1, bias=False)
     torch.nn.init.zeros_(model.weight)
     seen = []
@@ -62,29 +62,20 @@ def test_warmup_scales_the_first_adam_steps():
         seen.append(model.weight.item())
         return model.weight.sum()  # gradient 1
 
-    config = TrainConfig(steps=6, batch_size=1, lr=0.1, warmup_steps=4, grad_clip=None, ema_decay=None, **QUIET)
     result = train(model, loss_fn, torch.zeros(3, 1), config)
-    seen.append(result.model.weight.item())
-    moves = -np.diff(seen)
-    np.testing.assert_allclose(moves, [0.025, 0.05, 0.075, 0.1, 0.1, 0.1], rtol=1e-4)
+    return -np.diff(seen + [result.model.weight.item()])
+
+
+def test_warmup_scales_the_first_adam_steps():
+    config = TrainConfig(steps=6, batch_size=1, lr=0.1, warmup_steps=4, grad_clip=None, ema_decay=None, **QUIET)
+    np.testing.assert_allclose(adam_moves(config), [0.025, 0.05, 0.075, 0.1, 0.1, 0.1], rtol=1e-4)
 
 
 def test_cosine_decay_after_the_warm_up_ends_near_zero():
-    """Each AdamW step with a constant gradient moves the weight by the step's lr: the moves are the schedule."""
-    model = torch.nn.Linear(1, 1, bias=False)
-    torch.nn.init.zeros_(model.weight)
-    seen = []
-
-    def loss_fn(model, batch, generator):
-        seen.append(model.weight.item())
-        return model.weight.sum()
-
     config = TrainConfig(steps=6, batch_size=1, lr=0.1, warmup_steps=2, lr_decay="cosine", grad_clip=None, ema_decay=None, **QUIET)
-    result = train(model, loss_fn, torch.zeros(3, 1), config)
-    moves = -np.diff(seen + [result.model.weight.item()])
     # after 2 warm-up steps, lr ½(1 + cos(π p)) with p = 0, 1/4, 2/4, 3/4 of the 4 remaining steps
     expected = [0.05, 0.1, 0.1, 0.05 * (1 + np.cos(np.pi / 4)), 0.05, 0.05 * (1 - np.cos(np.pi / 4))]
-    np.testing.assert_allclose(moves, expected, rtol=1e-4)
+    np.testing.assert_allclose(adam_moves(config), expected, rtol=1e-4)
     assert [learning_rate(config, step) for step in range(6)] == pytest.approx(expected)
     assert learning_rate(dataclasses.replace(config, lr_decay="none"), 5) == 0.1   # the default keeps the rate
     with pytest.raises(ValueError, match="lr_decay"):
