@@ -56,8 +56,12 @@ METHODS = (
     ("Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing", "stabilized"),
     ("Diffusion Forcing, pyramid, stabilized", "diffusion_forcing", "pyramid"),
 )
-PENDULUM_METHODS = (        # the full-sequence model's backbone trained with independent levels (lecture 06, section 7)
+PENDULUM_METHODS = (
+    # the full-sequence model's backbone trained with independent levels (lecture 06, section 7)
     ("Diffusion Forcing, bidirectional, stabilized", "diffusion_forcing_bidirectional", "stabilized"),
+    # a quarter of the training clips start clean (lecture 06, section 5)
+    ("Diffusion Forcing with clean-history clips, stabilized", "diffusion_forcing_clean_history", "stabilized"),
+    ("Diffusion Forcing with clean-history clips, pyramid, stabilized", "diffusion_forcing_clean_history", "pyramid"),
 )
 GRU_METHODS = (
     ("GRU regressor", "regressor_gru", "regressor"),

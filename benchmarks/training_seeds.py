@@ -1,6 +1,8 @@
 """How much of a pendulum ranking is the training run: the same recipes trained with several seeds.
 
     python benchmarks/training_seeds.py --profile class --seeds 0,1      # writes benchmarks/training_seeds_class.md
+    python benchmarks/training_seeds.py --profile class --models diffusion_forcing_clean_history
+                                        # writes benchmarks/training_seeds_class_diffusion_forcing_clean_history.md
 
 A model of the class profile trains for about 10 minutes on 2 cores, and two trainings of one
 recipe that differ only in their seed (initial weights, batches, noise) can differ by more than
@@ -84,6 +86,13 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
+def report_path(profile_name: str, names: tuple[str, ...]) -> Path:
+    """``training_seeds_<profile>.md`` for the default models; other models get their own file, so that
+    measuring one more recipe does not overwrite the table of the default ones."""
+    suffix = "" if tuple(names) == DEFAULT_MODELS else "_" + "_".join(names)
+    return HERE / f"training_seeds_{profile_name}{suffix}.md"
+
+
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--seeds", default="0,1", help="training seeds, comma-separated (0: the central table's models)")
@@ -101,7 +110,7 @@ def main() -> None:
                    f"{chosen.bands[-1][1]} frames with the same sampling seed. Angle error in degrees against the physics "
                    "continued from the last context state; energy drift |Ê - E| / max(E, E_min) over the last band; "
                    "VPT@20°: median number of leading frames within 20°. Over seeds: mean (min-max) of every method.")
-    write_report(HERE / f"training_seeds_{args.profile}.md", f"Training seeds, `{args.profile}` profile, pendulum",
+    write_report(report_path(args.profile, names), f"Training seeds, `{args.profile}` profile, pendulum",
                  description, rows, sections=(("Over seeds", spread(rows)),))
 
 

@@ -174,6 +174,9 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
     first = [row["angle err° 1-4"] for row in rows[:2]]
     assert summary[0]["angle err° 1-4"] == f"{sum(first) / 2:.3g} ({min(first):.3g}-{max(first):.3g})"
     assert seeds.parse_seeds("0,2") == (0, 2)
+    assert seeds.report_path("class", seeds.DEFAULT_MODELS).name == "training_seeds_class.md"
+    assert seeds.report_path("class", ("diffusion_forcing_clean_history",)).name == (
+        "training_seeds_class_diffusion_forcing_clean_history.md")       # never overwrites the default table
     for bad in ("0,0", "one", "-1", ""):
         with pytest.raises(SystemExit, match="distinct"):
             seeds.parse_seeds(bad)
