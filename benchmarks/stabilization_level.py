@@ -13,8 +13,9 @@ rolls the profile's causal Diffusion Forcing model out for ``--multiple`` traini
 the ground-truth context of *training* clips (the test clips of ``sequence_rollouts.py`` are
 never used to choose it), with the autoregressive and the pyramid matrix, for each level, and
 writes angle error per horizon band, energy drift, valid prediction time and valid frames (on
-Moving-MNIST: digit identity, MSE and intensity drift per band). The profile's
-``stabilization_level`` preset should be among the best rows.
+Moving-MNIST: digit identity, MSE and intensity drift per band), then the trivial continuations of
+the same clips measured the same way (copy last frame, hanging still or all black, the true
+frames). The profile's ``stabilization_level`` preset should be among the best rows.
 
 ``--models`` adds other causal Diffusion Forcing recipes, e.g. ``diffusion_forcing_clean_history``
 (trained with a share of clips that start clean; trained now when missing, 6.5 minutes on 2 threads): how
@@ -27,8 +28,8 @@ import time
 from pathlib import Path
 
 from dfkit.metrics.classifier import get_classifier
-from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
-from dfkit.metrics.video import digit_truth, video_report
+from dfkit.metrics.pendulum import pendulum_metrics, pendulum_report, rollout_start
+from dfkit.metrics.video import digit_truth, video_metrics, video_report
 from dfkit.profiles import get_profile
 from dfkit.recipes import course_schedule
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model
@@ -48,7 +49,7 @@ def noise_std(level: int) -> float:
 def sweep(profile, levels=LEVELS, methods=METHODS, clips: int = 32, multiple: int = 4, seed: int = 0,
           models=("diffusion_forcing",), dataset: str = "pendulum", classifier=None) -> list[dict]:
     """One row per (model, method, level): the dataset's metrics per band (see :func:`pendulum_task`,
-    :func:`moving_mnist_task`) and the seconds of the rollout."""
+    :func:`moving_mnist_task`) and the seconds of the rollout; then one row per baseline of the same clips."""
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; expected some of {MODELS}")
@@ -57,9 +58,9 @@ def sweep(profile, levels=LEVELS, methods=METHODS, clips: int = 32, multiple: in
     N = multiple * H
     bands = ((1, H), (H + 1, N)) if multiple > 1 else ((1, H),)
     if dataset == "pendulum":
-        context, measure = pendulum_task(profile, clips, N, bands)
+        context, measure, baselines = pendulum_task(profile, clips, N, bands)
     else:
-        context, measure = moving_mnist_task(profile, clips, N, bands, classifier)
+        context, measure, baselines = moving_mnist_task(profile, clips, N, bands, classifier)
     rows = []
     for name in models:
         model = sequence_model(name, dataset, profile)
@@ -74,42 +75,49 @@ def sweep(profile, levels=LEVELS, methods=METHODS, clips: int = 32, multiple: in
                              "rollout (s)": seconds, "preset": "yes" if level == chosen.stabilization_level else ""})
                 print(f"{name} {method:10s} k_small {level:4d}  " + "  ".join(
                     f"{k} {v:.2f}" for k, v in rows[-1].items() if k.startswith(("angle", "identity"))), flush=True)
-    return rows
+    return rows + [{"model": name, "matrix": "", "k_small": None, "noise std": None, **row, "rollout (s)": None, "preset": ""}
+                   for name, row in baselines.items()]
 
 
 def pendulum_task(profile, clips: int, num_frames: int, bands):
-    """Context frames of training clips (B, c, 1, H, W), and the metrics of a rollout from them: angle
+    """Context frames of training clips (B, c, 1, H, W), the metrics of a rollout from them (angle
     error per band against the physics continued from the last context state, energy drift and VPT
-    over the last band, valid frames."""
+    over the last band, valid frames), and those metrics for each baseline, by name."""
     config = profile.pendulum
     train = dataset_split("pendulum", profile, "train", progress=False)
     context, truth = rollout_start(train, clips, presets("pendulum", profile).context, num_frames, config)  # (B, N, 2) truth
     last = f"{bands[-1][0]}-{bands[-1][1]}"
 
-    def measure(frames) -> dict:
-        metrics = pendulum_metrics(frames.numpy(), truth, config, bands=bands)
+    def kept(metrics: dict) -> dict:
         return {**{key: value for key, value in metrics.items() if key.startswith("angle err°")},
                 f"energy drift {last}": metrics[f"energy drift {last}"],
                 "VPT@20° (frames)": metrics["VPT@20° (frames)"], "valid frames": metrics["valid frames"]}
 
-    return context, measure
+    still = context[:, -1:].expand(-1, num_frames, -1, -1, -1).numpy()            # (B, N, 1, H, W), a stand-in model
+    baselines = pendulum_report(still, truth, context[:, -1], config, bands)[1:]
+    return (context, lambda frames: kept(pendulum_metrics(frames.numpy(), truth, config, bands=bands)),
+            {row["method"]: kept(row) for row in baselines})
 
 
 def moving_mnist_task(profile, clips: int, num_frames: int, bands, classifier=None):
-    """Context frames of clips made from training digits (B, c, 1, H, W), and the metrics of a rollout
-    from them: digit identity, MSE and |intensity drift| per band (:func:`dfkit.metrics.video.video_report`)."""
+    """Context frames of clips made from training digits (B, c, 1, H, W), the metrics of a rollout from
+    them (digit identity, MSE and |intensity drift| per band, :func:`dfkit.metrics.video.video_report`),
+    and those metrics for each baseline, by name."""
     c = presets("moving_mnist", profile).context
     train = dataset_split("moving_mnist", profile, "train", progress=False, num_sequences=clips, num_frames=c + num_frames)
     video = train.frames()                                                         # (B, c + N, 1, H, W)
     labels, positions = digit_truth(train.truth, start=c)                          # (B, D), (B, N, D, 2) or None
     classifier = classifier if classifier is not None else get_classifier(progress=False)
 
-    def measure(frames) -> dict:
-        row = video_report(frames.numpy(), video[:, c:], video[:, c - 1], labels, positions,
-                           profile.moving_mnist.digit_size, classifier, bands)[0]
-        return {key: value for key, value in row.items() if key.startswith(("identity", "MSE", "abs intensity drift"))}
+    target, last = video[:, c:].numpy(), video[:, c - 1].numpy()                # (B, N, 1, H, W), (B, 1, H, W)
+    measured = (labels, positions, profile.moving_mnist.digit_size, classifier, bands)
 
-    return video[:, :c], measure
+    def kept(metrics: dict) -> dict:
+        return {key: value for key, value in metrics.items() if key.startswith(("identity", "MSE", "abs intensity drift"))}
+
+    baselines = video_report(target, target, last, *measured)[1:]                # the truth as a stand-in model
+    return (video[:, :c], lambda frames: kept(video_metrics(frames.numpy(), target, last, *measured)),
+            {row["method"]: kept(row) for row in baselines})
 
 
 def main() -> None:
@@ -130,8 +138,7 @@ def main() -> None:
     else:
         path, metrics = HERE / f"stabilization_level_{args.profile}_moving_mnist.md", (
             "Clips made from training digits. Identity: share of frames whose digit the digit classifier reads as "
-            "the context digit's class (copying the last frame scores about 0.94, an all-black frame about 0.12); "
-            "MSE: squared error summed over a frame's pixels (0-1 scale; all black about 21.5); abs intensity drift: "
+            "the context digit's class; MSE: squared error summed over a frame's pixels (0-1 scale); abs intensity drift: "
             "|Σ pixels / Σ pixels of the last context frame - 1|.")
     write_report(path, f"Stabilization level, `{args.profile}` profile, {args.dataset.replace('_', '-')}",
                  f"Each causal Diffusion Forcing model ({', '.join(args.models)}) continues {args.clips} training clips "
@@ -139,7 +146,7 @@ def main() -> None:
                  f"{chosen.sampling_steps} DDIM steps per frame, one new frame per call with the autoregressive matrix, "
                  f"{chosen.chunk} with the pyramid), once per level k_small of the history; k_small = 0 with the "
                  "autoregressive matrix is the plain rollout. Noise std: sqrt(1 - ᾱ_k) on the [-1, 1] frame scale. "
-                 + metrics, rows)
+                 "The last rows are the trivial continuations of the same clips, measured the same way. " + metrics, rows)
 
 
 if __name__ == "__main__":

@@ -183,11 +183,15 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
 
     stabilization = load_benchmark("stabilization_level")
     rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2, models=stabilization.MODELS)
+    rows, baselines = rows[:-3], {row["model"]: row for row in rows[-3:]}
     assert [(row["model"], row["matrix"], row["k_small"]) for row in rows] == [
         (name, matrix, level) for name in stabilization.MODELS for matrix in ("autoregressive", "pyramid") for level in (0, 50)]
     assert [row["preset"] for row in rows] == ["", "yes"] * 4
     assert rows[0]["noise std"] == 0 and rows[1]["noise std"] == pytest.approx(0.09, abs=0.02)
     assert all(math.isfinite(row["angle err° 5-8"]) for row in rows)
+    assert list(baselines) == ["copy last frame", "hanging still", "true frames"]          # measured, not quoted
+    assert baselines["true frames"]["angle err° 5-8"] < 3 < baselines["copy last frame"]["angle err° 5-8"]
+    assert rows[0].keys() == baselines["true frames"].keys()
     with pytest.raises(ValueError, match="unknown model"):
         stabilization.sweep(tiny_profile, models=("teacher_forcing",))
 
@@ -195,9 +199,13 @@ def test_seed_and_stabilization_benchmarks_run_on_a_tiny_profile(tiny_profile):
 
     rows = stabilization.sweep(tiny_profile, levels=(0, 50), clips=2, multiple=2, dataset="moving_mnist",
                                classifier=DigitClassifier().eval())
+    rows, baselines = rows[:-3], {row["model"]: row for row in rows[-3:]}
     assert [(row["matrix"], row["k_small"]) for row in rows] == [(m, level) for m in ("autoregressive", "pyramid") for level in (0, 50)]
     columns = [f"{metric} {band}" for metric in ("identity", "MSE", "abs intensity drift") for band in ("1-4", "5-8")]
     assert all(math.isfinite(row[column]) and 0 <= row["identity 5-8"] <= 1 for row in rows for column in columns)
+    assert list(baselines) == ["copy last frame", "all black", "ground truth"]
+    assert baselines["ground truth"]["MSE 5-8"] == 0 < baselines["all black"]["MSE 5-8"]
+    assert rows[0].keys() == baselines["ground truth"].keys()
 
 
 def test_first_frames_benchmark_runs_on_a_tiny_profile(tiny_profile):
