@@ -28,9 +28,9 @@ idle cores, and about twice that on a machine as loaded as the one measured. Mea
 idle threads (``benchmarks/training_speed_class.md``): 0.21-0.23 s per step for the full-sequence
 and Diffusion Forcing batches, so 3,000 steps at a constant learning rate took 10.5-11.7 minutes,
 over that budget. The pendulum presets therefore train 2,400 steps (the regressor and the Markov
-models 2,000) with a cosine decay of the learning rate (``TrainConfig.lr_decay``): 3.5-9.4 minutes
+models 2,000) with a cosine decay of the learning rate (``TrainConfig.lr_decay``): 3.0-6.5 minutes
 per model on 2 threads (``benchmarks/sequence_rollouts_class_pendulum.md``), and a lower final loss
-than the 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0109
+than the 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106
 against 0.0159). The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
 decay: 5.1-6.0 minutes per model on 2 threads (0.15-0.18 s per step that day)
 (``benchmarks/sequence_rollouts_class_moving_mnist.md``; 2,400 constant-rate steps took 9.4-11.1
