@@ -25,9 +25,9 @@ their frames (measured at the same load: 48 x 5 teacher-forcing windows 300 ms, 
 the regressor's 16 x 16 260 ms, 24 x 10 Moving-MNIST windows 270 ms). So 3,000 steps of 240-256
 frames take about 7.5 minutes at 150 ms per step, inside the 10-minute budget of one model on 2
 idle cores, and about twice that on a machine as loaded as the one measured. Measured later on 2
-idle threads (``benchmarks/training_speed_class.md``): 0.21-0.23 s per step for the full-sequence
-and Diffusion Forcing batches, so 3,000 steps at a constant learning rate took 10.5-11.7 minutes,
-over that budget. The pendulum presets therefore train 2,400 steps (the regressor and the Markov
+idle threads (``benchmarks/training_speed_class.md``, 2026-12-03): 0.21-0.23 s per step for the
+full-sequence and Diffusion Forcing batches, so 3,000 steps at a constant learning rate took
+10.5-11.7 minutes, over that budget (the same host ran them at 0.16 s a day later: its speed varies). The pendulum presets therefore train 2,400 steps (the regressor and the Markov
 models 2,000) with a cosine decay of the learning rate (``TrainConfig.lr_decay``): 3.0-6.5 minutes
 per model on 2 threads (``benchmarks/sequence_rollouts_class_pendulum.md``), and a lower final loss
 than the 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106
@@ -77,7 +77,7 @@ class SequencePresets:
     frames with std sqrt(1 - ᾱ_50) ≈ 0.09 on the [-1, 1] scale: small against the frame
     (0 < k_small << K), about the size of a generated frame's pixel error. The `class` pendulum
     models use 300 (std 0.46): swept in ``benchmarks/stabilization_level.py``, the causal Diffusion
-    Forcing model's error over 4x the horizon fell from 20.4° at 50 to 15.4° at 300.
+    Forcing model's error over frames 17-64 fell from 31.1° at 50 to 16.3° at 300.
     """
 
     backbone: VideoBackboneConfig = field(default_factory=VideoBackboneConfig)
