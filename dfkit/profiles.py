@@ -27,8 +27,9 @@ frames take about 7.5 minutes at 150 ms per step, inside the 10-minute budget of
 idle cores, and about twice that on a machine as loaded as the one measured. Measured later on 2
 idle threads (``benchmarks/training_speed_class.md``, 2026-12-03): 0.21-0.23 s per step for the
 full-sequence and Diffusion Forcing batches, so 3,000 steps at a constant learning rate took
-10.5-11.7 minutes, over that budget (the same host ran them at 0.16 s a day later: its speed varies). The pendulum presets therefore train 2,400 steps (the regressor and the Markov
-models 2,000) with a cosine decay of the learning rate (``TrainConfig.lr_decay``): 3.0-6.5 minutes
+10.5-11.7 minutes, over that budget (the same host ran them at 0.16 s a day later: its speed
+varies). The pendulum presets therefore train 2,400 steps (the regressor and the Markov models
+2,000) with a cosine decay of the learning rate (``TrainConfig.lr_decay``): 3.0-6.5 minutes
 per model on 2 threads (``benchmarks/sequence_rollouts_class_pendulum.md``), and a lower final loss
 than the 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106
 against 0.0159). The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
