@@ -96,6 +96,7 @@ class SequencePresets:
     reconstruction_weight: float = 1.0     # w of reconstruction guidance (full-sequence extension)
     shared_level_fraction: float = 0.0     # DF training: share of clips with one level for all frames
     clean_history_fraction: float = 0.25   # DF training of diffusion_forcing_clean_history: share of clips with clean first frames
+    level_shift: float = 1.0               # s of the diffusion objectives' training levels (dfkit.diffusion.shifted_levels; 1: uniform)
     rollout_multiples: tuple[int, ...] = (4, 10)
     eval_clips: int = 32                   # test clips rolled out by the benchmark
     markov_clips: int = 256                # test clips of the swing-direction experiment
@@ -136,6 +137,8 @@ class SequencePresets:
                 or not 0.0 <= self.clean_history_fraction <= 1.0:
             raise ValueError(f"expected reconstruction_weight >= 0 and shared_level_fraction, clean_history_fraction in [0, 1], "
                              f"got {self.reconstruction_weight}, {self.shared_level_fraction} and {self.clean_history_fraction}")
+        if isinstance(self.level_shift, bool) or not isinstance(self.level_shift, (int, float)) or not self.level_shift > 0:
+            raise ValueError(f"expected level_shift > 0 (1: uniform training levels), got {self.level_shift!r}")
         if not self.rollout_multiples or any(not isinstance(m, int) or m < 1 for m in self.rollout_multiples):
             raise ValueError(f"expected rollout_multiples to be ints >= 1, got {self.rollout_multiples}")
         if self.eval_clips < 1 or self.markov_clips < 1:

@@ -9,6 +9,7 @@ from dfkit.diffusion.schedules import (
     check_levels,
     expand_like,
     make_schedule,
+    shifted_levels,
     standard_normal,
     uniform_levels,
 )
@@ -179,6 +180,31 @@ def test_a_custom_schedule_can_be_built_from_its_tensors():
     assert float(schedule.snr(2)) == pytest.approx(0.45 / 0.55)
     with pytest.raises(ValueError, match=r"expected alpha_bars of shape \(4,\), got \(3,\)"):
         NoiseSchedule(betas, 1 - betas, alpha_bars[:3], num_levels=3)
+
+
+@pytest.mark.parametrize("shift, low", [(3.0, 1), (0.5, 1), (3.0, 0), (6.0, 200)])
+def test_shifted_levels_follow_the_shifted_distribution(shift, low):
+    """P(k < low + x·(K - low + 1)) = x / (s - (s - 1)·x): a binned chi-square-like check on 200k draws."""
+    K, n = 1000, 200_000
+    levels = shifted_levels((n,), K, shift, generator=torch.Generator().manual_seed(1), low=low)
+    assert levels.dtype == torch.long and int(levels.min()) >= low and int(levels.max()) <= K
+    edges = torch.linspace(0, 1, 11, dtype=torch.float64)
+    cdf = edges / (shift - (shift - 1) * edges)                                     # (11,)
+    expected = n * cdf.diff()                                                       # (10,) per tenth of the levels
+    tau = (levels - low).double() / (K - low + 1)
+    observed = torch.histc(tau, bins=10, min=0, max=1).double()
+    assert float(((observed - expected) / expected.sqrt()).abs().max()) < 5
+    if shift > 1:
+        assert float((tau >= 0.8).double().mean()) > 0.2, "a shift > 1 must train high levels more than uniform draws do"
+
+
+def test_shift_one_is_uniform_levels_draw_for_draw():
+    for low in (0, 1):
+        uniform = uniform_levels((4, 7), 1000, torch.Generator().manual_seed(3), low=low)
+        assert torch.equal(shifted_levels((4, 7), 1000, 1.0, torch.Generator().manual_seed(3), low=low), uniform)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="level shift > 0"):
+            shifted_levels((3,), 1000, bad)
 
 
 def test_random_draws_are_reproducible_and_in_range():

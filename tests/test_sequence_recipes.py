@@ -79,6 +79,9 @@ def test_presets_that_do_not_fit_fail_clearly():
         dataclasses.replace(TINY_PRESETS, chunk=4).validate()
     with pytest.raises(ValueError, match="parameterization"):
         dataclasses.replace(TINY_PRESETS, parameterization="score").validate()
+    for shift in (0.0, -2.0, True):
+        with pytest.raises(ValueError, match="level_shift > 0"):
+            dataclasses.replace(TINY_PRESETS, level_shift=shift).validate()
     with pytest.raises(ValueError, match="32x32 frames, got image_size=16"):
         TINY_PRESETS.validate(PendulumConfig(image_size=32))
     with pytest.raises(ValueError, match="within the dataset's clips of 3 frames"):
@@ -220,6 +223,10 @@ def test_first_frames_benchmark_runs_on_a_tiny_profile(tiny_profile):
     columns = ["MSE 1-1", "MSE 2-2", "identity 1-1", "identity 2-2"]           # chunk 2: the first frame, then one more
     assert all(math.isfinite(row[column]) for row in rows for column in columns)
     assert rows[-1]["MSE 1-1"] == 0 and all(row["rollout (s)"] > 0 for row in rows[:-3])
+    one_call = first.one_call_at_level_k(tiny_profile, clips=3, classifier=DigitClassifier().eval())
+    causal = [name for name in first.MODELS if recipes.spec(name).temporal == "causal"]
+    assert [row["model"] for row in one_call] == causal and "full_sequence" not in causal
+    assert all(math.isfinite(row["MSE"]) and row["MSE"] > 0 and 0 <= row["identity"] <= 1 for row in one_call)
 
 
 def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
@@ -229,6 +236,19 @@ def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
     with pytest.raises(ValueError, match="retrain"):
         recipes.sequence_model("regressor", "pendulum", wider, progress=False)
     assert recipes.sequence_model("regressor", "pendulum", wider, retrain=True, progress=False).config.d_model == 32
+
+
+def test_a_checkpoint_trained_with_other_training_levels_is_refused(tiny_profile):
+    recipes.sequence_model("teacher_forcing", "pendulum", tiny_profile, progress=False)
+    record = recipes.training_record("teacher_forcing", "pendulum", tiny_profile)["objective"]
+    assert record["class"] == "TeacherForcing" and record["level_shift"] == 1.0 and record["schedule"] == "cosine"
+    shifted = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(TINY_PRESETS, level_shift=3.0))
+    with pytest.raises(ValueError, match="retrain"):
+        recipes.sequence_model("teacher_forcing", "pendulum", shifted, progress=False)
+    retrained = recipes.sequence_model("teacher_forcing", "pendulum", shifted, retrain=True, progress=False)
+    assert recipes.training_record("teacher_forcing", "pendulum", shifted)["objective"]["level_shift"] == 3.0
+    assert isinstance(retrained, torch.nn.Module)
+    recipes.sequence_model("regressor", "pendulum", shifted, progress=False)      # the regressor has no levels: not affected
 
 
 def test_unknown_names_fail_clearly(tiny_profile):

@@ -46,6 +46,7 @@ from dfkit.diffusion.schedules import (
     check_levels,
     expand_like,
     make_schedule,
+    shifted_levels,
     standard_normal,
     uniform_levels,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "prediction_target",
     "q_sample",
     "schedule_path",
+    "shifted_levels",
     "standard_normal",
     "target_velocity",
     "to_x0_eps",

@@ -113,6 +113,27 @@ def uniform_levels(shape, num_levels: int, generator: torch.Generator | None = N
     return levels if device is None else levels.to(device)
 
 
+def shifted_levels(shape, num_levels: int, shift: float = 1.0, generator: torch.Generator | None = None, device=None,
+                   low: int = 1) -> torch.Tensor:
+    """Training levels in ``{low, …, K}`` that favour high noise when ``shift`` s > 1.
+
+    u ~ U[0, 1) is mapped to τ = s·u / (1 + (s - 1)·u) (the form of the timestep shift of Esser et
+    al. 2024, used here on the training levels only) and k = low + ⌊τ·(K - low + 1)⌋. τ has the
+    CDF P(τ ≤ x) = x / (s - (s - 1)·x): with s = 3 the top fifth of the levels gets 43% of the
+    draws instead of 20%, and the density never falls below 1/s, so every level is still trained.
+    s = 1 is :func:`uniform_levels` itself (the same draws from the same generator).
+    """
+    if not shift > 0:
+        raise ValueError(f"expected a level shift > 0, got {shift}")
+    if shift == 1.0:
+        return uniform_levels(shape, num_levels, generator, device, low)
+    source = generator.device if generator is not None else device
+    u = torch.rand(tuple(shape), generator=generator, device=source, dtype=torch.float64)
+    tau = shift * u / (1 + (shift - 1) * u)                                         # in [0, 1)
+    levels = (low + torch.floor(tau * (num_levels - low + 1))).long().clamp(low, num_levels)
+    return levels if device is None else levels.to(device)
+
+
 # --------------------------------------------------------------------------- schedule
 
 

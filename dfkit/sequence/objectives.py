@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from dfkit.diffusion.ddpm import check_parameterization, diffusion_loss, q_sample
-from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
+from dfkit.diffusion.schedules import NoiseSchedule, shifted_levels, standard_normal, uniform_levels
 
 # --------------------------------------------------------------------------- batches and windows
 
@@ -95,6 +95,11 @@ def _check_window(window: int | None, name: str = "window") -> None:
         raise ValueError(f"expected {name} to be None or an int >= 1, got {window!r}")
 
 
+def _check_shift(shift) -> None:
+    if isinstance(shift, bool) or not isinstance(shift, (int, float)) or not shift > 0:
+        raise ValueError(f"expected level_shift > 0 (1: uniform levels), got {shift!r}")
+
+
 def _check_gamma(gamma) -> None:
     if gamma is not None and not gamma > 0:
         raise ValueError(f"expected min_snr_gamma > 0 or None, got {gamma}")
@@ -127,6 +132,9 @@ class TeacherForcing:
       its own slightly wrong frames in a form it was trained on: the teacher-forcing side of
       Diffusion Forcing's stabilization argument. 0 (the default) is plain teacher forcing and
       draws no extra random numbers.
+    * ``level_shift=s > 1``: the target levels favour high noise
+      (:func:`~dfkit.diffusion.schedules.shifted_levels`), where the frame has to be drawn from the
+      history alone; 1 (the default) is U{1..K}.
 
     Attributes:
         schedule: the noise schedule (K = ``schedule.num_levels``).
@@ -137,6 +145,7 @@ class TeacherForcing:
         min_snr_gamma: γ of min-SNR weighting, or None.
         rescale: map [0, 1] batches to [-1, 1].
         history_noise: the highest level of the history's noise augmentation (0: clean history).
+        level_shift: s of the target levels' shift (1: uniform).
     """
 
     schedule: NoiseSchedule
@@ -147,6 +156,7 @@ class TeacherForcing:
     min_snr_gamma: float | None = None
     rescale: bool = True
     history_noise: int = 0
+    level_shift: float = 1.0
 
     def __post_init__(self):
         check_parameterization(self.parameterization)
@@ -157,6 +167,7 @@ class TeacherForcing:
         if self.context is not None and self.window is not None:
             raise ValueError("expected window=None with an int context (the window is context + num_targets frames)")
         _check_gamma(self.min_snr_gamma)
+        _check_shift(self.level_shift)
         K = self.schedule.num_levels
         if isinstance(self.history_noise, bool) or not isinstance(self.history_noise, int) or not 0 <= self.history_noise <= K:
             raise ValueError(f"expected history_noise to be an int level in [0, K={K}], got {self.history_noise!r}")
@@ -197,7 +208,7 @@ class TeacherForcing:
             return model(model_inputs, model_levels)[rows, targets]
 
         # 2. one level per clip for its target frames, then the DDPM loss on the targets only
-        k = uniform_levels((B, 1), K, generator, device).expand(B, n)
+        k = shifted_levels((B, 1), K, self.level_shift, generator, device).expand(B, n)
         return diffusion_loss(denoiser, window[rows, targets], self.schedule, self.parameterization, k=k,
                               min_snr_gamma=self.min_snr_gamma, generator=generator)
 
@@ -251,7 +262,7 @@ class FullSequenceDiffusion:
     use the bidirectional backbone. Sampling is the full-sequence scheduling matrix.
 
     Attributes:
-        schedule, parameterization, min_snr_gamma, rescale: as in :class:`TeacherForcing`.
+        schedule, parameterization, min_snr_gamma, rescale, level_shift: as in :class:`TeacherForcing`.
         window: frames per training window (the horizon); None: whole clips.
     """
 
@@ -260,15 +271,18 @@ class FullSequenceDiffusion:
     window: int | None = None
     min_snr_gamma: float | None = None
     rescale: bool = True
+    level_shift: float = 1.0
 
     def __post_init__(self):
         check_parameterization(self.parameterization)
         _check_window(self.window)
         _check_gamma(self.min_snr_gamma)
+        _check_shift(self.level_shift)
 
     def draw_levels(self, batch_size: int, num_frames: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        """``(B, T)`` levels: one k ~ U{1..K} per clip, broadcast over its frames."""
-        return uniform_levels((batch_size, 1), self.schedule.num_levels, generator, device).expand(batch_size, num_frames)
+        """``(B, T)`` levels: one k ~ U{1..K} (shifted when ``level_shift`` != 1) per clip, broadcast over its frames."""
+        return shifted_levels((batch_size, 1), self.schedule.num_levels, self.level_shift, generator,
+                              device).expand(batch_size, num_frames)
 
     def __call__(self, model, batch, generator: torch.Generator | None = None) -> torch.Tensor:
         frames = batch_frames(batch, self.rescale)
@@ -298,13 +312,14 @@ class DiffusionForcing:
     frames clean (level 0, j ~ U{1..T-1}), the rest keeping their levels: the configuration
     autoregressive sampling meets with a clean history, which independent levels almost never
     draw (all of 4 frames below level 100 in about 1e-4 of the windows). Those frames are
-    conditioning only and carry no loss, as teacher forcing's history does.
+    conditioning only and carry no loss, as teacher forcing's history does. ``level_shift = s > 1``
+    draws every level (per frame and shared) from :func:`~dfkit.diffusion.schedules.shifted_levels`.
 
     Use a causal transformer or the GRU (the paper's causal DF); a bidirectional backbone
     gives the non-causal Diffusion Forcing Transformer of History-Guided Video Diffusion.
 
     Attributes:
-        schedule, parameterization, min_snr_gamma, rescale: as in :class:`TeacherForcing`.
+        schedule, parameterization, min_snr_gamma, rescale, level_shift: as in :class:`TeacherForcing`.
         window: frames per training window (the horizon); None: whole clips.
         shared_level_fraction: probability that a clip uses one level for all of its frames.
         min_level: lowest level drawn (0 as in Algorithm 1, 1 as in Ho et al.'s Algorithm 1).
@@ -319,11 +334,13 @@ class DiffusionForcing:
     clean_history_fraction: float = 0.0
     min_snr_gamma: float | None = None
     rescale: bool = True
+    level_shift: float = 1.0
 
     def __post_init__(self):
         check_parameterization(self.parameterization)
         _check_window(self.window)
         _check_gamma(self.min_snr_gamma)
+        _check_shift(self.level_shift)
         for name in ("shared_level_fraction", "clean_history_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"expected {name} in [0, 1], got {getattr(self, name)}")
@@ -340,9 +357,9 @@ class DiffusionForcing:
         """The levels of :meth:`draw_levels` and a bool ``(B, T)`` marking the frames shown as clean history."""
         K, B, T = self.schedule.num_levels, batch_size, num_frames
         source = generator.device if generator is not None else device
-        levels = uniform_levels((B, T), K, generator, device, low=self.min_level)                  # (B, T)
+        levels = shifted_levels((B, T), K, self.level_shift, generator, device, low=self.min_level)        # (B, T)
         if self.shared_level_fraction > 0:
-            shared = uniform_levels((B, 1), K, generator, device, low=max(self.min_level, 1))     # (B, 1)
+            shared = shifted_levels((B, 1), K, self.level_shift, generator, device, low=max(self.min_level, 1))  # (B, 1)
             use_shared = (torch.rand(B, generator=generator, device=source) < self.shared_level_fraction).to(levels.device)
             levels = torch.where(use_shared[:, None], shared, levels)
         history = torch.zeros((B, T), dtype=torch.bool, device=levels.device)

@@ -162,15 +162,29 @@ def objective(name: str, dataset: str, profile):
     """The training loss of ``name`` (an instance of one of :mod:`dfkit.sequence.objectives`' classes)."""
     model_spec, chosen = spec(name), presets(dataset, profile)
     schedule, parameterization = course_schedule(), chosen.parameterization
+    shift = chosen.level_shift
     if model_spec.objective == "teacher_forcing":
         return TeacherForcing(schedule, parameterization, context=history_length(name, dataset, profile),
-                              history_noise=chosen.stabilization_level if model_spec.history_noise else 0)
+                              history_noise=chosen.stabilization_level if model_spec.history_noise else 0, level_shift=shift)
     if model_spec.objective == "regression":
         return NextFrameRegression(window=chosen.horizon)
     if model_spec.objective == "full_sequence":
-        return FullSequenceDiffusion(schedule, parameterization, window=chosen.horizon)
+        return FullSequenceDiffusion(schedule, parameterization, window=chosen.horizon, level_shift=shift)
     return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction,
-                            clean_history_fraction=chosen.clean_history_fraction if model_spec.clean_history else 0.0)
+                            clean_history_fraction=chosen.clean_history_fraction if model_spec.clean_history else 0.0,
+                            level_shift=shift)
+
+
+def objective_record(loss_fn) -> dict:
+    """The settings of an objective as JSON values: its class, the schedule's kind and K, every other field."""
+    record = {"class": type(loss_fn).__name__}
+    for item in dataclasses.fields(loss_fn):
+        value = getattr(loss_fn, item.name)
+        if item.name == "schedule":
+            record.update(schedule=value.kind, num_levels=value.num_levels)
+        else:
+            record[item.name] = value
+    return record
 
 
 def training_config(name: str, dataset: str, profile, seed: int | None = None) -> TrainConfig:
@@ -240,6 +254,10 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
         if model.config != backbone_config(name, dataset, profile):
             raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
                              f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
+        recorded, wanted = (meta.get("extra") or {}).get("objective"), objective_record(objective(name, dataset, profile))
+        if recorded is not None and recorded != wanted:            # checkpoints written before the record have none
+            raise ValueError(f"checkpoint {path} was trained with {recorded}, but the {profile.name} presets train "
+                             f"{wanted}; retrain it (retrain=True) or remove the checkpoint")
         return model.to(target).eval()
     model, loss_fn, clips, config = build(name, dataset, profile, progress, seed)
     cpu_start = time.process_time()
@@ -253,6 +271,7 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
             "steps": result.steps, "torch_threads": torch.get_num_threads(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {target.type}",
             "final_loss": sum(tail) / len(tail) if tail else None, "trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "objective": objective_record(loss_fn),
         }
         save_checkpoint(path, trained, step=result.steps, extra_state=record)
     return trained.eval()
