@@ -33,7 +33,7 @@ varies). The pendulum presets therefore train 2,400 steps (the regressor and the
 per model on 2 threads (``benchmarks/sequence_rollouts_class_pendulum.md``), and a lower final loss
 than the 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106
 against 0.0159). The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
-decay: 5.1-6.0 minutes per model on 2 threads (0.15-0.18 s per step that day)
+decay: 4.3-5.1 minutes per model on 2 threads on 2026-12-04
 (``benchmarks/sequence_rollouts_class_moving_mnist.md``; 2,400 constant-rate steps took 9.4-11.1
 minutes on a host at about 0.28 s per step).
 """
