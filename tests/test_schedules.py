@@ -202,8 +202,8 @@ def test_shift_one_is_uniform_levels_draw_for_draw():
     for low in (0, 1):
         uniform = uniform_levels((4, 7), 1000, torch.Generator().manual_seed(3), low=low)
         assert torch.equal(shifted_levels((4, 7), 1000, 1.0, torch.Generator().manual_seed(3), low=low), uniform)
-    for bad in (0.0, -1.0, float("nan")):
-        with pytest.raises(ValueError, match="level shift > 0"):
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite level shift > 0"):
             shifted_levels((3,), 1000, bad)
 
 

@@ -333,7 +333,7 @@ def test_bad_configurations_and_batches_fail_clearly():
     with pytest.raises(ValueError, match="min_snr_gamma > 0"):
         FullSequenceDiffusion(COSINE, min_snr_gamma=0.0)
     for make in (TeacherForcing, FullSequenceDiffusion, DiffusionForcing):
-        with pytest.raises(ValueError, match="level_shift > 0"):
+        with pytest.raises(ValueError, match="finite level_shift > 0"):
             make(COSINE, level_shift=0.0)
     with pytest.raises(ValueError, match=r"shape \(B, T, C, H, W\), got \(4, 16, 16\)"):
         DiffusionForcing(COSINE)(Recorder(), torch.zeros(4, 16, 16), seeded(0))

@@ -80,7 +80,7 @@ def test_presets_that_do_not_fit_fail_clearly():
     with pytest.raises(ValueError, match="parameterization"):
         dataclasses.replace(TINY_PRESETS, parameterization="score").validate()
     for shift in (0.0, -2.0, True):
-        with pytest.raises(ValueError, match="level_shift > 0"):
+        with pytest.raises(ValueError, match="finite level_shift > 0"):
             dataclasses.replace(TINY_PRESETS, level_shift=shift).validate()
     with pytest.raises(ValueError, match="32x32 frames, got image_size=16"):
         TINY_PRESETS.validate(PendulumConfig(image_size=32))

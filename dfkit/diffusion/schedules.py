@@ -123,8 +123,8 @@ def shifted_levels(shape, num_levels: int, shift: float = 1.0, generator: torch.
     draws instead of 20%, and the density never falls below 1/s, so every level is still trained.
     s = 1 is :func:`uniform_levels` itself (the same draws from the same generator).
     """
-    if not shift > 0:
-        raise ValueError(f"expected a level shift > 0, got {shift}")
+    if not 0 < shift < math.inf:
+        raise ValueError(f"expected a finite level shift > 0, got {shift}")
     if shift == 1.0:
         return uniform_levels(shape, num_levels, generator, device, low)
     source = generator.device if generator is not None else device

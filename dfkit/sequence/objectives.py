@@ -31,6 +31,7 @@ sampling meets it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -96,8 +97,8 @@ def _check_window(window: int | None, name: str = "window") -> None:
 
 
 def _check_shift(shift) -> None:
-    if isinstance(shift, bool) or not isinstance(shift, (int, float)) or not shift > 0:
-        raise ValueError(f"expected level_shift > 0 (1: uniform levels), got {shift!r}")
+    if isinstance(shift, bool) or not isinstance(shift, (int, float)) or not 0 < shift < math.inf:
+        raise ValueError(f"expected a finite level_shift > 0 (1: uniform levels), got {shift!r}")
 
 
 def _check_gamma(gamma) -> None:
