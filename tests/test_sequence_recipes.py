@@ -1,6 +1,7 @@
 """Sequence-model recipes (train once, then load), their presets, rollouts, and the rollout benchmark's core."""
 
 import dataclasses
+import json
 import math
 
 import pytest
@@ -249,6 +250,19 @@ def test_a_checkpoint_trained_with_other_training_levels_is_refused(tiny_profile
     assert recipes.training_record("teacher_forcing", "pendulum", shifted)["objective"]["level_shift"] == 3.0
     assert isinstance(retrained, torch.nn.Module)
     recipes.sequence_model("regressor", "pendulum", shifted, progress=False)      # the regressor has no levels: not affected
+
+
+def test_a_checkpoint_without_an_objective_record_counts_as_uniform_levels(tiny_profile):
+    """Checkpoints written before objectives were recorded were all trained on uniform levels."""
+    recipes.sequence_model("teacher_forcing", "pendulum", tiny_profile, progress=False)
+    path = recipes.checkpoint_path("teacher_forcing", "pendulum", tiny_profile).with_suffix(".json")
+    meta = json.loads(path.read_text())
+    del meta["extra"]["objective"]
+    path.write_text(json.dumps(meta))
+    assert recipes.sequence_model("teacher_forcing", "pendulum", tiny_profile, progress=False) is not None
+    shifted = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(TINY_PRESETS, level_shift=3.0))
+    with pytest.raises(ValueError, match="level_shift': 1.0.*retrain"):
+        recipes.sequence_model("teacher_forcing", "pendulum", shifted, progress=False)
 
 
 def test_unknown_names_fail_clearly(tiny_profile):

@@ -255,7 +255,9 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
             raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
                              f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
         recorded, wanted = (meta.get("extra") or {}).get("objective"), objective_record(objective(name, dataset, profile))
-        if recorded is not None and recorded != wanted:            # checkpoints written before the record have none
+        if recorded is None:       # written before objectives were recorded, when every training level was uniform
+            recorded = {**wanted, "level_shift": 1.0} if "level_shift" in wanted else wanted
+        if recorded != wanted:
             raise ValueError(f"checkpoint {path} was trained with {recorded}, but the {profile.name} presets train "
                              f"{wanted}; retrain it (retrain=True) or remove the checkpoint")
         return model.to(target).eval()
