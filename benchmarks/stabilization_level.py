@@ -18,7 +18,7 @@ the same clips measured the same way (copy last frame, hanging still or all blac
 frames). The profile's ``stabilization_level`` preset should be among the best rows.
 
 ``--models`` adds other causal Diffusion Forcing recipes, e.g. ``diffusion_forcing_clean_history``
-(trained with a share of clips that start clean; trained now when missing, 6.5 minutes on 2 threads): how
+(trained with a share of clips that start clean; trained now when missing, about 5 minutes on 2 threads): how
 the training levels change which history the model predicts best from.
 """
 

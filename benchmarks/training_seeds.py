@@ -4,10 +4,10 @@
     python benchmarks/training_seeds.py --profile class --models diffusion_forcing_clean_history
                                         # writes benchmarks/training_seeds_class_diffusion_forcing_clean_history.md
 
-A model of the class profile trains for about 10 minutes on 2 cores, and two trainings of one
+A model of the class profile trains for 5-10 minutes on 2 cores, and two trainings of one
 recipe that differ only in their seed (initial weights, batches, noise) can differ by more than
 two recipes do. Every ranking claim of ``sequence_rollouts.py`` should therefore be read beside
-this table: for each chosen method it loads (or trains, about 10 minutes each) the recipe model
+this table: for each chosen method it loads (or trains, 5-10 minutes each) the recipe model
 of every seed (seed 0 is the checkpoint of the central table; seed s > 0 is kept as
 ``<dataset>_<name>_seed<s>``), rolls it out exactly as the central benchmark does (same test
 clips, same context, same sampling seed) and writes one row per seed, then the mean and the

@@ -30,9 +30,9 @@ full-sequence and Diffusion Forcing batches, so 3,000 steps at a constant learni
 10.5-11.7 minutes, over that budget (the same host ran them at 0.16 s a day later: its speed
 varies). The pendulum presets therefore train 2,400 steps (the regressor and the Markov models
 2,000) with a cosine decay of the learning rate (``TrainConfig.lr_decay``): 3.0-6.5 minutes
-per model on 2 threads (``benchmarks/sequence_rollouts_class_pendulum.md``), and a lower final loss
-than the 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106
-against 0.0159). The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
+per model on 2 threads, 2.4-5.4 on 2026-12-04 (``benchmarks/sequence_rollouts_class_pendulum.md``),
+and, on uniform levels, a lower final loss than the 3,000 constant-rate steps (Diffusion Forcing
+0.0140 against 0.0182, teacher forcing 0.0106 against 0.0159). The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
 decay: 4.3-5.1 minutes per model on 2 threads on 2026-12-04
 (``benchmarks/sequence_rollouts_class_moving_mnist.md``; 2,400 constant-rate steps took 9.4-11.1
 minutes on a host at about 0.28 s per step).
@@ -75,8 +75,8 @@ class SequencePresets:
 
     Training levels. ``level_shift`` s draws the diffusion objectives' levels from
     :func:`dfkit.diffusion.schedules.shifted_levels` (1: uniform on 1..K, Ho et al.'s Algorithm 1 and
-    Diffusion Forcing's). The pendulum keeps 1; Moving-MNIST uses 10, which puts 71% of the
-    training levels above 0.8 K (uniform: 20%), where a frame must be drawn from its history alone.
+    Diffusion Forcing's). Moving-MNIST uses 10, which puts 71% of the training levels above 0.8 K
+    (uniform: 20%), where a frame must be drawn from its history alone; the pendulum 3 (43%).
 
     Parameterization ``"v"``: with the cosine schedule ᾱ_K ≈ 2e-9, so an ε-model's x̂_0 near
     k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5 (measured on the course's image DDPM: FID 2802
@@ -84,7 +84,7 @@ class SequencePresets:
     frames with std sqrt(1 - ᾱ_50) ≈ 0.09 on the [-1, 1] scale: small against the frame
     (0 < k_small << K), about the size of a generated frame's pixel error. The `class` pendulum
     models use 300 (std 0.46): swept in ``benchmarks/stabilization_level.py``, the causal Diffusion
-    Forcing model's error over frames 17-64 fell from 31.1° at 50 to 16.3° at 300.
+    Forcing model's error over frames 17-64 fell from 29.4° at 50 to 12.0° at 300.
     """
 
     backbone: VideoBackboneConfig = field(default_factory=VideoBackboneConfig)
@@ -205,7 +205,8 @@ _QUICK_SEQUENCE = SequencePresets(
 _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosine")
 # The pendulum's diffusion models draw their training levels with a milder shift than Moving-MNIST's (level_shift 3:
 # 43% of them above 0.8 K): against uniform levels it cut the error of teacher forcing and of stabilized and pyramid
-# Diffusion Forcing in every band, two trainings each; a shift of 10 was no better than uniform (lecture 06 section 6).
+# Diffusion Forcing in every band, two trainings each; a shift of 10, tried on the clean-history recipe, was no better
+# than uniform levels (lecture 06 section 6).
 PENDULUM_LEVEL_SHIFT = 3.0
 _CLASS_PENDULUM = SequencePresets(
     backbone=VideoBackboneConfig(image_size=32, max_frames=16),
