@@ -41,12 +41,12 @@ minutes on a host at about 0.28 s per step).
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from dataclasses import dataclass, field
 
 from dfkit.data.moving_mnist import MovingMNISTConfig
 from dfkit.data.pendulum import PendulumConfig
+from dfkit.diffusion.schedules import check_level_shift
 from dfkit.models.unet import UNetConfig
 from dfkit.models.vae import VAEConfig
 from dfkit.models.video import VideoBackboneConfig
@@ -143,8 +143,7 @@ class SequencePresets:
                 or not 0.0 <= self.clean_history_fraction <= 1.0:
             raise ValueError(f"expected reconstruction_weight >= 0 and shared_level_fraction, clean_history_fraction in [0, 1], "
                              f"got {self.reconstruction_weight}, {self.shared_level_fraction} and {self.clean_history_fraction}")
-        if isinstance(self.level_shift, bool) or not isinstance(self.level_shift, (int, float)) or not 0 < self.level_shift < math.inf:
-            raise ValueError(f"expected a finite level_shift > 0 (1: uniform training levels), got {self.level_shift!r}")
+        check_level_shift(self.level_shift)
         if not self.rollout_multiples or any(not isinstance(m, int) or m < 1 for m in self.rollout_multiples):
             raise ValueError(f"expected rollout_multiples to be ints >= 1, got {self.rollout_multiples}")
         if self.eval_clips < 1 or self.markov_clips < 1:

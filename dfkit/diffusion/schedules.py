@@ -113,6 +113,12 @@ def uniform_levels(shape, num_levels: int, generator: torch.Generator | None = N
     return levels if device is None else levels.to(device)
 
 
+def check_level_shift(shift) -> None:
+    """Raise ValueError unless ``shift`` is a configured level shift: a finite number > 0, not a bool."""
+    if isinstance(shift, bool) or not isinstance(shift, (int, float)) or not 0 < shift < math.inf:
+        raise ValueError(f"expected a finite level_shift > 0 (1: uniform training levels), got {shift!r}")
+
+
 def shifted_levels(shape, num_levels: int, shift: float = 1.0, generator: torch.Generator | None = None, device=None,
                    low: int = 1) -> torch.Tensor:
     """Training levels in ``{low, …, K}`` that favour high noise when ``shift`` s > 1.

@@ -31,14 +31,13 @@ sampling meets it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from dfkit.diffusion.ddpm import check_parameterization, diffusion_loss, q_sample
-from dfkit.diffusion.schedules import NoiseSchedule, shifted_levels, standard_normal, uniform_levels
+from dfkit.diffusion.schedules import NoiseSchedule, check_level_shift, shifted_levels, standard_normal, uniform_levels
 
 # --------------------------------------------------------------------------- batches and windows
 
@@ -94,11 +93,6 @@ def random_windows(frames: torch.Tensor, length: int, generator: torch.Generator
 def _check_window(window: int | None, name: str = "window") -> None:
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
         raise ValueError(f"expected {name} to be None or an int >= 1, got {window!r}")
-
-
-def _check_shift(shift) -> None:
-    if isinstance(shift, bool) or not isinstance(shift, (int, float)) or not 0 < shift < math.inf:
-        raise ValueError(f"expected a finite level_shift > 0 (1: uniform levels), got {shift!r}")
 
 
 def _check_gamma(gamma) -> None:
@@ -168,7 +162,7 @@ class TeacherForcing:
         if self.context is not None and self.window is not None:
             raise ValueError("expected window=None with an int context (the window is context + num_targets frames)")
         _check_gamma(self.min_snr_gamma)
-        _check_shift(self.level_shift)
+        check_level_shift(self.level_shift)
         K = self.schedule.num_levels
         if isinstance(self.history_noise, bool) or not isinstance(self.history_noise, int) or not 0 <= self.history_noise <= K:
             raise ValueError(f"expected history_noise to be an int level in [0, K={K}], got {self.history_noise!r}")
@@ -278,7 +272,7 @@ class FullSequenceDiffusion:
         check_parameterization(self.parameterization)
         _check_window(self.window)
         _check_gamma(self.min_snr_gamma)
-        _check_shift(self.level_shift)
+        check_level_shift(self.level_shift)
 
     def draw_levels(self, batch_size: int, num_frames: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         """``(B, T)`` levels: one k ~ U{1..K} (shifted when ``level_shift`` != 1) per clip, broadcast over its frames."""
@@ -341,7 +335,7 @@ class DiffusionForcing:
         check_parameterization(self.parameterization)
         _check_window(self.window)
         _check_gamma(self.min_snr_gamma)
-        _check_shift(self.level_shift)
+        check_level_shift(self.level_shift)
         for name in ("shared_level_fraction", "clean_history_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"expected {name} in [0, 1], got {getattr(self, name)}")
