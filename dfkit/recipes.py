@@ -84,22 +84,36 @@ def _training_config(name: str, profile):
     return profile.vae_training if name == "vae" else profile.unet_training
 
 
-def _build(name: str, profile):
+def model_config(name: str, profile):
+    """The config the presets build ``name`` from (flow matching embeds t in [0, 1] like a level in 0..1000)."""
     if name == "vae":
-        return VAE(profile.vae), vae_loss, digits("train", "unit"), profile.vae_training
+        return profile.vae
     if name == "ddpm":
-        return UNet(profile.unet), DDPMLoss(course_schedule()), digits("train", "signed"), profile.unet_training
+        return profile.unet
     if name == "flow":
-        config = dataclasses.replace(profile.unet, level_scale=1000.0)
-        return UNet(config), flow_matching_loss, digits("train", "signed"), profile.unet_training
+        return dataclasses.replace(profile.unet, level_scale=1000.0)
     raise ValueError(f"unknown image model {name!r}; expected one of {IMAGE_MODELS}")
+
+
+def _build(name: str, profile):
+    config = model_config(name, profile)
+    if name == "vae":
+        return VAE(config), vae_loss, digits("train", "unit"), profile.vae_training
+    if name == "ddpm":
+        return UNet(config), DDPMLoss(course_schedule()), digits("train", "signed"), profile.unet_training
+    return UNet(config), flow_matching_loss, digits("train", "signed"), profile.unet_training
 
 
 def image_model(name: str, profile, retrain: bool = False, progress: bool = True, save: bool = True) -> torch.nn.Module:
     """The trained model ``name`` for ``profile`` (EMA weights when the training keeps them), in eval mode."""
     path = checkpoint_root() / profile.name / name
     if not retrain and path.with_suffix(".json").exists():
-        model, _ = load_checkpoint(path)
+        model, meta = load_checkpoint(path)
+        wanted_config, wanted_steps = model_config(name, profile), _training_config(name, profile).steps
+        if model.config != wanted_config or meta.get("step") != wanted_steps:
+            raise ValueError(f"checkpoint {path} holds a {model.config} trained for {meta.get('step')} steps, but the "
+                             f"{profile.name} presets train a {wanted_config} for {wanted_steps}; retrain it "
+                             f"(retrain=True) or remove the checkpoint")
         return model.eval()
     model, loss_fn, data, config = build(name, profile)
     result = train(model, loss_fn, data, dataclasses.replace(config, progress=progress))

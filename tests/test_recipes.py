@@ -28,6 +28,19 @@ def test_trains_once_then_loads_the_checkpoint(name, tiny_profile, tmp_path, mon
         assert torch.equal(a, b), key
 
 
+def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
+    recipes.image_model("vae", tiny_profile, progress=False)
+    longer = dataclasses.replace(tiny_profile, vae_training=dataclasses.replace(tiny_profile.vae_training, steps=4))
+    with pytest.raises(ValueError, match="trained for 3 steps.*for 4; retrain"):
+        recipes.image_model("vae", longer, progress=False)
+    wider = dataclasses.replace(tiny_profile, vae=dataclasses.replace(tiny_profile.vae, latent_dim=tiny_profile.vae.latent_dim + 1))
+    with pytest.raises(ValueError, match="retrain"):
+        recipes.image_model("vae", wider, progress=False)
+    assert recipes.image_model("vae", wider, retrain=True, progress=False).config == wider.vae
+    assert recipes.image_model("vae", wider, progress=False).config == wider.vae
+    assert recipes.model_config("flow", tiny_profile).level_scale == 1000.0
+
+
 def test_losses_are_finite_and_unknown_names_fail(tiny_profile):
     model, loss_fn, data, _ = recipes.build("ddpm", tiny_profile)
     assert data.min() >= -1 and data.max() <= 1 and data.min() < -0.9

@@ -252,6 +252,19 @@ def test_a_checkpoint_trained_with_other_training_levels_is_refused(tiny_profile
     recipes.sequence_model("regressor", "pendulum", shifted, progress=False)      # the regressor has no levels: not affected
 
 
+def test_a_checkpoint_trained_for_other_steps_is_refused(tiny_profile):
+    """A longer preset (the pendulum's diffusion models went from 2,400 to 3,600 steps) must not load old weights."""
+    recipes.sequence_model("diffusion_forcing", "pendulum", tiny_profile, progress=False)
+    longer = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(
+        TINY_PRESETS, diffusion_forcing=dataclasses.replace(TINY_TRAINING, steps=5)))
+    with pytest.raises(ValueError, match="trained for 3 steps, but the quick presets train 5; retrain"):
+        recipes.sequence_model("diffusion_forcing", "pendulum", longer, progress=False)
+    recipes.sequence_model("teacher_forcing", "pendulum", longer, progress=False)     # its own steps did not change
+    recipes.sequence_model("diffusion_forcing", "pendulum", longer, retrain=True, progress=False)
+    assert recipes.training_record("diffusion_forcing", "pendulum", longer)["steps"] == 5
+    assert recipes.sequence_model("diffusion_forcing", "pendulum", longer, progress=False) is not None
+
+
 def test_a_checkpoint_without_an_objective_record_counts_as_uniform_levels(tiny_profile):
     """Checkpoints written before objectives were recorded were all trained on uniform levels."""
     recipes.sequence_model("teacher_forcing", "pendulum", tiny_profile, progress=False)

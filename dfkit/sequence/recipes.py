@@ -260,6 +260,10 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
         if recorded != wanted:
             raise ValueError(f"checkpoint {path} was trained with {recorded}, but the {profile.name} presets train "
                              f"{wanted}; retrain it (retrain=True) or remove the checkpoint")
+        trained_steps, wanted_steps = meta.get("step"), training_config(name, dataset, profile, seed).steps
+        if trained_steps != wanted_steps:
+            raise ValueError(f"checkpoint {path} was trained for {trained_steps} steps, but the {profile.name} presets "
+                             f"train {wanted_steps}; retrain it (retrain=True) or remove the checkpoint")
         return model.to(target).eval()
     model, loss_fn, clips, config = build(name, dataset, profile, progress, seed)
     cpu_start = time.process_time()
