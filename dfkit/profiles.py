@@ -200,9 +200,9 @@ _QUICK_SEQUENCE = SequencePresets(
 
 # class: the default backbone (2.06M parameters); every batch holds 240-256 frames of 32x32
 # except the Markov models' (64 x 2 or 3 frames), see the module docstring for the step cost.
-# 2,400 steps with a cosine decay of the learning rate fit the 10-minute budget (3,000 at a constant rate took
-# 10.5-11.7 minutes on 2 idle threads, reached a higher final loss, and two trainings of teacher forcing
-# differed by 21-23 degrees up to 4x the horizon; with the decay 0.3-2.1: benchmarks/training_seeds_class.md).
+# A cosine decay of the learning rate: 2,400 such steps reached a lower final loss than 3,000 at a constant rate
+# (10.5-11.7 minutes on 2 idle threads), whose two trainings of teacher forcing differed by 21-23 degrees up to
+# 4x the horizon (with the decay 0.3-2.1: benchmarks/training_seeds_class.md). Each dataset sets its own steps.
 _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosine")
 # The pendulum's diffusion models draw their training levels with a milder shift than Moving-MNIST's (level_shift 3:
 # 43% of them above 0.8 K): against uniform levels it cut the error of teacher forcing and of stabilized and pyramid
@@ -211,9 +211,10 @@ _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosi
 PENDULUM_LEVEL_SHIFT = 3.0
 # The pendulum's diffusion models train 3,600 steps: with 2,400, two trainings each of stabilized and pyramid
 # Diffusion Forcing missed the 3 / 6 / 12 degree target by 1.3-1.9x; with 3,600 the clean-history recipe came
-# within 1.0-1.2x of it (one pyramid training met it) and every diffusion model's error fell, at 7.5-8.1 minutes
-# per model on 2 threads (0.13 s per step on 2026-12-05; at the 0.21-0.23 s of 2026-12-03 it would be 12.6-13.8,
-# over the 10-minute budget). The regressor and the Markov models keep 2,000 steps.
+# within 1.0-1.2x of it (one pyramid training met it) and the causal models' error fell in every band, at
+# 7.4-8.1 minutes per model on 2 threads (0.13 s per step on 2026-12-05; at the 0.21-0.23 s of 2026-12-03 it
+# would be 12.6-13.8, over the 10-minute budget; lecture 06 section 6). The regressor and the Markov models
+# keep 2,000 steps.
 _CLASS_PENDULUM_TRAINING = dataclasses.replace(_CLASS_TRAINING, steps=3_600)
 _CLASS_PENDULUM = SequencePresets(
     backbone=VideoBackboneConfig(image_size=32, max_frames=16),
