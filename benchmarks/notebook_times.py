@@ -3,6 +3,7 @@
     python benchmarks/notebook_times.py --profile class                  # every lesson
     python benchmarks/notebook_times.py --profile class 01_vae 02_ddpm   # some lessons
     python benchmarks/notebook_times.py --profile class --no-checkpoints # as a self-learner: train first
+    python benchmarks/notebook_times.py --profile class 05_full_sequence --executed /tmp/runs  # keep the outputs
 
 Writes ``benchmarks/notebook_times_<profile>.md`` (rows of lessons measured before are kept, so
 lessons can be measured one at a time). Each notebook runs ``--repeats`` times; the table gives
@@ -10,6 +11,8 @@ the median and the spread. Whether the instructor checkpoints the notebook loads
 part of the row: without them the notebook trains its models, which is a different budget
 (``--no-checkpoints`` starts every run from an empty checkpoint folder, and labels its rows so).
 The one-minute load average before and after each run says whether other jobs shared the cores.
+``--executed DIR`` also writes each executed notebook, outputs included, to ``DIR/<lesson>.ipynb``
+(the last run's): the numbers a notebook's text quotes are read from there.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def checkpoints_present(profile: str) -> int:
     return len(list(folder.glob("*.safetensors"))) if folder.is_dir() else 0
 
 
-def run_once(path: Path, profile: str, timeout: int) -> dict:
+def run_once(path: Path, profile: str, timeout: int, executed: Path | None = None) -> dict:
     os.environ["DFKIT_PROFILE"] = profile
     os.environ.setdefault("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
@@ -47,13 +50,17 @@ def run_once(path: Path, profile: str, timeout: int) -> dict:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    if executed is not None:
+        executed.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, executed / path.name)
     errors = [output.get("ename", "") for cell in notebook.cells if cell.cell_type == "code"
               for output in cell.get("outputs", []) if output.get("output_type") == "error"]
     return {"seconds": seconds, "load_before": load_before, "load_after": os.getloadavg()[0],
             "checkpoints_before": checkpoints_before, "checkpoints_after": checkpoints_present(profile), "errors": errors}
 
 
-def measure(lesson: str, profile: str, repeats: int, timeout: int, no_checkpoints: bool = False) -> dict:
+def measure(lesson: str, profile: str, repeats: int, timeout: int, no_checkpoints: bool = False,
+            executed: Path | None = None) -> dict:
     path = ROOT / "solutions" / lesson / f"{lesson}.ipynb"
     if not path.exists():
         raise SystemExit(f"no solution notebook {path}")
@@ -62,10 +69,10 @@ def measure(lesson: str, profile: str, repeats: int, timeout: int, no_checkpoint
         if no_checkpoints:
             with tempfile.TemporaryDirectory() as empty:
                 os.environ["DFKIT_CHECKPOINTS"] = empty
-                runs.append(run_once(path, profile, timeout))
+                runs.append(run_once(path, profile, timeout, executed))
                 del os.environ["DFKIT_CHECKPOINTS"]
         else:
-            runs.append(run_once(path, profile, timeout))
+            runs.append(run_once(path, profile, timeout, executed))
         print(f"{lesson} run {repeat + 1}: {runs[-1]['seconds']:.0f} s, load {runs[-1]['load_before']:.1f} -> "
               f"{runs[-1]['load_after']:.1f}, errors {runs[-1]['errors'] or 'none'}", flush=True)
     seconds = [run["seconds"] for run in runs]
@@ -106,13 +113,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     parser.add_argument("--no-checkpoints", action="store_true", help="start each run from an empty checkpoint folder")
+    parser.add_argument("--executed", type=Path, default=None, help="folder to write the executed notebooks to")
     args = parser.parse_args()
     lessons = args.lessons or sorted(path.parent.name for path in (ROOT / "solutions").glob("*/*.ipynb"))
     store = HERE / f"notebook_times_{args.profile}.json"
     rows = json.loads(store.read_text()) if store.exists() else {}
     for lesson in lessons:
         label = f"{lesson} (no checkpoints)" if args.no_checkpoints else lesson
-        rows[label] = measure(lesson, args.profile, args.repeats, args.timeout, args.no_checkpoints)
+        rows[label] = measure(lesson, args.profile, args.repeats, args.timeout, args.no_checkpoints, args.executed)
         store.write_text(json.dumps(rows, indent=1))
         (HERE / f"notebook_times_{args.profile}.md").write_text(markdown(rows, args.profile))
     print(f"wrote {HERE / f'notebook_times_{args.profile}.md'}")

@@ -18,6 +18,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from helpers import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 RELEASED = [ROOT / "notebooks" / path.parent.name / path.name for path in SOLUTIONS]
@@ -65,3 +67,20 @@ def test_released_notebook_reaches_the_end_with_every_exercise_unwritten(path, t
     assert check_cells, f"{path.name} has no graded check cells"
     for cell in check_cells:
         assert "is not written yet" in text(cell), f"check cell {cell.metadata['nbgrader']['grade_id']} printed: {text(cell)[:300]!r}"
+
+
+def test_notebook_times_keeps_the_executed_notebook_when_asked(tmp_path, monkeypatch):
+    """``benchmarks/notebook_times.py --executed DIR``: the run is timed and its outputs are kept for reading."""
+    notebook_times = load_benchmark("notebook_times")
+    monkeypatch.setenv("DFKIT_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("DFKIT_PROFILE", "quick")       # run_once sets both; monkeypatch restores them
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    path = tmp_path / "lesson" / "lesson.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), path)
+    run = notebook_times.run_once(path, "quick", timeout=120)
+    assert run["seconds"] > 0 and run["errors"] == [] and not (tmp_path / "out").exists()
+    notebook_times.run_once(path, "quick", timeout=120, executed=tmp_path / "out")
+    kept = nbformat.read(tmp_path / "out" / "lesson.ipynb", as_version=4)
+    assert kept.cells[0].outputs[0]["text"].strip() == "42"
+    assert nbformat.read(path, as_version=4).cells[0].outputs == []      # the solution itself is not touched
