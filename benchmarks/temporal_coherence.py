@@ -32,10 +32,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dfkit.data.pendulum import estimate_angle, wrap_angle
 from dfkit.diffusion.ddpm import prediction_target, q_sample
 from dfkit.diffusion.schedules import standard_normal
-from dfkit.metrics.pendulum import continue_physics, frame_validity, pendulum_metrics
+from dfkit.metrics.pendulum import angle_steps, continue_physics, frame_validity, pendulum_metrics
 from dfkit.profiles import get_profile
 from dfkit.recipes import course_schedule
 from dfkit.sequence.objectives import to_model_range, to_unit_range
@@ -51,8 +50,7 @@ LEVELS = (100, 300, 500, 700, 900)
 
 def motion(frames: torch.Tensor) -> tuple[float, float]:
     """Mean and 90th percentile of |Δθ| in degrees between consecutive frames of (B, T, 1, H, W) clips in [0, 1]."""
-    theta = estimate_angle(frames)                                                  # (B, T)
-    step = np.degrees(np.abs(wrap_angle(np.diff(theta, axis=1))))                  # (B, T - 1)
+    step = angle_steps(frames)                                                      # (B, T - 1)
     return float(step.mean()), float(np.percentile(step, 90))
 
 

@@ -12,7 +12,7 @@ import torch
 
 matplotlib.use("Agg")
 
-from dfkit.data.pendulum import PendulumConfig, render, simulate  # noqa: E402
+from dfkit.data.pendulum import PendulumConfig, render, simulate, wrap_angle  # noqa: E402
 from dfkit.diffusion.ddpm import q_sample  # noqa: E402
 from dfkit.diffusion.schedules import make_schedule  # noqa: E402
 from dfkit.lessons import full_sequence  # noqa: E402
@@ -181,9 +181,13 @@ def test_border_inconsistency_explains_bad_borders():
 def test_clip_report_accepts_true_clips_and_rejects_jumps():
     _, states = swing_angles(4, 10)
     frames = torch.from_numpy(render(states[..., 0], 16)).float()[:, :, None]
-    assert full_sequence.clip_report(frames, PendulumConfig()) == {"clips": 4, "valid frames": 1.0, "physical clips": 1.0}
+    report = full_sequence.clip_report(frames, PendulumConfig())
+    assert {key: report[key] for key in ("count", "valid frames", "physical clips")} == {"count": 4, "valid frames": 1.0, "physical clips": 1.0}
+    true_steps = np.degrees(np.abs(wrap_angle(np.diff(states[..., 0], axis=1)))).mean()
+    assert report["|Δθ| per frame °"] == pytest.approx(true_steps, abs=1.0)       # the pixel reader is within a degree
     shuffled = frames[:, torch.randperm(10, generator=seeded(12))]
-    assert full_sequence.clip_report(shuffled, PendulumConfig())["physical clips"] < 1.0
+    jumbled = full_sequence.clip_report(shuffled, PendulumConfig())
+    assert jumbled["physical clips"] < 1.0 and jumbled["|Δθ| per frame °"] > 2 * report["|Δθ| per frame °"]
     assert full_sequence.pixel_change(frames).shape == (4, 10)
 
 

@@ -6,7 +6,7 @@ import torch
 
 from dfkit.data.pendulum import PendulumConfig, generate, render, simulate
 from dfkit.metrics.pendulum import (
-    VALIDITY_IOU, angle_error, continue_physics, energy_drift, frame_validity, oscillation_period, pendulum_report,
+    VALIDITY_IOU, angle_error, angle_steps, continue_physics, energy_drift, frame_validity, oscillation_period, pendulum_report,
     period_error, rollout_start, swing_direction_accuracy, valid_prediction_time, validity_floor, zero_crossings,
 )
 
@@ -95,6 +95,16 @@ def test_period_from_zero_crossings():
     fast = simulate(start, np.zeros((2, 120)), gravity=9.81 * 1.21)
     error = period_error(render(fast[..., 0], 32)[:, :, None], true, CONFIG)
     np.testing.assert_allclose(error, 1 - 1 / 1.1, atol=0.01)
+
+
+def test_angle_steps_read_the_motion_across_the_wrap():
+    theta = np.radians([[170.0, 178.0, -176.0, -170.0], [0.0, 10.0, 30.0, 60.0]])      # the first clip crosses ±180°
+    steps = angle_steps(render(theta, 32)[:, :, None])
+    np.testing.assert_allclose(steps, [[8.0, 6.0, 6.0], [10.0, 20.0, 30.0]], atol=1.0)
+    with pytest.raises(ValueError, match="at least 2 frames"):
+        angle_steps(render(theta[:, :1], 32)[:, :, None])
+    with pytest.raises(ValueError, match=r"\(B, T, 1, H, W\)"):
+        angle_steps(render(theta, 32))
 
 
 def test_valid_prediction_time_counts_leading_frames_within_threshold():

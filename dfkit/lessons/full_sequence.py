@@ -369,19 +369,22 @@ def true_frames(states, image_size: int) -> torch.Tensor:
 
 
 def clip_report(frames, config) -> dict:
-    """Are clips ``(B, T, 1, H, W)`` in [0, 1] pendulum videos? Share of valid frames and of physical clips.
+    """Are clips ``(B, T, 1, H, W)`` in [0, 1] pendulum videos? Share of valid frames and of physical clips,
+    and how far the pendulum moves per frame.
 
     valid: the frame shows one pendulum (:func:`dfkit.metrics.pendulum.frame_validity`); physical: one
     free swing with the data's physics explains every frame's angle within 10°
-    (:func:`dfkit.sequence.planning.physics_fit`, the test of the planning report).
+    (:func:`dfkit.sequence.planning.physics_fit`, the test of the planning report); |Δθ| per frame: the
+    mean angle change between consecutive frames (:func:`dfkit.metrics.pendulum.angle_steps`), which
+    jumps when frames do not follow each other.
     """
-    from dfkit.metrics.pendulum import frame_validity
+    from dfkit.metrics.pendulum import angle_steps, frame_validity
     from dfkit.sequence.planning import PHYSICS_TOLERANCE, physics_fit
 
     video = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
     score, _ = physics_fit(read_angles(video).numpy(), config, PHYSICS_TOLERANCE)
-    return {"clips": len(video), "valid frames": float(frame_validity(video)[0].mean()),
-            "physical clips": float(np.mean(score <= 1.0))}
+    return {"count": len(video), "valid frames": float(frame_validity(video)[0].mean()),
+            "physical clips": float(np.mean(score <= 1.0)), "|Δθ| per frame °": float(angle_steps(video).mean())}
 
 
 METHOD_LABELS = {

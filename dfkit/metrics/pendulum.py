@@ -8,7 +8,7 @@ pivot) and compared with the TRUE physics continued from the same state
 generated frame; summaries are means over horizon bands (frames 1-16, 17-64, 65-160 by default).
 :func:`rollout_start` gives the context frames and that true future for the first clips of a split.
 
-* angle error    |wrap(θ̂_t - θ_t)| in degrees;
+* angle error    |wrap(θ̂_t - θ_t)| in degrees; :func:`angle_steps` |wrap(θ̂_{t+1} - θ̂_t)|, the motion per frame;
 * energy drift   |Ê_t - E_t| / max(E_t, E_min) with Ê from θ̂ and ω̂ = dθ̂/dt (finite differences),
                  E = ½ L² ω² + g L (1 - cos θ) per unit mass, E_min = g L (1 - cos 10°);
 * period error   |P̂ - P| / P, periods from the zero crossings of θ̂ and of the true θ;
@@ -120,6 +120,15 @@ def angle_error(frames, true_states) -> np.ndarray:
     frames = _as_clips(frames)
     states = _as_states(true_states, frames)
     return np.degrees(np.abs(wrap_angle(estimate_angle(frames) - states[..., 0])))
+
+
+def angle_steps(frames) -> np.ndarray:
+    """|wrap(θ̂_{t+1} - θ̂_t)| in degrees, how far the pendulum moves from frame to frame as read from the
+    pixels: the coherence of a clip without its true states. frames (B, T, 1, H, W), T >= 2 -> (B, T - 1)."""
+    frames = _as_clips(frames)
+    if frames.shape[1] < 2:
+        raise ValueError(f"expected clips of at least 2 frames, got {frames.shape[1]}")
+    return np.degrees(np.abs(wrap_angle(np.diff(estimate_angle(frames), axis=1))))
 
 
 def valid_prediction_time(errors, threshold: float = 10.0) -> np.ndarray:
