@@ -32,7 +32,7 @@ varies). The sequence presets therefore decay the learning rate along a cosine
 (``TrainConfig.lr_decay``), which on uniform levels reached a lower final loss in 2,400 steps than the
 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106 against
 0.0159). The pendulum's diffusion models train 3,600 such steps (the regressor and the Markov models
-2,000): 7.5-8.1 minutes per model on 2 threads on 2026-12-05, when the host ran 0.13 s per step
+2,000): 7.4-8.1 minutes per model on 2 threads on 2026-12-05, when the host ran 0.13 s per step
 (``benchmarks/sequence_rollouts_class_pendulum.md``); on a host as slow as that of 2026-12-03 they would
 take 12.6-13.8, over the budget. The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
 decay: 4.3-5.1 minutes per model on 2 threads on 2026-12-04
