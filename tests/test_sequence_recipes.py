@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import os
 
 import pytest
 import torch
@@ -387,3 +388,28 @@ def test_benchmark_core_runs_end_to_end_on_a_tiny_profile(tiny_profile):
     for heading in ("## Pendulum", "### Markov experiment", "## Moving-MNIST", "with 1 threads"):
         assert heading in text
     assert "| Diffusion Forcing, autoregressive, stabilized |" in text and "say nothing about the quality" in text
+
+
+def test_level_shift_benchmark_trains_other_shifts_apart_from_the_presets(tiny_profile, tmp_path):
+    shifts = load_benchmark("level_shift")
+    assert shifts.share_above(1.0) == pytest.approx(0.2) and shifts.share_above(3.0) == pytest.approx(3 / 7)
+    preset = recipes.sequence_model("diffusion_forcing", "pendulum", tiny_profile, progress=False)   # level_shift 1
+    before = {path: path.stat().st_mtime_ns for path in (tmp_path / "quick").iterdir()}
+    rows = shifts.shift_rows(tiny_profile, (1.0, 4.0), names=("diffusion_forcing",), seeds=(0,))
+    labels = [label for label, name, _ in load_benchmark("training_seeds").methods("pendulum", tiny_profile)
+              if name == "diffusion_forcing"]
+    assert [(row["level shift"], row["method"]) for row in rows] == [(shift, label) for shift in ("1 (preset)", "4") for label in labels]
+    assert {path: path.stat().st_mtime_ns for path in (tmp_path / "quick").iterdir()} == before   # presets' folder untouched
+    assert recipes.training_record("diffusion_forcing", "pendulum", tiny_profile)["objective"]["level_shift"] == 1.0
+    record = json.loads((tmp_path / "level_shift_4" / "quick" / "pendulum_diffusion_forcing.json").read_text())
+    assert record["extra"]["objective"]["level_shift"] == 4.0   # the other shift trained into its own folder
+    assert "DFKIT_CHECKPOINTS" in os.environ and os.environ["DFKIT_CHECKPOINTS"] == str(tmp_path)   # restored
+    assert rows[0]["levels above 0.8 K"] == 0.2 and all(math.isfinite(row["angle err° 1-4"]) for row in rows)
+    summary = shifts.shift_spread(rows)
+    assert [(entry["level shift"], entry["seeds"]) for entry in summary] == [(shift, 1) for shift in ("1 (preset)", "4") for _ in labels]
+    assert isinstance(preset, torch.nn.Module) and shifts.parse_shifts("2,3.5") == (2.0, 3.5)
+    for bad in ("2,2", "0", "x", "-1", "inf"):
+        with pytest.raises(SystemExit, match="distinct level shifts"):
+            shifts.parse_shifts(bad)
+    with pytest.raises(ValueError, match="finite level_shift"):
+        shifts.shift_rows(tiny_profile, (float("nan"),))
