@@ -24,8 +24,8 @@ from dfkit.diffusion.schedules import check_level_shift
 from dfkit.profiles import get_profile
 from dfkit.recipes import checkpoint_root
 from dfkit.sequence.recipes import presets, spec
-from report import benchmark_parser, parse_arguments, write_report
-from training_seeds import parse_seeds, seed_rows, spread
+from report import benchmark_parser, parse_arguments, parse_distinct, write_report
+from training_seeds import COLUMNS, parse_seeds, seed_rows, spread
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODELS = ("diffusion_forcing",)
@@ -78,14 +78,8 @@ def shift_spread(rows: list[dict]) -> list[dict]:
 
 
 def parse_shifts(text: str) -> tuple[float, ...]:
-    """``"2,3,5"`` -> (2.0, 3.0, 5.0); anything but distinct positive numbers stops the script with a message."""
-    try:
-        shifts = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        shifts = ()
-    if not shifts or len(set(shifts)) != len(shifts) or not all(0 < shift < float("inf") for shift in shifts):
-        raise SystemExit(f"expected distinct level shifts > 0 separated by commas, got {text!r}")
-    return shifts
+    """``"2,3,5"`` -> (2.0, 3.0, 5.0); anything but distinct finite numbers > 0 stops the script with a message."""
+    return parse_distinct(text, float, lambda shift: 0 < shift < float("inf"), "level shifts > 0")
 
 
 def report_path(profile_name: str, names: tuple[str, ...]) -> Path:
@@ -110,9 +104,7 @@ def main() -> None:
                    f"seed ({', '.join(map(str, seeds))}), with the presets' steps and data; every model continues the "
                    f"same {chosen.eval_clips} test clips from {chosen.context} ground-truth frames for "
                    f"{chosen.bands[-1][1]} frames with the same sampling seed. Levels above 0.8 K: the share of training "
-                   "levels drawn there (uniform: 0.2). Angle error in degrees against the physics continued from the "
-                   "last context state; energy drift |Ê - E| / max(E, E_min) over the last band; VPT@20°: median number "
-                   "of leading frames within 20°. Over seeds: mean (min-max) per shift and method.")
+                   f"levels drawn there (uniform: 0.2). {COLUMNS} Over seeds: mean (min-max) per shift and method.")
     write_report(report_path(args.profile, names), f"Training-level shift, `{args.profile}` profile, pendulum",
                  description, rows, sections=(("Over seeds", shift_spread(rows)),))
 

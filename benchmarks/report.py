@@ -38,6 +38,18 @@ def parse_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
+def parse_distinct(text: str, convert, valid, what: str) -> tuple:
+    """``"a,b"`` -> ``(convert("a"), convert("b"))``; anything but distinct values that pass ``valid`` stops the
+    script with "expected distinct <what> separated by commas"."""
+    try:
+        values = tuple(convert(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or len(set(values)) != len(values) or not all(valid(value) for value in values):
+        raise SystemExit(f"expected distinct {what} separated by commas, got {text!r}")
+    return values
+
+
 def write_report(path: Path, title: str, description: str, rows: list[dict], sections: tuple = ()) -> None:
     """``# title``, the description (with the date and torch's thread count appended), then the rows as a table,
     then each ``(heading, rows)`` of ``sections`` as a ``## heading`` and its table."""

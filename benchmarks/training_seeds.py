@@ -25,11 +25,13 @@ import numpy as np
 from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model, spec, training_record
-from report import benchmark_parser, parse_arguments, write_report
+from report import benchmark_parser, parse_arguments, parse_distinct, write_report
 from sequence_rollouts import methods
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODELS = ("teacher_forcing", "teacher_forcing_noisy_history", "diffusion_forcing", "diffusion_forcing_bidirectional")
+COLUMNS = ("Angle error in degrees against the physics continued from the last context state; energy drift "
+           "|Ê - E| / max(E, E_min) over the last band; VPT@20°: median number of leading frames within 20°.")
 
 
 def seed_rows(profile, names=DEFAULT_MODELS, seeds=(0, 1), sampling_seed: int = 0) -> list[dict]:
@@ -77,13 +79,7 @@ def spread(rows: list[dict]) -> list[dict]:
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """``"0,1"`` -> (0, 1); anything but distinct integers >= 0 stops the script with a message."""
-    try:
-        seeds = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        seeds = ()
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise SystemExit(f"expected distinct seeds >= 0 separated by commas, got {text!r}")
-    return seeds
+    return parse_distinct(text, int, lambda seed: seed >= 0, "seeds >= 0")
 
 
 def report_path(profile_name: str, names: tuple[str, ...]) -> Path:
@@ -107,9 +103,8 @@ def main() -> None:
     description = (f"Each method of `sequence_rollouts.py` whose model is among {', '.join(names)}, with the model "
                    f"trained once per seed ({', '.join(map(str, seeds))}; same recipe, steps and data), continues the "
                    f"same {chosen.eval_clips} test clips from {chosen.context} ground-truth frames for "
-                   f"{chosen.bands[-1][1]} frames with the same sampling seed. Angle error in degrees against the physics "
-                   "continued from the last context state; energy drift |Ê - E| / max(E, E_min) over the last band; "
-                   "VPT@20°: median number of leading frames within 20°. Over seeds: mean (min-max) of every method.")
+                   f"{chosen.bands[-1][1]} frames with the same sampling seed. {COLUMNS} Over seeds: mean (min-max) of "
+                   "every method.")
     write_report(report_path(args.profile, names), f"Training seeds, `{args.profile}` profile, pendulum",
                  description, rows, sections=(("Over seeds", spread(rows)),))
 
