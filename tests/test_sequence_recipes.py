@@ -245,8 +245,9 @@ def test_a_checkpoint_trained_with_other_training_levels_is_refused(tiny_profile
     record = recipes.training_record("teacher_forcing", "pendulum", tiny_profile)["objective"]
     assert record["class"] == "TeacherForcing" and record["level_shift"] == 1.0 and record["schedule"] == "cosine"
     shifted = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(TINY_PRESETS, level_shift=3.0))
-    with pytest.raises(ValueError, match="retrain"):
-        recipes.sequence_model("teacher_forcing", "pendulum", shifted, progress=False)
+    for read in (recipes.sequence_model, recipes.training_record):    # nor is its record read as the presets'
+        with pytest.raises(ValueError, match="retrain"):
+            read("teacher_forcing", "pendulum", shifted)
     retrained = recipes.sequence_model("teacher_forcing", "pendulum", shifted, retrain=True, progress=False)
     assert recipes.training_record("teacher_forcing", "pendulum", shifted)["objective"]["level_shift"] == 3.0
     assert isinstance(retrained, torch.nn.Module)
@@ -258,8 +259,9 @@ def test_a_checkpoint_trained_for_other_steps_is_refused(tiny_profile):
     recipes.sequence_model("diffusion_forcing", "pendulum", tiny_profile, progress=False)
     longer = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(
         TINY_PRESETS, diffusion_forcing=dataclasses.replace(TINY_TRAINING, steps=5)))
-    with pytest.raises(ValueError, match="trained for 3 steps, but the quick presets train 5; retrain"):
-        recipes.sequence_model("diffusion_forcing", "pendulum", longer, progress=False)
+    for read in (recipes.sequence_model, recipes.training_record):
+        with pytest.raises(ValueError, match="trained for 3 steps, but the quick presets train 5; retrain"):
+            read("diffusion_forcing", "pendulum", longer)
     recipes.sequence_model("teacher_forcing", "pendulum", longer, progress=False)     # its own steps did not change
     recipes.sequence_model("diffusion_forcing", "pendulum", longer, retrain=True, progress=False)
     assert recipes.training_record("diffusion_forcing", "pendulum", longer)["steps"] == 5

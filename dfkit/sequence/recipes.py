@@ -232,11 +232,29 @@ def checkpoint_path(name: str, dataset: str, profile, seed: int | None = None) -
 
 def training_record(name: str, dataset: str, profile, seed: int | None = None) -> dict | None:
     """What was recorded when the checkpoint was trained (train_seconds, train_cpu_seconds, load_average,
-    steps, threads, machine), or None."""
-    path = checkpoint_path(name, dataset, profile, seed).with_suffix(".json")
-    if not path.exists():
+    steps, threads, machine, objective), or None when there is no checkpoint. A checkpoint that
+    :func:`sequence_model` would refuse (another objective or step count) raises its ValueError."""
+    path = checkpoint_path(name, dataset, profile, seed)
+    if not path.with_suffix(".json").exists():
         return None
-    return dict(json.loads(path.read_text()).get("extra") or {})
+    meta = json.loads(path.with_suffix(".json").read_text())
+    _check_training(path, meta, name, dataset, profile, seed)
+    return dict(meta.get("extra") or {})
+
+
+def _check_training(path: Path, meta: dict, name: str, dataset: str, profile, seed: int | None) -> None:
+    """Raise a ValueError unless the checkpoint's record (``meta``) holds the objective and the step count the
+    presets train now."""
+    recorded, wanted = (meta.get("extra") or {}).get("objective"), objective_record(objective(name, dataset, profile))
+    if recorded is None:       # written before objectives were recorded, when every training level was uniform
+        recorded = {**wanted, "level_shift": 1.0} if "level_shift" in wanted else wanted
+    if recorded != wanted:
+        raise ValueError(f"checkpoint {path} was trained with {recorded}, but the {profile.name} presets train "
+                         f"{wanted}; retrain it (retrain=True) or remove the checkpoint")
+    trained_steps, wanted_steps = meta.get("step"), training_config(name, dataset, profile, seed).steps
+    if trained_steps != wanted_steps:
+        raise ValueError(f"checkpoint {path} was trained for {trained_steps} steps, but the {profile.name} presets "
+                         f"train {wanted_steps}; retrain it (retrain=True) or remove the checkpoint")
 
 
 def sequence_model(name: str, dataset: str, profile, retrain: bool = False, progress: bool = True, save: bool = True,
@@ -254,16 +272,7 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
         if model.config != backbone_config(name, dataset, profile):
             raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
                              f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
-        recorded, wanted = (meta.get("extra") or {}).get("objective"), objective_record(objective(name, dataset, profile))
-        if recorded is None:       # written before objectives were recorded, when every training level was uniform
-            recorded = {**wanted, "level_shift": 1.0} if "level_shift" in wanted else wanted
-        if recorded != wanted:
-            raise ValueError(f"checkpoint {path} was trained with {recorded}, but the {profile.name} presets train "
-                             f"{wanted}; retrain it (retrain=True) or remove the checkpoint")
-        trained_steps, wanted_steps = meta.get("step"), training_config(name, dataset, profile, seed).steps
-        if trained_steps != wanted_steps:
-            raise ValueError(f"checkpoint {path} was trained for {trained_steps} steps, but the {profile.name} presets "
-                             f"train {wanted_steps}; retrain it (retrain=True) or remove the checkpoint")
+        _check_training(path, meta, name, dataset, profile, seed)
         return model.to(target).eval()
     model, loss_fn, clips, config = build(name, dataset, profile, progress, seed)
     cpu_start = time.process_time()
