@@ -1,16 +1,18 @@
 """How far to shift the pendulum's training levels towards high noise: the same recipe at several shifts.
 
-    python benchmarks/level_shift.py --profile class --threads 2                # shifts 2, 3 (the preset), 5
-    python benchmarks/level_shift.py --profile class --shifts 1,5 --models diffusion_forcing_clean_history
+    python benchmarks/level_shift.py --profile class --threads 2         # shifts 3 and 5 (the preset), five recipes
+    python benchmarks/level_shift.py --profile class --shifts 2,3,5 --models diffusion_forcing
+    python benchmarks/level_shift.py --profile class --shifts 3,5 --models full_sequence --seeds 0
 
 ``level_shift = s`` draws τ = k/K from s·u / (1 + (s - 1)·u), u uniform (:func:`dfkit.diffusion.shifted_levels`):
-s = 1 is uniform, and a share s / (4 + s) of the levels lands above 0.8 K (the pendulum presets: s = 3, 43%).
+s = 1 is uniform, and a share s / (4 + s) of the levels lands above 0.8 K (the pendulum presets: s = 5, 56%).
 Each shift trains every recipe of ``--models`` once per seed with the presets' steps and data (only the training
 levels change) and rolls it out as ``training_seeds.py`` does: the same test clips, context and sampling seed,
 angle error per band. The presets' own shift reads the presets' checkpoints; every other shift trains into its
 own folder, ``<checkpoints>/level_shift_<s>/<profile>/``, so the presets' checkpoints are never touched (about
-8 minutes per missing model in ``class`` on 2 threads). Writes ``benchmarks/level_shift_<profile>.md`` (other
-models than the default add their names, as in ``training_seeds.py``).
+8 minutes per missing model in ``class`` on 2 threads). Writes ``benchmarks/level_shift_<profile>.md`` for the
+default models (teacher forcing with a clean and a noisy history, Diffusion Forcing with the preset and the
+clean-history recipe, the bidirectional model); other models add their names, as in ``training_seeds.py``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from dfkit.diffusion.schedules import check_level_shift
 from dfkit.profiles import get_profile
 from dfkit.recipes import checkpoint_root
 from dfkit.sequence.recipes import presets, spec
-from report import benchmark_parser, parse_arguments, parse_distinct, write_report
+from report import benchmark_parser, models_report_path, parse_arguments, parse_distinct, write_report
 from training_seeds import COLUMNS, parse_seeds, seed_rows, spread
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_MODELS = ("diffusion_forcing",)
-DEFAULT_SHIFTS = "2,3,5"
+DEFAULT_MODELS = ("teacher_forcing", "teacher_forcing_noisy_history", "diffusion_forcing", "diffusion_forcing_clean_history",
+                  "diffusion_forcing_bidirectional")
+DEFAULT_SHIFTS = "3,5"
 
 
 def share_above(shift: float, fraction: float = 0.8) -> float:
@@ -83,8 +86,8 @@ def parse_shifts(text: str) -> tuple[float, ...]:
 
 
 def report_path(profile_name: str, names: tuple[str, ...]) -> Path:
-    suffix = "" if tuple(names) == DEFAULT_MODELS else "_" + "_".join(names)
-    return HERE / f"level_shift_{profile_name}{suffix}.md"
+    """``level_shift_<profile>.md`` for the default models, ``level_shift_<profile>_<names>.md`` for others."""
+    return models_report_path(HERE, "level_shift", profile_name, names, DEFAULT_MODELS)
 
 
 def main() -> None:

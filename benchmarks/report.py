@@ -50,6 +50,13 @@ def parse_distinct(text: str, convert, valid, what: str) -> tuple:
     return values
 
 
+def models_report_path(folder: Path, stem: str, profile_name: str, names: tuple[str, ...], default_names: tuple[str, ...]) -> Path:
+    """``<stem>_<profile>.md`` for a script's default models; other models add their names, so that measuring one
+    more recipe does not overwrite the table of the default ones."""
+    suffix = "" if tuple(names) == tuple(default_names) else "_" + "_".join(names)
+    return folder / f"{stem}_{profile_name}{suffix}.md"
+
+
 def write_report(path: Path, title: str, description: str, rows: list[dict], sections: tuple = ()) -> None:
     """``# title``, the description (with the date and torch's thread count appended), then the rows as a table,
     then each ``(heading, rows)`` of ``sections`` as a ``## heading`` and its table."""

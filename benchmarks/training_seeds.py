@@ -25,7 +25,7 @@ import numpy as np
 from dfkit.metrics.pendulum import pendulum_metrics, rollout_start
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import dataset_split, presets, rollout, sequence_model, spec, training_record
-from report import benchmark_parser, parse_arguments, parse_distinct, write_report
+from report import benchmark_parser, models_report_path, parse_arguments, parse_distinct, write_report
 from sequence_rollouts import methods
 
 HERE = Path(__file__).resolve().parent
@@ -83,10 +83,8 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def report_path(profile_name: str, names: tuple[str, ...]) -> Path:
-    """``training_seeds_<profile>.md`` for the default models; other models get their own file, so that
-    measuring one more recipe does not overwrite the table of the default ones."""
-    suffix = "" if tuple(names) == DEFAULT_MODELS else "_" + "_".join(names)
-    return HERE / f"training_seeds_{profile_name}{suffix}.md"
+    """``training_seeds_<profile>.md`` for the default models, ``training_seeds_<profile>_<names>.md`` for others."""
+    return models_report_path(HERE, "training_seeds", profile_name, names, DEFAULT_MODELS)
 
 
 def main() -> None:
