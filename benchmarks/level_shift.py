@@ -5,7 +5,8 @@
     python benchmarks/level_shift.py --profile class --shifts 3,5 --models full_sequence --seeds 0
 
 ``level_shift = s`` draws τ = k/K from s·u / (1 + (s - 1)·u), u uniform (:func:`dfkit.diffusion.shifted_levels`):
-s = 1 is uniform, and a share s / (4 + s) of the levels lands above 0.8 K (the pendulum presets: s = 5, 56%).
+s = 1 is uniform, and a share s / (4 + s) of the levels lands above 0.8 K (the pendulum presets: s = 5, 56%; their
+full-sequence model 3, 43%).
 Each shift trains every recipe of ``--models`` once per seed with the presets' steps and data (only the training
 levels change) and rolls it out as ``training_seeds.py`` does: the same test clips, context and sampling seed,
 angle error per band. The presets' own shift reads the presets' checkpoints; every other shift trains into its
@@ -59,16 +60,20 @@ def checkpoint_folder(subfolder: str | None):
 
 def shift_rows(profile, shifts, names=DEFAULT_MODELS, seeds=(0, 1)) -> list[dict]:
     """One row per (shift, method of a model in ``names``, seed), as :func:`training_seeds.seed_rows` plus the
-    shift and the share of training levels above 0.8 K."""
-    preset_shift = presets("pendulum", profile).level_shift
+    shift and the share of training levels above 0.8 K. A shift is "(preset)" for a model when its presets train
+    it there (:meth:`SequencePresets.training_level_shift`); only then are the presets' checkpoints read."""
+    chosen = presets("pendulum", profile)
     rows = []
     for shift in shifts:
         check_level_shift(shift)
-        shifted = dataclasses.replace(profile, pendulum_sequence=dataclasses.replace(profile.pendulum_sequence, level_shift=shift))
-        label = f"{shift:g} (preset)" if shift == preset_shift else f"{shift:g}"
-        with checkpoint_folder(None if shift == preset_shift else f"level_shift_{shift:g}"):
-            for row in seed_rows(shifted, names, seeds):
-                rows.append({"level shift": label, "levels above 0.8 K": round(share_above(shift), 2), **row})
+        shifted = dataclasses.replace(profile, pendulum_sequence=dataclasses.replace(
+            chosen, level_shift=shift, full_sequence_level_shift=None))     # every objective at this shift
+        for name in names:
+            preset = shift == chosen.training_level_shift(spec(name).objective)
+            label = f"{shift:g} (preset)" if preset else f"{shift:g}"
+            with checkpoint_folder(None if preset else f"level_shift_{shift:g}"):
+                for row in seed_rows(shifted, (name,), seeds):
+                    rows.append({"level shift": label, "levels above 0.8 K": round(share_above(shift), 2), **row})
     return rows
 
 
@@ -103,7 +108,8 @@ def main() -> None:
     rows = shift_rows(profile, shifts, names, seeds)
     chosen = presets("pendulum", profile)
     description = (f"Each recipe among {', '.join(names)} trained with its training levels drawn at each shift "
-                   f"({', '.join(f'{shift:g}' for shift in shifts)}; the presets use {chosen.level_shift:g}), once per "
+                   f"({', '.join(f'{shift:g}' for shift in shifts)}; the presets use {chosen.level_shift:g}, "
+                   f"{chosen.training_level_shift('full_sequence'):g} for the full-sequence model), once per "
                    f"seed ({', '.join(map(str, seeds))}), with the presets' steps and data; every model continues the "
                    f"same {chosen.eval_clips} test clips from {chosen.context} ground-truth frames for "
                    f"{chosen.bands[-1][1]} frames with the same sampling seed. Levels above 0.8 K: the share of training "

@@ -78,7 +78,8 @@ class SequencePresets:
     Training levels. ``level_shift`` s draws the diffusion objectives' levels from
     :func:`dfkit.diffusion.schedules.shifted_levels` (1: uniform on 1..K, Ho et al.'s Algorithm 1 and
     Diffusion Forcing's). Moving-MNIST uses 10, which puts 71% of the training levels above 0.8 K
-    (uniform: 20%), where a frame must be drawn from its history alone; the pendulum 5 (56%).
+    (uniform: 20%), where a frame must be drawn from its history alone; the pendulum 5 (56%), but 3
+    (43%) for its full-sequence model (``full_sequence_level_shift``), which a shift of 5 made worse.
 
     Parameterization ``"v"``: with the cosine schedule ᾱ_K ≈ 2e-9, so an ε-model's x̂_0 near
     k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5 (measured on the course's image DDPM: FID 2802
@@ -86,7 +87,7 @@ class SequencePresets:
     frames with std sqrt(1 - ᾱ_50) ≈ 0.09 on the [-1, 1] scale: small against the frame
     (0 < k_small << K), about the size of a generated frame's pixel error. The `class` pendulum
     models use 300 (std 0.46): swept in ``benchmarks/stabilization_level.py``, the causal Diffusion
-    Forcing model's error over frames 17-64 fell from 29.4° at 50 to 12.0° at 300.
+    Forcing model's error over frames 17-64 fell from 13.5° at 50 to 4.9° at 300.
     """
 
     backbone: VideoBackboneConfig = field(default_factory=VideoBackboneConfig)
@@ -105,6 +106,7 @@ class SequencePresets:
     shared_level_fraction: float = 0.0     # DF training: share of clips with one level for all frames
     clean_history_fraction: float = 0.25   # DF training of diffusion_forcing_clean_history: share of clips with clean first frames
     level_shift: float = 1.0               # s of the diffusion objectives' training levels (dfkit.diffusion.shifted_levels; 1: uniform)
+    full_sequence_level_shift: float | None = None   # s of full-sequence diffusion alone (None: level_shift)
     rollout_multiples: tuple[int, ...] = (4, 10)
     eval_clips: int = 32                   # test clips rolled out by the benchmark
     markov_clips: int = 256                # test clips of the swing-direction experiment
@@ -117,6 +119,13 @@ class SequencePresets:
     def rollout_lengths(self) -> tuple[int, ...]:
         """Frames generated after the context: ``horizon × m`` for m in ``rollout_multiples``."""
         return tuple(self.horizon * m for m in self.rollout_multiples)
+
+    def training_level_shift(self, objective: str) -> float:
+        """The level shift of ``objective``'s training levels ("full_sequence", "teacher_forcing", ...):
+        ``full_sequence_level_shift`` for full-sequence diffusion when it is set, else ``level_shift``."""
+        if objective == "full_sequence" and self.full_sequence_level_shift is not None:
+            return self.full_sequence_level_shift
+        return self.level_shift
 
     @property
     def bands(self) -> tuple[tuple[int, int], ...]:
@@ -146,6 +155,8 @@ class SequencePresets:
             raise ValueError(f"expected reconstruction_weight >= 0 and shared_level_fraction, clean_history_fraction in [0, 1], "
                              f"got {self.reconstruction_weight}, {self.shared_level_fraction} and {self.clean_history_fraction}")
         check_level_shift(self.level_shift)
+        if self.full_sequence_level_shift is not None:
+            check_level_shift(self.full_sequence_level_shift)
         if not self.rollout_multiples or any(not isinstance(m, int) or m < 1 for m in self.rollout_multiples):
             raise ValueError(f"expected rollout_multiples to be ints >= 1, got {self.rollout_multiples}")
         if self.eval_clips < 1 or self.markov_clips < 1:
@@ -210,8 +221,11 @@ _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosi
 # shift of 5 cut it past frame 16 in both trainings of teacher forcing (by 4-20%) and of stabilized Diffusion
 # Forcing (19-42%), in every band of the bidirectional model (50-75%), and left the other recipes mixed, one
 # training better and one worse (benchmarks/level_shift_class.md); a shift of 10, tried on the clean-history
-# recipe, was no better than uniform levels (lecture 06 section 6).
+# recipe, was no better than uniform levels (lecture 06 section 6). The full-sequence model keeps 3: trained once
+# at each, at 5 its rollout error rose in every band (37 / 42 / 40 degrees against 22 / 31 / 34) and its sampled
+# clips moved 24.9 degrees per frame against 9.7 (benchmarks/level_shift_class_full_sequence.md, lecture 05).
 PENDULUM_LEVEL_SHIFT = 5.0
+PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT = 3.0
 # The pendulum's diffusion models train 3,600 steps: with 2,400, two trainings each of stabilized and pyramid
 # Diffusion Forcing missed the 3 / 6 / 12 degree target by 1.3-1.9x; with 3,600 (at level_shift 3) the
 # clean-history recipe came within 1.0-1.2x of it (one pyramid training met it) and the causal models' error fell
@@ -221,7 +235,8 @@ PENDULUM_LEVEL_SHIFT = 5.0
 _CLASS_PENDULUM_TRAINING = dataclasses.replace(_CLASS_TRAINING, steps=3_600)
 _CLASS_PENDULUM = SequencePresets(
     backbone=VideoBackboneConfig(image_size=32, max_frames=16),
-    horizon=16, context=4, chunk=8, stabilization_level=300, level_shift=PENDULUM_LEVEL_SHIFT,  # benchmarks/stabilization_level_class.md
+    horizon=16, context=4, chunk=8, stabilization_level=300,  # benchmarks/stabilization_level_class.md
+    level_shift=PENDULUM_LEVEL_SHIFT, full_sequence_level_shift=PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT,
     teacher_forcing=dataclasses.replace(_CLASS_PENDULUM_TRAINING, batch_size=48),         # 48 x 5 frames
     markov=dataclasses.replace(_CLASS_TRAINING, steps=2_000, batch_size=64),              # 64 x 2 or 3 frames
     regressor=dataclasses.replace(_CLASS_TRAINING, steps=2_000),                          # 16 x 16 frames
@@ -237,7 +252,7 @@ _CLASS_PENDULUM = SequencePresets(
 MOVING_MNIST_LEVEL_SHIFT = 10.0
 _CLASS_MOVING_MNIST_TRAINING = dataclasses.replace(_CLASS_TRAINING, steps=2_000, batch_size=24)  # 24 x 10 frames
 _CLASS_MOVING_MNIST = dataclasses.replace(
-    _CLASS_PENDULUM, horizon=10, chunk=5, stabilization_level=50, level_shift=MOVING_MNIST_LEVEL_SHIFT,
+    _CLASS_PENDULUM, horizon=10, chunk=5, stabilization_level=50, level_shift=MOVING_MNIST_LEVEL_SHIFT, full_sequence_level_shift=None,
     backbone=VideoBackboneConfig(image_size=32, max_frames=10, neighbor_skips=True),
     teacher_forcing=dataclasses.replace(_CLASS_MOVING_MNIST_TRAINING, batch_size=48),     # 48 x 5 frames
     regressor=_CLASS_MOVING_MNIST_TRAINING,
@@ -251,8 +266,9 @@ _GPU_PENDULUM = SequencePresets(
     backbone=_GPU_BACKBONE, horizon=32, context=4, chunk=16, eval_clips=256, markov_clips=1_024, gru_variants=True,
     teacher_forcing=dataclasses.replace(_GPU_TRAINING, batch_size=128), markov=dataclasses.replace(_GPU_TRAINING, steps=10_000, batch_size=128),
     regressor=_GPU_TRAINING, full_sequence=_GPU_TRAINING, diffusion_forcing=_GPU_TRAINING, level_shift=PENDULUM_LEVEL_SHIFT,
+    full_sequence_level_shift=PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT,
 )
-_GPU_MOVING_MNIST = dataclasses.replace(_GPU_PENDULUM, horizon=16, chunk=8, level_shift=MOVING_MNIST_LEVEL_SHIFT,
+_GPU_MOVING_MNIST = dataclasses.replace(_GPU_PENDULUM, horizon=16, chunk=8, level_shift=MOVING_MNIST_LEVEL_SHIFT, full_sequence_level_shift=None,
                                         backbone=dataclasses.replace(_GPU_BACKBONE, max_frames=16, neighbor_skips=True))
 
 
@@ -265,7 +281,8 @@ PROFILES = {
         unet_training=TrainConfig(steps=100, batch_size=32, lr=1e-3, warmup_steps=10, ema_decay=0.99, log_every=10),
         vae=VAEConfig(base_channels=8, latent_dim=8),  # ~29k parameters
         vae_training=TrainConfig(steps=150, batch_size=32, lr=2e-3, ema_decay=None, log_every=10),
-        pendulum_sequence=dataclasses.replace(_QUICK_SEQUENCE, level_shift=PENDULUM_LEVEL_SHIFT),
+        pendulum_sequence=dataclasses.replace(_QUICK_SEQUENCE, level_shift=PENDULUM_LEVEL_SHIFT,
+                                              full_sequence_level_shift=PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT),
         moving_mnist_sequence=dataclasses.replace(_QUICK_SEQUENCE, level_shift=MOVING_MNIST_LEVEL_SHIFT, backbone=dataclasses.replace(
             _QUICK_SEQUENCE.backbone, image_size=32, widths=(8, 16, 16), neighbor_skips=True)),
     ),

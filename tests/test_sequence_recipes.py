@@ -415,3 +415,23 @@ def test_level_shift_benchmark_trains_other_shifts_apart_from_the_presets(tiny_p
             shifts.parse_shifts(bad)
     with pytest.raises(ValueError, match="finite level_shift"):
         shifts.shift_rows(tiny_profile, (float("nan"),))
+
+
+def test_the_full_sequence_model_can_keep_its_own_level_shift(tiny_profile, tmp_path):
+    """The pendulum presets train the full-sequence model at another shift than the others."""
+    own = dataclasses.replace(TINY_PRESETS, level_shift=5.0, full_sequence_level_shift=3.0)
+    profile = dataclasses.replace(tiny_profile, pendulum_sequence=own)
+    assert recipes.objective("full_sequence", "pendulum", profile).level_shift == 3.0
+    for name in ("teacher_forcing", "teacher_forcing_noisy_history", "diffusion_forcing", "diffusion_forcing_bidirectional"):
+        assert recipes.objective(name, "pendulum", profile).level_shift == 5.0, name
+    shared = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(own, full_sequence_level_shift=None))
+    assert recipes.objective("full_sequence", "pendulum", shared).level_shift == 5.0
+    for bad in (0.0, float("nan"), True):
+        with pytest.raises(ValueError, match="finite level_shift"):
+            dataclasses.replace(own, full_sequence_level_shift=bad).validate()
+    rows = load_benchmark("level_shift").shift_rows(profile, (3.0,), names=("full_sequence", "diffusion_forcing"), seeds=(0,))
+    assert {row["level shift"] for row in rows if row["method"].startswith("full sequence")} == {"3 (preset)"}
+    assert {row["level shift"] for row in rows if not row["method"].startswith("full sequence")} == {"3"}
+    assert (tmp_path / "quick" / "pendulum_full_sequence.json").exists()       # the presets' own shift: their folder
+    assert (tmp_path / "level_shift_3" / "quick" / "pendulum_diffusion_forcing.json").exists()
+    assert not (tmp_path / "level_shift_3" / "quick" / "pendulum_full_sequence.json").exists()

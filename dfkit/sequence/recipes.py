@@ -162,7 +162,7 @@ def objective(name: str, dataset: str, profile):
     """The training loss of ``name`` (an instance of one of :mod:`dfkit.sequence.objectives`' classes)."""
     model_spec, chosen = spec(name), presets(dataset, profile)
     schedule, parameterization = course_schedule(), chosen.parameterization
-    shift = chosen.level_shift
+    shift = chosen.training_level_shift(model_spec.objective)
     if model_spec.objective == "teacher_forcing":
         return TeacherForcing(schedule, parameterization, context=history_length(name, dataset, profile),
                               history_noise=chosen.stabilization_level if model_spec.history_noise else 0, level_shift=shift)
