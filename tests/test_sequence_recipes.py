@@ -387,9 +387,41 @@ def test_benchmark_core_runs_end_to_end_on_a_tiny_profile(tiny_profile):
     assert mnist[-1]["MSE 17-40"] == 0 and mnist[-1]["SSIM 17-40"] == pytest.approx(1.0)
 
     text = benchmark.markdown(results)
-    for heading in ("## Pendulum", "### Markov experiment", "## Moving-MNIST", "with 1 threads"):
+    for heading in ("## Pendulum", "### Markov experiment", "### Against the course's targets", "## Moving-MNIST", "with 1 threads"):
         assert heading in text
     assert "| Diffusion Forcing, autoregressive, stabilized |" in text and "say nothing about the quality" in text
+    # --from-json writes the same report from the JSON file the run saved
+    assert benchmark.markdown(json.loads(json.dumps(results, default=benchmark._json_value))) == text
+
+
+def test_the_central_table_reads_each_rollout_against_the_course_targets():
+    benchmark = load_benchmark("sequence_rollouts")
+    bands = ((1, 16), (17, 64), (65, 160))
+
+    def row(method, errors, valid=1.0):
+        return {"method": method, **{f"angle err° {a}-{b}": e for (a, b), e in zip(bands, errors)}, "valid 65-160": valid}
+
+    pendulum = {"bands": bands, "rows": [row("teacher forcing", (0.5, 0.5, 0.5)),
+                                         row("Diffusion Forcing, stabilized", (2.84, 6.6, 12.0)),
+                                         row("Diffusion Forcing, pyramid", (3.3, 4.0, float("nan")), valid=0.75)]}
+    verdicts = benchmark.target_rows(pendulum)
+    assert [v["method"] for v in verdicts] == ["Diffusion Forcing, stabilized", "Diffusion Forcing, pyramid"]
+    assert list(verdicts[0].values())[1:] == ["2.84 met", "6.6, 1.10x", "12 met", "met"]
+    assert list(verdicts[1].values())[1:] == ["3.3, 1.10x", "4 met", "—", "0.75"]
+
+    def markov(accuracy_1, accuracy_2):
+        return [{"method": "teacher forcing, 1 context frame", "context frames": 1, "accuracy": accuracy_1, "stderr": 0.04},
+                {"method": "teacher forcing, 2 context frames", "context frames": 2, "accuracy": accuracy_2, "stderr": 0.02},
+                {"method": "swing towards the bottom (1-frame prior)", "context frames": 1, "accuracy": 0.9, "stderr": 0.02}]
+
+    models = [{"model": "teacher_forcing", "train (min)": 7.3}, {"model": "diffusion_forcing", "train (min)": 11.3},
+              {"model": "regressor", "train (min)": float("nan")}]
+    text = benchmark.target_summary({"pendulum_models": models, "markov": {"rows": markov(0.52, 0.92)}})
+    assert "1 of 3 models (over: diffusion_forcing 11.3) (no record: regressor)" in text
+    assert "+0.5 standard errors from chance (target near chance, within 2 standard errors: met)" in text
+    assert "+21.0 standard errors from chance (target above chance by more than 2 standard errors: met)" in text
+    missed = benchmark.target_summary({"pendulum_models": models, "markov": {"rows": markov(0.62, 0.53)}})
+    assert missed.count("missed") == 2
 
 
 def test_level_shift_benchmark_trains_other_shifts_apart_from_the_presets(tiny_profile, tmp_path):
