@@ -3,6 +3,8 @@
     python benchmarks/sequence_rollouts.py --profile quick       # writes benchmarks/sequence_rollouts_quick.md
     python benchmarks/sequence_rollouts.py --profile class --datasets pendulum --threads 2
                                                     # writes benchmarks/sequence_rollouts_class_pendulum.md
+    python benchmarks/sequence_rollouts.py --from-json benchmarks/sequence_rollouts_class_pendulum.json
+                                                    # the same report again from the saved results
 
 Every model comes from :func:`dfkit.sequence.recipes.sequence_model` (a checkpoint when one exists,
 else trained now and saved). On the pendulum, each method starts from the same ground-truth
@@ -17,7 +19,9 @@ Three tables and their details:
 1. pendulum rollouts: angle error per band, valid frames in the last band, energy drift, valid
    prediction time, training and rollout wall time;
 2. the Markov experiment: swing-direction accuracy of the next frame sampled from teacher-forced
-   models with 1, 2 and c frames of context (chance 50%; the true next frame as the ceiling);
+   models with 1, 2 and c frames of context (chance 50%; the true next frame as the ceiling); then
+   every Diffusion Forcing rollout, the training times and the Markov models read against the
+   course's targets (:data:`TARGET_ANGLE_ERRORS`, :data:`TARGET_TRAIN_MINUTES`): met, or how far off;
 3. Moving-MNIST rollouts (the test split generated long enough for 10 H frames): MSE, SSIM,
    digit identity and |intensity drift| per band, beside copy last frame, all black and ground
    truth (:func:`dfkit.metrics.video.video_report`).
