@@ -3,6 +3,8 @@
     python benchmarks/level_shift.py --profile class --threads 2         # shifts 3 and 5 (the preset), five recipes
     python benchmarks/level_shift.py --profile class --shifts 2,3,5 --models diffusion_forcing
     python benchmarks/level_shift.py --profile class --shifts 3,5 --models full_sequence --seeds 0
+    python benchmarks/level_shift.py --profile class --models full_sequence --seeds 1 \
+        --out benchmarks/level_shift_class_full_sequence_seed_1.md      # one more training, its own table
 
 ``level_shift = s`` draws τ = k/K from s·u / (1 + (s - 1)·u), u uniform (:func:`dfkit.diffusion.shifted_levels`):
 s = 1 is uniform, and a share s / (4 + s) of the levels lands above 0.8 K (the pendulum presets: s = 5, 56%; their
@@ -100,6 +102,8 @@ def main() -> None:
     parser.add_argument("--shifts", default=DEFAULT_SHIFTS, help="level shifts, comma-separated (1: uniform levels)")
     parser.add_argument("--seeds", default="0,1", help="training seeds, comma-separated")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="recipe names, comma-separated")
+    parser.add_argument("--out", default=None, help="markdown file (default: benchmarks/level_shift_<profile>.md, "
+                        "with the model names appended for other models)")
     args = parse_arguments(parser)
     profile = get_profile(args.profile)
     shifts, seeds, names = parse_shifts(args.shifts), parse_seeds(args.seeds), tuple(args.models.split(","))
@@ -114,7 +118,7 @@ def main() -> None:
                    f"same {chosen.eval_clips} test clips from {chosen.context} ground-truth frames for "
                    f"{chosen.bands[-1][1]} frames with the same sampling seed. Levels above 0.8 K: the share of training "
                    f"levels drawn there (uniform: 0.2). {COLUMNS} Over seeds: mean (min-max) per shift and method.")
-    write_report(report_path(args.profile, names), f"Training-level shift, `{args.profile}` profile, pendulum",
+    write_report(Path(args.out) if args.out else report_path(args.profile, names), f"Training-level shift, `{args.profile}` profile, pendulum",
                  description, rows, sections=(("Over seeds", shift_spread(rows)),))
 
 

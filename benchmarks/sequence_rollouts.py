@@ -5,6 +5,7 @@
                                                     # writes benchmarks/sequence_rollouts_class_pendulum.md
     python benchmarks/sequence_rollouts.py --from-json benchmarks/sequence_rollouts_class_pendulum.json
                                                     # the same report again from the saved results
+                                                    # (a "notes" list in the JSON is written under the header)
 
 Every model comes from :func:`dfkit.sequence.recipes.sequence_model` (a checkpoint when one exists,
 else trained now and saved). On the pendulum, each method starts from the same ground-truth
@@ -321,6 +322,7 @@ def markdown(results: dict) -> str:
         f"Seed {results['seed']}.",
         "",
     ]
+    lines += [line for note in results.get("notes", ()) for line in (f"Note: {note}", "")]   # provenance added to the JSON
     if profile == "quick":
         lines += ["**Quick profile: tiny models trained for seconds. These numbers test that the pipeline runs end to end; "
                   "they say nothing about the quality of any method.**", ""]

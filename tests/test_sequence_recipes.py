@@ -392,6 +392,7 @@ def test_benchmark_core_runs_end_to_end_on_a_tiny_profile(tiny_profile):
     assert "| Diffusion Forcing, autoregressive, stabilized |" in text and "say nothing about the quality" in text
     # --from-json writes the same report from the JSON file the run saved
     assert benchmark.markdown(json.loads(json.dumps(results, default=benchmark._json_value))) == text
+    assert "\nNote: one row from another run.\n" in benchmark.markdown({**results, "notes": ["one row from another run."]})
 
 
 def test_the_central_table_reads_each_rollout_against_the_course_targets():
