@@ -25,15 +25,15 @@ their frames (measured at the same load: 48 x 5 teacher-forcing windows 300 ms, 
 the regressor's 16 x 16 260 ms, 24 x 10 Moving-MNIST windows 270 ms). So 3,000 steps of 240-256
 frames take about 7.5 minutes at 150 ms per step, inside the 10-minute budget of one model on 2
 idle cores, and about twice that on a machine as loaded as the one measured. Measured later on 2
-idle threads (``benchmarks/training_speed_class.md``, 2026-12-03): 0.21-0.23 s per step for the
+idle threads (``benchmarks/training_speed.py``, 2026-12-03; lecture 06 section 6): 0.21-0.23 s per step for the
 full-sequence and Diffusion Forcing batches, so 3,000 steps at a constant learning rate took
 10.5-11.7 minutes, over that budget (the same host ran them at 0.16 s a day later: its speed
 varies). The sequence presets therefore decay the learning rate along a cosine
 (``TrainConfig.lr_decay``), which on uniform levels reached a lower final loss in 2,400 steps than the
 3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106 against
 0.0159). The pendulum's diffusion models train 3,600 such steps (the regressor and the Markov models
-2,000): 7.4-8.1 minutes per model on 2 threads on 2026-12-05, when the host ran 0.13 s per step
-(``benchmarks/sequence_rollouts_class_pendulum.md``); on a host as slow as that of 2026-12-03 they would
+2,000): 7.2-8.4 minutes per model on 2 threads on 2026-12-05, when the host ran 0.13 s per step (one Diffusion
+Forcing training that shared the cores with a test run: 11.3; ``benchmarks/sequence_rollouts_class_pendulum.md``); on a host as slow as that of 2026-12-03 they would
 take 12.6-13.8, over the budget. The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
 decay: 4.3-5.1 minutes per model on 2 threads on 2026-12-04
 (``benchmarks/sequence_rollouts_class_moving_mnist.md``; 2,400 constant-rate steps took 9.4-11.1
@@ -213,7 +213,7 @@ _QUICK_SEQUENCE = SequencePresets(
 # except the Markov models' (64 x 2 or 3 frames), see the module docstring for the step cost.
 # A cosine decay of the learning rate: 2,400 such steps reached a lower final loss than 3,000 at a constant rate
 # (10.5-11.7 minutes on 2 idle threads), whose two trainings of teacher forcing differed by 21-23 degrees up to
-# 4x the horizon (with the decay 0.3-2.1: benchmarks/training_seeds_class.md). Each dataset sets its own steps.
+# 4x the horizon (with the decay 0.3-2.1 over five rounds of trainings: lecture 06 section 6). Each dataset sets its own steps.
 _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosine")
 # The pendulum's diffusion models draw their training levels shifted towards high noise, less than Moving-MNIST's
 # (level_shift 5: 56% of them above 0.8 K; uniform 20%). Against uniform levels a shift of 3 cut the error of
@@ -227,7 +227,7 @@ _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosi
 PENDULUM_LEVEL_SHIFT = 5.0
 PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT = 3.0
 # The pendulum's diffusion models train 3,600 steps: with 2,400, two trainings each of stabilized and pyramid
-# Diffusion Forcing missed the 3 / 6 / 12 degree target by 1.3-1.9x; with 3,600 (at level_shift 3) the
+# Diffusion Forcing missed the 3 / 6 / 12 degree target by 1.3-2.2x; with 3,600 (at level_shift 3) the
 # clean-history recipe came within 1.0-1.2x of it (one pyramid training met it) and the causal models' error fell
 # in every band, at 7.4-8.1 minutes per model on 2 threads (0.13 s per step on 2026-12-05; at the 0.21-0.23 s of
 # 2026-12-03 it would be 12.6-13.8, over the 10-minute budget; lecture 06 section 6). The regressor and the
