@@ -3,8 +3,8 @@
     python benchmarks/level_shift.py --profile class --threads 2         # shifts 3 and 5 (the preset), five recipes
     python benchmarks/level_shift.py --profile class --shifts 2,3,5 --models diffusion_forcing
     python benchmarks/level_shift.py --profile class --shifts 3,5 --models full_sequence --seeds 0
-    python benchmarks/level_shift.py --profile class --models full_sequence --seeds 1 \
-        --out benchmarks/level_shift_class_full_sequence_seed_1.md      # one more training, its own table
+    python benchmarks/level_shift.py --profile class --models full_sequence --seeds 1,2 \
+        --out benchmarks/level_shift_class_full_sequence_seeds_1_2.md   # more trainings, their own table
 
 ``level_shift = s`` draws τ = k/K from s·u / (1 + (s - 1)·u), u uniform (:func:`dfkit.diffusion.shifted_levels`):
 s = 1 is uniform, and a share s / (4 + s) of the levels lands above 0.8 K (the pendulum presets: s = 5, 56%; their

@@ -79,7 +79,8 @@ class SequencePresets:
     :func:`dfkit.diffusion.schedules.shifted_levels` (1: uniform on 1..K, Ho et al.'s Algorithm 1 and
     Diffusion Forcing's). Moving-MNIST uses 10, which puts 71% of the training levels above 0.8 K
     (uniform: 20%), where a frame must be drawn from its history alone; the pendulum 5 (56%), but 3
-    (43%) for its full-sequence model (``full_sequence_level_shift``), which a shift of 5 made worse.
+    (43%) for its full-sequence model (``full_sequence_level_shift``), whose trainings agree there (at 5, one
+    of three failed).
 
     Parameterization ``"v"``: with the cosine schedule ᾱ_K ≈ 2e-9, so an ε-model's x̂_0 near
     k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5 (measured on the course's image DDPM: FID 2802
@@ -220,10 +221,12 @@ _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosi
 # teacher forcing and of stabilized and pyramid Diffusion Forcing in every band, two trainings each; against 3, a
 # shift of 5 cut it past frame 16 in both trainings of teacher forcing (by 4-20%) and of stabilized Diffusion
 # Forcing (19-42%), in every band of the bidirectional model (50-75%), and left the other recipes mixed, one
-# training better and one worse (benchmarks/level_shift_class.md); a shift of 10, tried on the clean-history
-# recipe, was no better than uniform levels (lecture 06 section 6). The full-sequence model keeps 3: trained once
-# at each, at 5 its rollout error rose in every band (37 / 42 / 40 degrees against 22 / 31 / 34) and its sampled
-# clips moved 24.9 degrees per frame against 9.7 (benchmarks/level_shift_class_full_sequence.md, lecture 05).
+# training better and the other worse or level (benchmarks/level_shift_class.md); a shift of 10, tried on the
+# clean-history recipe, was no better than uniform levels (lecture 06 section 6). The full-sequence model keeps 3,
+# where its three trainings agree within 1.2 / 2.1 / 1.1 degrees (21.5-22.7 / 28.6-30.7 / 32.7-33.8); at 5 two
+# trainings were better in every band (17.4 / 24.3 / 32.6 and 16.0 / 22.0 / 30.8) and one far worse (37 / 42 / 40,
+# at a higher final loss, its 8 sampled clips in notebook 05 moving 24.9 degrees per frame against 9.7):
+# benchmarks/level_shift_class_full_sequence*.md.
 PENDULUM_LEVEL_SHIFT = 5.0
 PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT = 3.0
 # The pendulum's diffusion models train 3,600 steps: with 2,400, two trainings each of stabilized and pyramid
