@@ -415,13 +415,11 @@ def main() -> None:
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text())
         out = Path(args.out) if args.out else Path(args.from_json).with_suffix(".md")
-        out.write_text(markdown(results))
-        print(f"wrote {out}")
-        return
-    results = run(get_profile(args.profile), tuple(args.datasets), args.retrain, args.seed)
-    suffix = f"_{args.datasets[0]}" if len(set(args.datasets)) == 1 else ""
-    out = Path(args.out) if args.out else HERE / f"sequence_rollouts_{args.profile}{suffix}.md"
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=_json_value))   # first: --from-json can rewrite
+    else:
+        results = run(get_profile(args.profile), tuple(args.datasets), args.retrain, args.seed)
+        suffix = f"_{args.datasets[0]}" if len(set(args.datasets)) == 1 else ""
+        out = Path(args.out) if args.out else HERE / f"sequence_rollouts_{args.profile}{suffix}.md"
+        out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=_json_value))   # first: --from-json can rewrite
     out.write_text(markdown(results))
     print(f"wrote {out}")
 
