@@ -27,7 +27,7 @@ from pathlib import Path
 
 from dfkit.diffusion.schedules import check_level_shift
 from dfkit.profiles import get_profile
-from dfkit.recipes import checkpoint_root
+from dfkit.checkpoint import checkpoint_root
 from dfkit.sequence.recipes import presets, spec
 from report import benchmark_parser, models_report_path, parse_arguments, parse_distinct, write_report
 from training_seeds import COLUMNS, parse_seeds, seed_rows, spread

@@ -30,7 +30,7 @@ import nbformat
 import torch
 from nbclient import NotebookClient
 
-from dfkit.recipes import checkpoint_root
+from dfkit.checkpoint import checkpoint_root
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent

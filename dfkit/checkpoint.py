@@ -15,6 +15,12 @@ class becomes loadable by name once it is registered:
 
     @register_model(UNetConfig)
     class UNet(nn.Module): ...
+
+The course's reference models live under :func:`checkpoint_root`: ``$DFKIT_CHECKPOINTS`` when it
+is set, else ``checkpoints/`` at the top of a source checkout (or of an unpacked student bundle),
+else ``~/.cache/dfkit/checkpoints``. Inside it, ``<profile>/`` holds one profile's models and
+``shared/`` the profile-free ones (the metric digit classifier). ``DFKIT_TRAINING=never`` turns a
+missing reference model into :class:`MissingModelError` instead of a training run.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import os
 import typing
 from pathlib import Path
 
@@ -48,6 +55,55 @@ def register_model(config_class: type):
         return model_class
 
     return decorate
+
+
+# ----------------------------------------------------------------------------- where reference models live
+
+CHECKPOINTS_ENV = "DFKIT_CHECKPOINTS"
+TRAINING_ENV = "DFKIT_TRAINING"
+INSTALL_HINT = "dfkit checkpoints install PACK"
+
+
+class MissingModelError(FileNotFoundError):
+    """A reference model is not installed and training it is switched off (``DFKIT_TRAINING=never``)."""
+
+
+def checkpoint_root() -> Path:
+    """The folder of the reference models: ``$DFKIT_CHECKPOINTS``, else ``checkpoints/`` of a source
+    checkout or student bundle (the folder with ``pyproject.toml`` above this package), else
+    ``~/.cache/dfkit/checkpoints``."""
+    if os.environ.get(CHECKPOINTS_ENV):
+        return Path(os.environ[CHECKPOINTS_ENV]).expanduser()
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "dfkit").is_dir():
+        return checkout / "checkpoints"
+    return Path.home() / ".cache" / "dfkit" / "checkpoints"
+
+
+def training_allowed() -> bool:
+    """False when ``$DFKIT_TRAINING`` is ``never``: a missing reference model is then an error."""
+    value = os.environ.get(TRAINING_ENV, "").strip().lower()
+    if value not in ("", "never", "allowed"):
+        raise ValueError(f"expected {TRAINING_ENV} to be 'never' or 'allowed' (or unset), got {value!r}")
+    return value != "never"
+
+
+def refuse_training_unless_allowed(what: str, path: Path) -> None:
+    """Raise :class:`MissingModelError` for the missing model ``what`` (expected at ``path``) when training is off."""
+    if not training_allowed():
+        raise MissingModelError(f"{what} is not installed (expected {path}.json) and {TRAINING_ENV}=never forbids "
+                                f"training it; install the course's model pack with `{INSTALL_HINT}`")
+
+
+def announce_training(what: str, path: Path, steps: int) -> None:
+    """The line printed before a reference model trains: what, why, and how to avoid it."""
+    print(f"Training {what} ({steps:,} steps): no checkpoint at {path}. The progress bar shows the time left; "
+          f"`{INSTALL_HINT}` installs the course's trained models instead.", flush=True)
+
+
+def training_folder(path: Path) -> Path:
+    """Where the training of the checkpoint ``path`` keeps its resumable state until it is done."""
+    return Path(path).parent / ".training" / Path(path).name
 
 
 # ----------------------------------------------------------------------------- paths

@@ -5,7 +5,13 @@
     dfkit data preview {moving_mnist,pendulum} --out FILE.gif|.png [--seed N] [--profile P] [--count N] [params]
     dfkit data build {moving_mnist,pendulum} [--split train|test] [--profile P] [params]
     dfkit course release [--check]
-    dfkit course student-bundle DIR
+    dfkit course student-bundle DIR [--checkpoints PACK]
+    dfkit checkpoints status [--profile P] [--only LESSON ...] [--no-estimate]
+    dfkit checkpoints train [--profile P] [--only LESSON ...]
+    dfkit checkpoints pack OUT.tar [--profile P]
+    dfkit checkpoints install FILE_OR_URL [--profile P]
+
+``--profile`` defaults to ``$DFKIT_PROFILE``, else ``class`` (``install``: else the pack's own profile).
 """
 
 from __future__ import annotations
@@ -68,8 +74,79 @@ def build_parser() -> argparse.ArgumentParser:
     release.set_defaults(handler=run_course_release)
     bundle = course_commands.add_parser("student-bundle", help="write what students get into a new folder")
     bundle.add_argument("destination")
+    bundle.add_argument("--checkpoints", metavar="PACK", help="a model pack (file or URL) to install into the bundle")
     bundle.set_defaults(handler=run_course_bundle)
+
+    checkpoints = commands.add_parser("checkpoints", help="the reference models: status, train, pack, install")
+    checkpoint_commands = checkpoints.add_subparsers(title="checkpoints commands")
+    status = checkpoint_commands.add_parser("status", help="per notebook: the models it needs, which are here, training estimates")
+    status.add_argument("--no-estimate", action="store_true", help="skip the timed training steps of missing models")
+    train = checkpoint_commands.add_parser("train", help="train every missing reference model (resumable)")
+    pack = checkpoint_commands.add_parser("pack", help="write the profile's reference models into one archive")
+    pack.add_argument("destination", help="the archive to write, e.g. dfkit-class-models.tar")
+    install = checkpoint_commands.add_parser("install", help="install a model pack from a file or an http(s) URL")
+    install.add_argument("source", help="the pack: a file path or an http(s) URL")
+    for command, handler in ((status, run_checkpoints_status), (train, run_checkpoints_train), (pack, run_checkpoints_pack),
+                             (install, run_checkpoints_install)):
+        default = "$DFKIT_PROFILE, else the pack's own" if command is install else "$DFKIT_PROFILE, else class"
+        command.add_argument("--profile", default=None, help=f"quick, class or gpu (default: {default})")
+        if command in (status, train):
+            command.add_argument("--only", nargs="+", metavar="LESSON", help="only these notebooks (e.g. 02_ddpm 06_diffusion_forcing)")
+        command.set_defaults(handler=handler)
     return parser
+
+
+def run_checkpoints_status(args) -> int:
+    from dfkit.checkpoint import checkpoint_root
+    from dfkit.profiles import get_profile
+    from dfkit.reference_models import LESSONS, status_report
+
+    profile = get_profile(args.profile)
+    lessons = args.only or list(LESSONS)
+    print(f"reference models of the {profile.name} profile in {checkpoint_root() / profile.name}")
+    text, statuses = status_report(lessons, profile, estimate=not args.no_estimate)
+    print(text)
+    missing = [status for status in statuses if status.state != "present"]
+    if missing:
+        total = sum(status.seconds or 0.0 for status in missing)
+        estimate = "" if args.no_estimate else f" (about {total / 60:.0f} min on this machine)"
+        print(f"{len(missing)} model(s) to train{estimate}: `dfkit checkpoints train --profile {profile.name}`, "
+              f"or install a pack: `dfkit checkpoints install PACK --profile {profile.name}`")
+    else:
+        print("every notebook is complete")
+    return 0
+
+
+def run_checkpoints_train(args) -> int:
+    from dfkit.profiles import get_profile
+    from dfkit.reference_models import train_missing
+
+    profile = get_profile(args.profile)
+    trained = train_missing(profile, args.only)
+    print(f"trained {len(trained)} model(s); every reference model of the {profile.name} profile"
+          f"{' for ' + ', '.join(args.only) if args.only else ''} is present")
+    return 0
+
+
+def run_checkpoints_pack(args) -> int:
+    from dfkit.model_pack import pack
+    from dfkit.profiles import get_profile
+
+    pack(get_profile(args.profile), args.destination)
+    return 0
+
+
+def run_checkpoints_install(args) -> int:
+    from dfkit.model_pack import install
+    from dfkit.profiles import get_profile
+
+    import os
+
+    from dfkit.profiles import ENV_VAR
+
+    wanted = args.profile or os.environ.get(ENV_VAR)       # else: the pack's own profile
+    install(args.source, get_profile(wanted) if wanted else None)
+    return 0
 
 
 def run_course_release(args) -> int:
@@ -92,7 +169,7 @@ def run_course_release(args) -> int:
 def run_course_bundle(args) -> int:
     from dfkit import course
 
-    files = course.student_bundle(args.destination)
+    files = course.student_bundle(args.destination, checkpoints=args.checkpoints)
     print(f"wrote the student bundle to {args.destination} ({len(files)} files)")
     return 0
 

@@ -115,13 +115,15 @@ def release_differences(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS
 BUNDLE_TOP_LEVEL = ["README.md", "pyproject.toml", "lectures", "datasets/README.md", "dfkit"]
 
 
-def student_bundle(destination, repo: Path = REPO) -> list[Path]:
+def student_bundle(destination, repo: Path = REPO, checkpoints: str | None = None) -> list[Path]:
     """Write what students receive into ``destination`` (which must not exist or be empty).
 
     Contents: the released notebooks, the library, the autograder package with each assignment's
     question table and *visible* test files, the lectures and the dataset cards. Left out: the
     solutions, hidden tests, wrong-implementation catalogs, git history, caches.
-    Returns the files written.
+    ``checkpoints``: a model pack (file or URL, :mod:`dfkit.model_pack`), verified and installed into
+    the bundle's ``checkpoints/``, where its notebooks find it (the default checkpoint root of a
+    checkout). Returns the files written.
     """
     from autograder.assignments import available, load_assignment, tests_root
     from autograder.plugin import collect_tests
@@ -132,6 +134,14 @@ def student_bundle(destination, repo: Path = REPO) -> list[Path]:
     problems = release_differences(repo / "solutions", repo / "notebooks")
     if problems:
         raise ValueError("the released notebooks are out of date (run `dfkit course release`): " + "; ".join(problems))
+    if checkpoints is not None:                  # first: a pack that fails its checks leaves no bundle behind
+        from dfkit.model_pack import install
+
+        try:
+            install(checkpoints, root=destination / "checkpoints")
+        except (ValueError, FileNotFoundError):
+            shutil.rmtree(destination / "checkpoints", ignore_errors=True)
+            raise
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cache")
     for name in BUNDLE_TOP_LEVEL:
         source = repo / name

@@ -1,9 +1,9 @@
 """Ready-made trainings of the course's image models, shared by notebooks, figures and benchmarks.
 
-Each recipe loads an instructor checkpoint when one exists for the profile
-(``checkpoints/<profile>/<name>.safetensors`` at the top of a source checkout, or
-``$DFKIT_CHECKPOINTS/<profile>/``) and otherwise trains with the profile's presets and
-:func:`dfkit.train.train`, then saves the checkpoint for next time.
+Each recipe loads the reference checkpoint ``<checkpoints>/<profile>/<name>`` when it exists
+(:func:`dfkit.checkpoint.checkpoint_root`; ``dfkit checkpoints install PACK`` puts them there) and
+otherwise trains with the profile's presets and :func:`dfkit.train.train`, then saves the checkpoint
+for next time. A training that is interrupted resumes where it stopped the next time it is asked for.
 
     model = image_model("ddpm", get_profile("class"))    # a UNet predicting v on digits in [-1, 1]
 """
@@ -11,18 +11,19 @@ Each recipe loads an instructor checkpoint when one exists for the profile
 from __future__ import annotations
 
 import dataclasses
-import os
+import shutil
 from pathlib import Path
 
 import torch
 
-from dfkit.checkpoint import load_checkpoint, save_checkpoint
+from dfkit.checkpoint import (announce_training, checkpoint_root, load_checkpoint, refuse_training_unless_allowed, save_checkpoint,
+                              training_folder)
 from dfkit.diffusion import flow
 from dfkit.diffusion.ddpm import diffusion_loss
 from dfkit.diffusion.schedules import NoiseSchedule, make_schedule
 from dfkit.models.unet import UNet
 from dfkit.models.vae import VAE, vae_loss
-from dfkit.train import train
+from dfkit.train import train_resumable
 
 IMAGE_MODELS = ("vae", "ddpm", "flow")
 SCHEDULE_KIND = "cosine"
@@ -42,12 +43,6 @@ def digits(split: str = "train", scale: str = "unit") -> torch.Tensor:
     if scale != "unit":
         raise ValueError(f"expected scale 'unit' or 'signed', got {scale!r}")
     return images
-
-
-def checkpoint_root() -> Path:
-    if os.environ.get("DFKIT_CHECKPOINTS"):
-        return Path(os.environ["DFKIT_CHECKPOINTS"]).expanduser()
-    return Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 def course_schedule() -> NoiseSchedule:
@@ -95,30 +90,61 @@ def model_config(name: str, profile):
     raise ValueError(f"unknown image model {name!r}; expected one of {IMAGE_MODELS}")
 
 
-def _build(name: str, profile):
+def model_and_loss(name: str, profile):
+    """An untrained model of ``name`` and its training loss (no data: see :func:`build`)."""
     config = model_config(name, profile)
     if name == "vae":
-        return VAE(config), vae_loss, digits("train", "unit"), profile.vae_training
+        return VAE(config), vae_loss
     if name == "ddpm":
-        return UNet(config), DDPMLoss(course_schedule()), digits("train", "signed"), profile.unet_training
-    return UNet(config), flow_matching_loss, digits("train", "signed"), profile.unet_training
+        return UNet(config), DDPMLoss(course_schedule())
+    return UNet(config), flow_matching_loss
+
+
+def _build(name: str, profile):
+    model, loss_fn = model_and_loss(name, profile)
+    return model, loss_fn, digits("train", "unit" if name == "vae" else "signed"), _training_config(name, profile)
+
+
+def checkpoint_path(name: str, profile) -> Path:
+    """``<checkpoints>/<profile>/<name>``: the prefix of the model's .json / .safetensors files."""
+    model_config(name, profile)                       # an unknown name fails here, with the known ones
+    return checkpoint_root() / profile.name / name
+
+
+def load_image_model(name: str, profile, path: Path | None = None) -> torch.nn.Module:
+    """The checkpoint of ``name`` (default: its :func:`checkpoint_path`), checked against the presets.
+
+    A checkpoint of another config or step count than the profile trains raises a ValueError that
+    says which; a missing one raises FileNotFoundError.
+    """
+    path = path if path is not None else checkpoint_path(name, profile)
+    model, meta = load_checkpoint(path)
+    wanted_config, wanted_steps = model_config(name, profile), _training_config(name, profile).steps
+    if model.config != wanted_config or meta.get("step") != wanted_steps:
+        raise ValueError(f"checkpoint {path} holds a {model.config} trained for {meta.get('step')} steps, but the "
+                         f"{profile.name} presets train a {wanted_config} for {wanted_steps}; retrain it "
+                         f"(retrain=True) or remove the checkpoint")
+    return model.eval()
 
 
 def image_model(name: str, profile, retrain: bool = False, progress: bool = True, save: bool = True) -> torch.nn.Module:
-    """The trained model ``name`` for ``profile`` (EMA weights when the training keeps them), in eval mode."""
-    path = checkpoint_root() / profile.name / name
+    """The trained model ``name`` for ``profile`` (EMA weights when the training keeps them), in eval mode.
+
+    Loads :func:`checkpoint_path` when it exists (unless ``retrain``); else trains, resuming an
+    interrupted training of the same checkpoint, and saves it (unless ``save=False``).
+    ``DFKIT_TRAINING=never`` makes a missing checkpoint a :class:`~dfkit.checkpoint.MissingModelError`.
+    """
+    path = checkpoint_path(name, profile)
     if not retrain and path.with_suffix(".json").exists():
-        model, meta = load_checkpoint(path)
-        wanted_config, wanted_steps = model_config(name, profile), _training_config(name, profile).steps
-        if model.config != wanted_config or meta.get("step") != wanted_steps:
-            raise ValueError(f"checkpoint {path} holds a {model.config} trained for {meta.get('step')} steps, but the "
-                             f"{profile.name} presets train a {wanted_config} for {wanted_steps}; retrain it "
-                             f"(retrain=True) or remove the checkpoint")
-        return model.eval()
+        return load_image_model(name, profile, path)
+    refuse_training_unless_allowed(f"the {profile.name} profile's {name} model", path)
     model, loss_fn, data, config = build(name, profile)
-    result = train(model, loss_fn, data, dataclasses.replace(config, progress=progress))
+    if progress:
+        announce_training(f"the {profile.name} profile's {name} model", path, config.steps)
+    work = training_folder(path) if save else None
+    result = train_resumable(model, loss_fn, data, dataclasses.replace(config, progress=progress), work)
     trained = result.ema_model if result.ema_model is not None else result.model
     if save:
-        path.parent.mkdir(parents=True, exist_ok=True)
         save_checkpoint(path, trained, step=result.steps, extra_state={"train_seconds": result.wall_seconds})
+        shutil.rmtree(work, ignore_errors=True)
     return trained.eval()

@@ -50,7 +50,7 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import TensorDataset, default_collate
 
-from dfkit.checkpoint import load_weights, read_checkpoint, save_checkpoint
+from dfkit.checkpoint import checkpoint_paths, load_weights, read_checkpoint, save_checkpoint
 from dfkit.device import pick_device
 
 STATE_KIND = "dfkit-training-state"
@@ -71,6 +71,7 @@ class TrainConfig:
     log_every: int = 50                # steps between progress-bar loss updates
     checkpoint_every: int = 0          # 0: only a final checkpoint (if checkpoint_dir is set)
     checkpoint_dir: str | None = None
+    keep_checkpoints: int = 0          # training checkpoints kept in checkpoint_dir, the newest (0: all)
     device: str | None = None          # None: dfkit.pick_device()
     progress: bool = True
 
@@ -85,8 +86,9 @@ class TrainConfig:
             raise ValueError(f"expected grad_clip > 0 or None, got {self.grad_clip}")
         if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"expected 0 <= ema_decay < 1 or None, got {self.ema_decay}")
-        if self.log_every < 1 or self.checkpoint_every < 0:
-            raise ValueError(f"expected log_every >= 1 and checkpoint_every >= 0, got {self.log_every}, {self.checkpoint_every}")
+        if self.log_every < 1 or self.checkpoint_every < 0 or self.keep_checkpoints < 0:
+            raise ValueError(f"expected log_every >= 1, checkpoint_every >= 0 and keep_checkpoints >= 0, "
+                             f"got {self.log_every}, {self.checkpoint_every}, {self.keep_checkpoints}")
         if self.checkpoint_every and not self.checkpoint_dir:
             raise ValueError("checkpoint_every > 0 needs a checkpoint_dir")
 
@@ -162,8 +164,10 @@ def train(model: nn.Module, loss_fn: Callable, data, config: TrainConfig = Train
             if config.checkpoint_every and step % config.checkpoint_every == 0:
                 last_checkpoint = save_training_state(checkpoint_name(config.checkpoint_dir, step), model, ema, optimizer, generators, step, losses, config, ctx)
                 saved_at = step
+                _drop_old_checkpoints(config, ctx)
         if config.checkpoint_dir and saved_at != step:  # the same decision on every rank (saving is collective)
             last_checkpoint = save_training_state(checkpoint_name(config.checkpoint_dir, step), model, ema, optimizer, generators, step, losses, config, ctx)
+            _drop_old_checkpoints(config, ctx)
     finally:
         if bar is not None:
             bar.close()
@@ -171,6 +175,25 @@ def train(model: nn.Module, loss_fn: Callable, data, config: TrainConfig = Train
 
     model.eval()
     return TrainResult(model=model, ema_model=ema, losses=losses, steps=step, wall_seconds=time.perf_counter() - started, checkpoint=last_checkpoint)
+
+
+RESUMABLE_SAVES = 10
+
+
+def train_resumable(model: nn.Module, loss_fn: Callable, data, config: TrainConfig, work_dir: str | Path | None) -> TrainResult:
+    """:func:`train`, but an interruption costs at most a tenth of the run: the training state is saved
+    to ``work_dir`` every ``steps / 10`` steps (the newest kept), and a later call with the same
+    ``work_dir`` continues from it, to the same weights as an uninterrupted run. ``work_dir=None``
+    trains in one go. The caller removes ``work_dir`` once the trained model is safely saved.
+    """
+    if work_dir is None:
+        return train(model, loss_fn, data, config)
+    every = max(config.steps // RESUMABLE_SAVES, 1)
+    config = dataclasses.replace(config, checkpoint_dir=str(work_dir), checkpoint_every=every, keep_checkpoints=1)
+    found = latest_checkpoint(work_dir) if Path(work_dir).is_dir() else None
+    if found is not None and config.progress:
+        print(f"resuming from {found.name} (an earlier training of this model was interrupted)", flush=True)
+    return train(model, loss_fn, data, config, resume_from=found)
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
@@ -349,6 +372,16 @@ class DistributedContext:
 
 def checkpoint_name(directory: str | Path, step: int) -> Path:
     return Path(directory) / f"step_{step:07d}"
+
+
+def _drop_old_checkpoints(config: TrainConfig, ctx: "DistributedContext") -> None:
+    """Remove all but the newest ``config.keep_checkpoints`` training checkpoints (rank 0 only)."""
+    if not config.keep_checkpoints or ctx.rank != 0:
+        return
+    found = sorted(Path(config.checkpoint_dir).glob("step_*.json"))
+    for old in found[:-config.keep_checkpoints]:
+        for path in checkpoint_paths(old).values():   # the JSON first: a half-removed checkpoint is never picked
+            path.unlink(missing_ok=True)
 
 
 def latest_checkpoint(directory: str | Path) -> Path | None:

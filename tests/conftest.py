@@ -12,8 +12,10 @@ def trained_digit_classifier():
 
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
-    """Every test writes generated datasets to its own temporary cache."""
+    """Every test writes generated datasets and reference models to its own temporary folders."""
     monkeypatch.setenv("DFKIT_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("DFKIT_CHECKPOINTS", str(tmp_path_factory.mktemp("checkpoints")))
+    monkeypatch.delenv("DFKIT_TRAINING", raising=False)
     monkeypatch.delenv("DFKIT_MNIST", raising=False)
     monkeypatch.delenv("DFKIT_PROFILE", raising=False)
 

@@ -14,7 +14,6 @@ slightly soft samples of small generators are read reliably.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -24,6 +23,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 FEATURE_DIM = 64
+CLASSIFIER_STEPS = 1500            # training steps of the reference classifier
+CLASSIFIER_VERSION = 1             # part of its checkpoint's name: bump when the recipe changes
 
 
 class DigitClassifier(nn.Module):
@@ -84,7 +85,7 @@ def classifier_loss(model: DigitClassifier, batch, generator: torch.Generator) -
     return F.cross_entropy(model(augment(prepare(images), generator)), labels)
 
 
-def train_classifier(steps: int = 1500, seed: int = 0, progress: bool = True, digit_source=None) -> tuple[DigitClassifier, float]:
+def train_classifier(steps: int = CLASSIFIER_STEPS, seed: int = 0, progress: bool = True, digit_source=None) -> tuple[DigitClassifier, float]:
     """Train on the ``classifier`` split with the course's training loop; return (model, test accuracy)."""
     from dfkit.data.digits import load_digits
     from dfkit.train import TrainConfig, train
@@ -119,29 +120,41 @@ def extract_features(model: DigitClassifier, images, batch_size: int = 512) -> n
     return torch.cat(parts).double().numpy()
 
 
-def get_classifier(progress: bool = True, digit_source=None) -> DigitClassifier:
-    """The trained classifier, cached next to the datasets (trained once, about a minute on 2 CPU cores)."""
-    from safetensors.torch import load_file, save_file
-
-    from dfkit.data.cache import cache_dir, cache_key
+def classifier_path(digit_source=None) -> Path:
+    """``<checkpoints>/shared/digit_classifier-<key>``: one classifier per digit source (the key hashes
+    the source's description, so a classifier of the 5,000-digit subset never scores a run on the
+    full MNIST)."""
+    from dfkit.checkpoint import checkpoint_root
+    from dfkit.data.cache import cache_key
     from dfkit.data.digits import describe_source
 
-    key = cache_key("digit_classifier", {"digits": describe_source(digit_source), "version": 1})
-    weights = cache_dir() / f"digit_classifier-{key}.safetensors"
-    model = DigitClassifier()
-    if weights.exists():
-        try:
-            model.load_state_dict(load_file(weights))
-            return model.eval()
-        except Exception as error:  # a truncated or foreign file: retrain rather than fail
-            import warnings
+    key = cache_key("digit_classifier", {"digits": describe_source(digit_source), "version": CLASSIFIER_VERSION})
+    return checkpoint_root() / "shared" / f"digit_classifier-{key}"
 
-            from dfkit.data.cache import DatasetCacheWarning
-            warnings.warn(f"cached classifier {weights.name} is unusable ({error}); retraining", DatasetCacheWarning, stacklevel=2)
-    model, test_accuracy = train_classifier(progress=progress, digit_source=digit_source)
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    partial = weights.with_suffix(".partial")
-    save_file(model.state_dict(), partial)
-    partial.replace(weights)
-    Path(str(weights) + ".json").write_text(json.dumps({"test_accuracy": test_accuracy}, indent=1))
+
+def load_classifier(path: Path) -> DigitClassifier:
+    """The classifier checkpoint at ``path`` (sha256-verified); ValueError if it is not one."""
+    from dfkit.checkpoint import load_weights, read_checkpoint
+
+    weights, meta = read_checkpoint(path)
+    if meta.get("model_class") != DigitClassifier.__name__:
+        raise ValueError(f"checkpoint {path} holds a {meta.get('model_class')}, expected a {DigitClassifier.__name__}")
+    return load_weights(DigitClassifier(), weights, source=f"checkpoint {path}").eval()
+
+
+def get_classifier(progress: bool = True, digit_source=None, retrain: bool = False) -> DigitClassifier:
+    """The trained classifier of the reference models (:func:`classifier_path`); trained and saved there
+    the first time (or with ``retrain``) unless ``DFKIT_TRAINING=never``."""
+    from dfkit.checkpoint import announce_training, refuse_training_unless_allowed, save_checkpoint
+    from dfkit.data.digits import describe_source
+
+    path = classifier_path(digit_source)
+    if not retrain and path.with_suffix(".json").exists():
+        return load_classifier(path)
+    refuse_training_unless_allowed("the metric digit classifier", path)
+    if progress:
+        announce_training("the metric digit classifier", path, CLASSIFIER_STEPS)
+    model, test_accuracy = train_classifier(steps=CLASSIFIER_STEPS, progress=progress, digit_source=digit_source)
+    save_checkpoint(path, model, step=CLASSIFIER_STEPS,
+                    extra_state={"test_accuracy": test_accuracy, "digits": describe_source(digit_source)})
     return model

@@ -1,9 +1,10 @@
 """Ready-made sequence models of the course, and the rollout each of them is meant for.
 
-A recipe loads the instructor checkpoint ``checkpoints/<profile>/<dataset>_<name>`` when it
-exists (or ``$DFKIT_CHECKPOINTS/<profile>/``), and otherwise trains the model with the
-profile's presets (:class:`dfkit.profiles.SequencePresets`) on the dataset's train split, then
-saves it. The same model can then be rolled out past its training horizon::
+A recipe loads the reference checkpoint ``<checkpoints>/<profile>/<dataset>_<name>`` when it
+exists (:func:`dfkit.checkpoint.checkpoint_root`; ``dfkit checkpoints install PACK`` puts them
+there), and otherwise trains the model with the profile's presets
+(:class:`dfkit.profiles.SequencePresets`) on the dataset's train split, then saves it. The same
+model can then be rolled out past its training horizon::
 
     profile = get_profile("class")
     model = sequence_model("diffusion_forcing", "pendulum", profile)
@@ -62,6 +63,7 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,16 +71,17 @@ from pathlib import Path
 import torch
 
 from dfkit import data
-from dfkit.checkpoint import load_checkpoint, save_checkpoint
+from dfkit.checkpoint import (announce_training, checkpoint_root, load_checkpoint, refuse_training_unless_allowed, save_checkpoint,
+                              training_folder)
 from dfkit.device import pick_device
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.profiles import SEQUENCE_DATASETS
-from dfkit.recipes import checkpoint_root, course_schedule
+from dfkit.recipes import course_schedule
 from dfkit.sequence.objectives import (
     DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, to_model_range, to_unit_range,
 )
 from dfkit.sequence.rollout import RolloutConfig, extend_video, rollout_recurrent, rollout_regressor, rollout_sliding_window
-from dfkit.train import TrainConfig, train
+from dfkit.train import TrainConfig, train_resumable
 
 DATASETS = SEQUENCE_DATASETS                 # ("pendulum", "moving_mnist")
 
@@ -214,8 +217,13 @@ def build(name: str, dataset: str, profile, progress: bool = True, seed: int | N
     config = training_config(name, dataset, profile, seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = VideoBackbone(backbone_config(name, dataset, profile))
-    return model, objective(name, dataset, profile), dataset_split(dataset, profile, "train", progress), config
+        model, loss_fn = model_and_loss(name, dataset, profile)
+    return model, loss_fn, dataset_split(dataset, profile, "train", progress), config
+
+
+def model_and_loss(name: str, dataset: str, profile):
+    """An untrained backbone of ``name`` and its objective (no data, no seeding: see :func:`build`)."""
+    return VideoBackbone(backbone_config(name, dataset, profile)), objective(name, dataset, profile)
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -257,26 +265,44 @@ def _check_training(path: Path, meta: dict, name: str, dataset: str, profile, se
                          f"train {wanted_steps}; retrain it (retrain=True) or remove the checkpoint")
 
 
+def load_sequence_model(name: str, dataset: str, profile, seed: int | None = None, path: Path | None = None,
+                        device=None) -> VideoBackbone:
+    """The checkpoint of ``name`` (default: its :func:`checkpoint_path`), checked against the presets.
+
+    A checkpoint of another backbone, objective or step count than the profile trains raises a
+    ValueError that says which; a missing one raises FileNotFoundError.
+    """
+    path = path if path is not None else checkpoint_path(name, dataset, profile, seed)
+    model, meta = load_checkpoint(path, expected_model=VideoBackbone)
+    if model.config != backbone_config(name, dataset, profile):
+        raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
+                         f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
+    _check_training(path, meta, name, dataset, profile, seed)
+    return model.to(pick_device(device)).eval()
+
+
 def sequence_model(name: str, dataset: str, profile, retrain: bool = False, progress: bool = True, save: bool = True,
                    device=None, seed: int | None = None) -> VideoBackbone:
     """The trained model ``name`` on ``dataset`` for ``profile`` (EMA weights when kept), in eval mode.
 
     Loads ``<checkpoints>/<profile>/<dataset>_<name>`` unless it is missing or ``retrain``; else
-    trains with :func:`dfkit.train.train` and saves the checkpoint with the training's wall time.
-    ``seed``: another training of the same recipe (its own checkpoint, see :func:`checkpoint_path`).
+    trains with :func:`dfkit.train.train` (resuming an interrupted training of the same checkpoint)
+    and saves the checkpoint with the training's wall time. ``seed``: another training of the same
+    recipe (its own checkpoint, see :func:`checkpoint_path`). ``DFKIT_TRAINING=never`` makes a
+    missing checkpoint a :class:`~dfkit.checkpoint.MissingModelError`.
     """
     path = checkpoint_path(name, dataset, profile, seed)
     target = pick_device(device)
     if not retrain and path.with_suffix(".json").exists():
-        model, meta = load_checkpoint(path, expected_model=VideoBackbone)
-        if model.config != backbone_config(name, dataset, profile):
-            raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
-                             f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
-        _check_training(path, meta, name, dataset, profile, seed)
-        return model.to(target).eval()
+        return load_sequence_model(name, dataset, profile, seed, path, target)
+    what = f"the {profile.name} profile's {dataset} {name} model"
+    refuse_training_unless_allowed(what, path)
     model, loss_fn, clips, config = build(name, dataset, profile, progress, seed)
+    if progress:
+        announce_training(what, path, config.steps)
+    work = training_folder(path) if save else None
     cpu_start = time.process_time()
-    result = train(model, loss_fn, clips, dataclasses.replace(config, progress=progress, device=str(target)))
+    result = train_resumable(model, loss_fn, clips, dataclasses.replace(config, progress=progress, device=str(target)), work)
     cpu_seconds = time.process_time() - cpu_start          # on a shared machine, wall time alone overstates the cost
     trained = result.ema_model if result.ema_model is not None else result.model
     if save:
@@ -289,6 +315,7 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
             "objective": objective_record(loss_fn),
         }
         save_checkpoint(path, trained, step=result.steps, extra_state=record)
+        shutil.rmtree(work, ignore_errors=True)
     return trained.eval()
 
 
