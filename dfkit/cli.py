@@ -45,10 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="versions, device and profile")
     info.set_defaults(handler=run_info)
 
-    figures = commands.add_parser("figures", help="regenerate the lecture figures into lectures/figures/")
-    figures.add_argument("names", nargs="*", help="figures to regenerate (default: all)")
+    figures = commands.add_parser("figures", help="draw the lecture figures (into outputs/figures/<profile>/ by default)")
+    figures.add_argument("names", nargs="*", help="figures to draw (default: all)")
     figures.add_argument("--profile", default="quick", help="profile for figures that train or sample (default quick)")
-    figures.add_argument("--out", default=None, help="output folder (default lectures/figures/)")
+    figures.add_argument("--out", default=None, help="output folder (default outputs/figures/<profile>/; "
+                         "lectures/figures to update the lectures' figures)")
+    figures.add_argument("--force", action="store_true", help="also replace figures drawn at a higher profile")
     figures.add_argument("--list", action="store_true", help="list the registered figures and exit")
     figures.set_defaults(handler=run_figures)
 
@@ -232,11 +234,15 @@ def run_figures(args) -> int:
         for spec in figures.available().values():
             print(f"{spec.name:<24} {spec.lecture:<20} {spec.caption}")
         return 0
-    written = figures.regenerate(args.names or None, out_dir=args.out, profile=args.profile)
+    written = figures.regenerate(args.names or None, out_dir=args.out, profile=args.profile, force=args.force)
     total = sum(seconds for _, seconds in written)
     for path, seconds in written:
         print(f"  {path}  ({seconds:.1f} s)")
-    print(f"wrote {len(written)} figure(s) with profile {args.profile!r} in {total:.1f} s")
+    folder = Path(args.out) if args.out else figures.OUTPUT_DIR / args.profile
+    print(f"wrote {len(written)} figure(s) with profile {args.profile!r} in {total:.1f} s to {folder.resolve()}")
+    if not args.out:
+        print(f"the lectures' own figures are in {figures.LECTURE_DIR}; `--out lectures/figures` updates them "
+              f"(a figure drawn at a higher profile is kept)")
     return 0
 
 

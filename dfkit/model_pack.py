@@ -21,6 +21,7 @@ leaves the existing checkpoints as they were. Nothing in a pack is ever unpickle
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -169,7 +170,7 @@ def _fetch(source: str, target: Path, log, timeout: float) -> Path:
                     bar.update(len(chunk))
             if bar is not None:
                 bar.close()
-    except (urllib.error.URLError, OSError, ValueError) as error:   # refused, reset, cut off, timed out
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:   # refused, reset, cut off, timed out
         raise ValueError(f"downloading {source} failed: {error}; nothing was installed") from None
     if expected is not None and expected.isdigit() and received != int(expected):
         raise ValueError(f"downloading {source} stopped after {received:,} of {int(expected):,} bytes; nothing was installed")

@@ -45,3 +45,36 @@ def test_cli_lists_and_rejects_unknown(capsys, tmp_path):
 def test_registering_twice_is_an_error():
     with pytest.raises(ValueError, match="registered twice"):
         figures.register("noise_schedules", lecture="x", caption="y")(lambda profile: None)
+
+
+def test_figures_go_to_outputs_by_default_and_record_their_profile(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["figures", "noise_schedules"]) == 0
+    path = tmp_path / "outputs" / "figures" / "quick" / "noise_schedules.png"
+    assert figures.figure_profile(path) == "quick"
+    out = capsys.readouterr().out
+    assert str(path.parent) in out and "--out lectures/figures" in out
+
+
+def test_a_lower_profile_never_replaces_a_figure_drawn_at_a_higher_one(tmp_path, capsys):
+    from PIL import Image, PngImagePlugin
+
+    drawn = PngImagePlugin.PngInfo()
+    drawn.add_text(figures.PROFILE_KEY, "class")
+    Image.new("RGB", (4, 4), "white").save(tmp_path / "noise_schedules.png", pnginfo=drawn)
+    Image.new("RGB", (4, 4), "white").save(tmp_path / "forward_process.png")            # no record: counts as class
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    logged = []
+    written = figures.regenerate(["noise_schedules", "forward_process", "pendulum_clip"], out_dir=tmp_path, profile="quick",
+                                 progress=False, log=logged.append)
+    assert [path.name for path, _ in written] == ["pendulum_clip.png"]
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
+    assert len(logged) == 2 and all("above 'quick'" in line for line in logged)
+    figures.regenerate(["noise_schedules"], out_dir=tmp_path, profile="quick", progress=False, force=True, log=logged.append)
+    assert figures.figure_profile(tmp_path / "noise_schedules.png") == "quick"
+    assert figures.replaces(tmp_path / "noise_schedules.png", "class")                 # a higher profile replaces it
+
+
+def test_every_lecture_figure_records_the_profile_that_drew_it():
+    for path in sorted((LECTURES / "figures").glob("*.png")):
+        assert figures.figure_profile(path) in figures.PROFILE_RANK, f"{path.name} records no profile"

@@ -7,6 +7,11 @@ the figures twice gives the same pictures. Lecture notes reference the files as
 
     @register("noise_schedules", lecture="02_ddpm", caption="alpha-bar and SNR of the schedules")
     def noise_schedules(profile): ...
+
+Every PNG records the profile that drew it (a ``dfkit-profile`` text chunk, :func:`figure_profile`).
+A figure is never replaced by one of a lower profile (quick < class < gpu) unless ``force``: the
+lecture figures drawn from the class models survive a quick run into ``lectures/figures``. Without
+an output folder, figures go to ``outputs/figures/<profile>/`` (ignored by git).
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from pathlib import Path
 from typing import Callable
 
 FIGURES: dict[str, "FigureSpec"] = {}
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "lectures" / "figures"
+LECTURE_DIR = Path(__file__).resolve().parents[2] / "lectures" / "figures"
+OUTPUT_DIR = Path("outputs") / "figures"             # relative to the current folder; one subfolder per profile
+PROFILE_KEY = "dfkit-profile"
+PROFILE_RANK = {"quick": 0, "class": 1, "gpu": 2}
+UNRECORDED = "class"                                  # a PNG without a record counts as drawn at the default profile
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,34 @@ def available() -> dict[str, FigureSpec]:
     return dict(sorted(FIGURES.items()))
 
 
-def regenerate(names=None, out_dir: str | Path | None = None, profile=None, progress: bool = True, log=print) -> list[tuple[Path, float]]:
-    """Render the figures ``names`` (all when None) into ``out_dir``; return (path, seconds) per figure."""
+def figure_profile(path: str | Path) -> str | None:
+    """The profile recorded in the PNG at ``path`` (None when it records none or does not exist)."""
+    from PIL import Image
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        with Image.open(path) as image:
+            return image.info.get(PROFILE_KEY)
+    except OSError:
+        return None
+
+
+def replaces(path: Path, profile_name: str) -> bool:
+    """Whether a figure drawn at ``profile_name`` may replace the file at ``path``: no file, or one drawn at
+    the same or a lower profile (a file without a record counts as drawn at ``class``)."""
+    if not path.exists():
+        return True
+    existing = figure_profile(path) or UNRECORDED
+    return PROFILE_RANK.get(profile_name, 0) >= PROFILE_RANK.get(existing, PROFILE_RANK[UNRECORDED])
+
+
+def regenerate(names=None, out_dir: str | Path | None = None, profile=None, progress: bool = True, log=print,
+               force: bool = False) -> list[tuple[Path, float]]:
+    """Render the figures ``names`` (all when None) into ``out_dir`` (default ``outputs/figures/<profile>``);
+    return (path, seconds) per figure written. A figure whose file there was drawn at a higher profile is
+    kept, and ``log`` says so, unless ``force``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,19 +103,23 @@ def regenerate(names=None, out_dir: str | Path | None = None, profile=None, prog
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; expected some of {sorted(figures)}")
     profile = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
-    out_dir = Path(out_dir) if out_dir is not None else DEFAULT_DIR
+    out_dir = Path(out_dir) if out_dir is not None else OUTPUT_DIR / profile.name
     out_dir.mkdir(parents=True, exist_ok=True)
-    iterator = names
+    kept = [name for name in names if not force and not replaces(out_dir / f"{name}.png", profile.name)]
+    for name in kept:
+        log(f"kept {out_dir / name}.png: drawn at the {figure_profile(out_dir / f'{name}.png') or UNRECORDED} profile, "
+            f"above {profile.name!r} (--force replaces it)")
+    iterator = [name for name in names if name not in kept]
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(names, desc="figures", unit="fig")
+        iterator = tqdm(iterator, desc="figures", unit="fig")
     written = []
     for name in iterator:
         start = time.perf_counter()
         with plt.style.context("default"):
             figure = figures[name].make(profile)
             path = out_dir / f"{name}.png"
-            figure.savefig(path, dpi=110, metadata={"Software": None}, bbox_inches="tight")
+            figure.savefig(path, dpi=110, metadata={"Software": None, PROFILE_KEY: profile.name}, bbox_inches="tight")
             plt.close(figure)
         written.append((path, time.perf_counter() - start))
     return written
