@@ -129,7 +129,7 @@ LESSONS: dict[str, tuple[ReferenceModel, ...]] = {
     "03_flow_matching": (_image("flow"), _image("ddpm"), CLASSIFIER),
     "04_teacher_forcing": (_pendulum("teacher_forcing_1frame"), _pendulum("teacher_forcing_2frame"), _pendulum("teacher_forcing"),
                            _pendulum("regressor"), _moving_mnist("teacher_forcing"), _moving_mnist("regressor")),
-    "05_full_sequence": (_pendulum("full_sequence"), _moving_mnist("full_sequence")),
+    "05_full_sequence": (_pendulum("full_sequence"), _moving_mnist("full_sequence"), CLASSIFIER),
     "06_diffusion_forcing": (_pendulum("diffusion_forcing"), _pendulum("teacher_forcing"), _pendulum("regressor"),
                              _moving_mnist("teacher_forcing"), _moving_mnist("regressor"), _moving_mnist("diffusion_forcing"),
                              CLASSIFIER),

@@ -1,11 +1,16 @@
 """Every solution notebook, and every released (unsolved) notebook, runs top to bottom in a fresh
 kernel under the ``quick`` profile.
 
-Every kernel starts in its own scratch folder. They share one dataset cache and one checkpoint
-folder, both empty at first, as on the fresh machine of a student who works through the lessons
-in order: the first notebook that needs a dataset, the metric digit classifier or a model builds
-it (so every notebook that trains does train, unless an earlier lesson trained the same model),
-later ones load it. The solutions run first, so the released notebooks load what they built. A
+Every kernel starts in its own scratch folder. The solutions share one dataset cache and one
+checkpoint folder, both empty at first, as on the fresh machine of a student who works through the
+lessons in order without the model pack: the first notebook that needs a dataset, the metric digit
+classifier or a model builds it (so every notebook that trains does train, unless an earlier lesson
+trained the same model), later ones load it.
+
+Each released notebook then runs as a student with the course's model pack would run it: a pack of
+the notebook's own reference models (``dfkit.reference_models.LESSONS``, packed from what the
+solutions trained) is installed into an empty checkpoint folder and training is switched off
+(``DFKIT_TRAINING=never``), so a model the notebook loads but does not declare fails the run. A
 student who has written nothing yet must still reach the end: each check says plainly that its
 function is not written yet and the notebook falls back to the library. Wall times are printed
 (``pytest -s``); budgets are measured by the benchmarks, not asserted here.
@@ -18,6 +23,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from dfkit import model_pack
+from dfkit.profiles import get_profile
+from dfkit.reference_models import lesson_models, train_missing
 from helpers import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,14 +63,38 @@ def test_solution_notebook_executes_under_quick(path, tmp_path, monkeypatch, stu
     notebook = execute(path, tmp_path, student_machine, monkeypatch)
     errors = [output for _, output in outputs(notebook, "error")]
     assert not errors, errors
+    if lesson_models(path.parent.name):                  # before anything trains, the notebook says what it needs
+        printed = "".join(output.get("text", "") for _, output in outputs(notebook, "stream"))
+        assert f"Reference models of {path.parent.name}" in printed
+
+
+def with_the_pack_installed(lesson: str, student_machine: dict[str, str], folder: Path) -> dict[str, str]:
+    """A student machine whose checkpoint folder holds only ``lesson``'s reference models, installed from
+    a pack of the solutions' models, with training switched off."""
+    profile = get_profile("quick")
+    pack_file, installed = folder / f"{lesson}-models.tar", folder / "installed_checkpoints"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DFKIT_CHECKPOINTS", student_machine["DFKIT_CHECKPOINTS"])
+        patch.setenv("DFKIT_CACHE", student_machine["DFKIT_CACHE"])
+        train_missing(profile, [lesson], progress=False, log=lambda line: None)   # when run without the solutions
+        if lesson_models(lesson):
+            model_pack.pack(profile, pack_file, lessons=[lesson], log=lambda line: None)
+            patch.setenv("DFKIT_CHECKPOINTS", str(installed))
+            model_pack.install(pack_file, log=lambda line: None)
+    return {**student_machine, "DFKIT_CHECKPOINTS": str(installed), "DFKIT_TRAINING": "never"}
 
 
 @pytest.mark.parametrize("path", RELEASED, ids=[p.stem for p in RELEASED])
 def test_released_notebook_reaches_the_end_with_every_exercise_unwritten(path, tmp_path, monkeypatch, student_machine):
-    notebook = execute(path, tmp_path, student_machine, monkeypatch)
+    lesson = path.parent.name
+    machine = with_the_pack_installed(lesson, student_machine, tmp_path / "pack")
+    notebook = execute(path, tmp_path, machine, monkeypatch)
     errors = [output for _, output in outputs(notebook, "error")]
     assert not errors, [f"{error['ename']}: {error['evalue'][:300]}" for error in errors]
     text = lambda cell: "".join(output.get("text", "") for output in cell.get("outputs", []))  # noqa: E731
+    printed = "".join(text(cell) for cell in notebook.cells if cell.cell_type == "code")
+    if lesson_models(lesson):
+        assert "All present: nothing will be trained." in printed and "Training " not in printed
     check_cells = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")]
     assert check_cells, f"{path.name} has no graded check cells"
     for cell in check_cells:
