@@ -251,6 +251,7 @@ def run_info(args) -> int:
     import torch
 
     import dfkit
+    from dfkit.checkpoint import checkpoint_root
     from dfkit.data.cache import cache_dir
     from dfkit.data.digits import describe_source
     from dfkit.profiles import get_profile
@@ -265,6 +266,7 @@ def run_info(args) -> int:
         ("profile", get_profile().name),
         ("digits", describe_source()),
         ("cache", str(cache_dir())),
+        ("checkpoints", str(checkpoint_root())),
     ]
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
