@@ -139,12 +139,10 @@ def run_checkpoints_pack(args) -> int:
 
 
 def run_checkpoints_install(args) -> int:
-    from dfkit.model_pack import install
-    from dfkit.profiles import get_profile
-
     import os
 
-    from dfkit.profiles import ENV_VAR
+    from dfkit.model_pack import install
+    from dfkit.profiles import ENV_VAR, get_profile
 
     wanted = args.profile or os.environ.get(ENV_VAR)       # else: the pack's own profile
     install(args.source, get_profile(wanted) if wanted else None)

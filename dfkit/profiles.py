@@ -1,7 +1,9 @@
 """Profiles: one dataclass of presets per way the course is run.
 
-* ``quick``: CI and graders; every notebook runs top to bottom in about a minute on 2 CPU cores.
-* ``class``: the default on a CPU laptop; each notebook within 10 minutes on 2 cores.
+* ``quick``: CI and graders; every notebook runs top to bottom within 90 seconds on 2 CPU cores,
+  from an empty dataset cache and checkpoint folder.
+* ``class``: the default on a CPU laptop; each notebook within 5 minutes on 2 cores with the
+  reference models installed (:mod:`dfkit.reference_models`, ``dfkit checkpoints``).
 * ``gpu``: one GPU; full resolution (Moving-MNIST 64×64 with 2 digits, longer clips).
 
 Select with ``DFKIT_PROFILE=quick|class|gpu`` or ``get_profile("quick")``.

@@ -36,6 +36,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
 import math
 import os
 import time
@@ -50,7 +51,7 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import TensorDataset, default_collate
 
-from dfkit.checkpoint import checkpoint_paths, load_weights, read_checkpoint, save_checkpoint
+from dfkit.checkpoint import checkpoint_paths, config_to_dict, load_weights, read_checkpoint, save_checkpoint
 from dfkit.device import pick_device
 
 STATE_KIND = "dfkit-training-state"
@@ -191,9 +192,33 @@ def train_resumable(model: nn.Module, loss_fn: Callable, data, config: TrainConf
     every = max(config.steps // RESUMABLE_SAVES, 1)
     config = dataclasses.replace(config, checkpoint_dir=str(work_dir), checkpoint_every=every, keep_checkpoints=1)
     found = latest_checkpoint(work_dir) if Path(work_dir).is_dir() else None
+    if found is not None and not _same_training(found, model, config):
+        for stale in Path(work_dir).glob("step_*"):             # another recipe's state: start afresh
+            stale.unlink()
+        found = None
     if found is not None and config.progress:
         print(f"resuming from {found.name} (an earlier training of this model was interrupted)", flush=True)
     return train(model, loss_fn, data, config, resume_from=found)
+
+
+# TrainConfig fields that change how a run is shown or saved, not what it computes
+_PRESENTATION_FIELDS = ("log_every", "checkpoint_every", "checkpoint_dir", "keep_checkpoints", "device", "progress")
+
+
+def _same_training(state: Path, model: nn.Module, config: TrainConfig) -> bool:
+    """Whether the training state at ``state`` was saved by a run of this model config and TrainConfig."""
+    try:
+        meta = json.loads(checkpoint_paths(state)["json"].read_text())
+    except (OSError, ValueError):
+        return False
+    saved = dict((meta.get("extra") or {}).get("train_config") or {})
+    current = dataclasses.asdict(config)
+    for name in _PRESENTATION_FIELDS:
+        saved.pop(name, None)
+        current.pop(name, None)
+    model_config = getattr(model, "config", None)
+    same_model = not dataclasses.is_dataclass(model_config) or meta.get("config") == config_to_dict(model_config)
+    return same_model and saved == json.loads(json.dumps(current))
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:

@@ -254,3 +254,44 @@ def test_profile_presets_build_and_fit_their_budgets():
         assert profile.unet.image_size == profile.vae.image_size == 28
         VAE(profile.vae)
     assert PROFILES["quick"].unet_training.steps < PROFILES["class"].unet_training.steps < PROFILES["gpu"].unet_training.steps
+
+
+def test_train_resumable_continues_only_the_same_training(tmp_path):
+    """An interrupted run resumes from its newest saved state, to the uninterrupted weights; a run of
+    other settings (here the learning rate) ignores that state and starts from step 0."""
+    from dfkit.train import train_resumable
+
+    data = torch.randn(64, 3, generator=torch.Generator().manual_seed(1))
+    calls = {"n": 0, "stop_at": None}
+
+    def loss_fn(model, batch, generator):
+        calls["n"] += 1
+        if calls["n"] == calls["stop_at"]:
+            raise KeyboardInterrupt
+        return (model(batch[:, :2]) - batch[:, 2:]).pow(2).mean()
+
+    def fresh_model():
+        torch.manual_seed(0)
+        return torch.nn.Linear(2, 1)
+
+    config = TrainConfig(steps=40, batch_size=8, lr=1e-2, **QUIET)
+    reference = train(fresh_model(), loss_fn, data, config).model.state_dict()
+
+    calls.update(n=0, stop_at=27)
+    with pytest.raises(KeyboardInterrupt):
+        train_resumable(fresh_model(), loss_fn, data, config, tmp_path / "work")
+    assert sorted(p.name for p in (tmp_path / "work").glob("step_*.json")) == ["step_0000024.json"]   # every 4 steps, newest kept
+
+    calls.update(stop_at=None)
+    other = train_resumable(fresh_model(), loss_fn, data, dataclasses.replace(config, lr=5e-3), tmp_path / "work")
+    assert len(other.losses) == 40 and not (tmp_path / "work" / "step_0000024.json").exists()   # started afresh
+
+    calls.update(n=0, stop_at=27)
+    for path in (tmp_path / "work").glob("step_*"):
+        path.unlink()
+    with pytest.raises(KeyboardInterrupt):
+        train_resumable(fresh_model(), loss_fn, data, config, tmp_path / "work")
+    calls.update(n=0, stop_at=None)
+    resumed = train_resumable(fresh_model(), loss_fn, data, config, tmp_path / "work")
+    assert calls["n"] == 40 - 24                                          # only the missing steps ran
+    assert all(torch.equal(resumed.model.state_dict()[k], reference[k]) for k in reference)
