@@ -112,14 +112,16 @@ def release_differences(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS
 
 # ----------------------------------------------------------------------------- student bundle
 
-BUNDLE_TOP_LEVEL = ["README.md", "pyproject.toml", "lectures", "datasets/README.md", "dfkit"]
+BUNDLE_TOP_LEVEL = ["pyproject.toml", "lectures", "datasets/README.md", "dfkit"]
+STUDENT_README = NOTEBOOKS / "README.md"      # the bundle's README.md: installing, the notebooks, checks, submitting
 
 
 def student_bundle(destination, repo: Path = REPO, checkpoints: str | None = None) -> list[Path]:
     """Write what students receive into ``destination`` (which must not exist or be empty).
 
-    Contents: the released notebooks, the library, the autograder package with each assignment's
-    question table and *visible* test files, the lectures and the dataset cards. Left out: the
+    Contents: the students' README (``notebooks/README.md``), the released notebooks, the library,
+    the autograder package with each assignment's question table and *visible* test files, the
+    lectures and the dataset cards. Left out: the
     solutions, hidden tests, wrong-implementation catalogs, git history, caches.
     ``checkpoints``: a model pack (file or URL, :mod:`dfkit.model_pack`), verified and installed into
     the bundle's ``checkpoints/``, where its notebooks find it (the default checkpoint root of a
@@ -151,6 +153,7 @@ def student_bundle(destination, repo: Path = REPO, checkpoints: str | None = Non
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
     shutil.copytree(repo / "notebooks", destination / "notebooks", ignore=ignore)
+    shutil.copy2(repo / STUDENT_README.relative_to(REPO), destination / "README.md")
     package = repo / "autograder"
     for path in package.glob("*.py"):
         (destination / "autograder").mkdir(parents=True, exist_ok=True)

@@ -11,35 +11,15 @@ Select with ``DFKIT_PROFILE=quick|class|gpu`` or ``get_profile("quick")``.
 Image models (28×28 digits): ``profile.unet`` / ``profile.unet_training`` for DDPM and flow matching
 (flow matching uses ``dataclasses.replace(profile.unet, level_scale=1000.0)`` so that t ∈ [0, 1] is
 embedded like a level in 0..1000), ``profile.vae`` / ``profile.vae_training`` for the VAE.
-Class step budgets come from the training throughput measured at 28×28, batch 64 (AdamW, clipping,
-EMA): about 155 images per CPU-second for the class UNet and 650 for the class VAE, so 700 UNet
-steps and 2,400 VAE steps cost about 5 and 4 CPU-minutes (roughly 3 and 2.5 minutes on 2 free cores).
 
 Sequence models (notebooks 04-07, ``benchmarks/sequence_rollouts.py``): ``profile.pendulum_sequence``
 and ``profile.moving_mnist_sequence`` (or ``profile.sequence("pendulum")``) are
 :class:`SequencePresets`: one backbone config at the dataset's resolution, the training horizon, a
 TrainConfig per model family, and how rollouts are sampled; ``dfkit.sequence.recipes`` builds,
-trains and rolls out the models from them. Class step budgets come from one optimizer step of the
-class backbone (2.06M parameters) at 32x32 on a batch of 16 clips x 16 frames (256 frames):
-140-160 ms on one thread in an earlier measurement on the course machine, 300 ms with one thread
-while its 2 cores ran at load average 3. Batches of other shapes cost about in proportion to
-their frames (measured at the same load: 48 x 5 teacher-forcing windows 300 ms, 64 x 3 210 ms,
-the regressor's 16 x 16 260 ms, 24 x 10 Moving-MNIST windows 270 ms). So 3,000 steps of 240-256
-frames take about 7.5 minutes at 150 ms per step, inside the 10-minute budget of one model on 2
-idle cores, and about twice that on a machine as loaded as the one measured. Measured later on 2
-idle threads (``benchmarks/training_speed.py``, 2026-12-03; lecture 06 section 6): 0.21-0.23 s per step for the
-full-sequence and Diffusion Forcing batches, so 3,000 steps at a constant learning rate took
-10.5-11.7 minutes, over that budget (the same host ran them at 0.16 s a day later: its speed
-varies). The sequence presets therefore decay the learning rate along a cosine
-(``TrainConfig.lr_decay``), which on uniform levels reached a lower final loss in 2,400 steps than the
-3,000 constant-rate steps (Diffusion Forcing 0.0140 against 0.0182, teacher forcing 0.0106 against
-0.0159). The pendulum's diffusion models train 3,600 such steps (the regressor and the Markov models
-2,000): 7.2-8.4 minutes per model on 2 threads on 2026-12-05, when the host ran 0.13 s per step (one Diffusion
-Forcing training that shared the cores with a test run: 11.3; ``benchmarks/sequence_rollouts_class_pendulum.md``); on a host as slow as that of 2026-12-03 they would
-take 12.6-13.8, over the budget. The Moving-MNIST presets add neighbor skips and train 2,000 steps with the same
-decay: 4.3-5.1 minutes per model on 2 threads on 2026-12-04
-(``benchmarks/sequence_rollouts_class_moving_mnist.md``; 2,400 constant-rate steps took 9.4-11.1
-minutes on a host at about 0.28 s per step).
+trains and rolls out the models from them. The class step counts are sized so that one model trains
+in minutes on 2 cores (``benchmarks/training_speed.py`` projects them on the machine at hand); the
+learning rate decays along a cosine (``TrainConfig.lr_decay``), which reached a lower final loss in
+fewer steps than a constant rate. Each preset below names the benchmark table that chose it.
 """
 
 from __future__ import annotations
@@ -85,12 +65,11 @@ class SequencePresets:
     of three failed).
 
     Parameterization ``"v"``: with the cosine schedule ᾱ_K ≈ 2e-9, so an ε-model's x̂_0 near
-    k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5 (measured on the course's image DDPM: FID 2802
-    with ε against 240 with v). Stabilization level k_small = 50 (the default) noises history
-    frames with std sqrt(1 - ᾱ_50) ≈ 0.09 on the [-1, 1] scale: small against the frame
-    (0 < k_small << K), about the size of a generated frame's pixel error. The `class` pendulum
-    models use 300 (std 0.46): swept in ``benchmarks/stabilization_level.py``, the causal Diffusion
-    Forcing model's error over frames 17-64 fell from 13.5° at 50 to 4.9° at 300.
+    k = K divides its error by sqrt(ᾱ_K) ≈ 5e-5, while a v-model's x̂_0 has no such blow-up.
+    Stabilization level k_small = 50 (the default) noises history frames with std
+    sqrt(1 - ᾱ_50) ≈ 0.09 on the [-1, 1] scale: small against the frame (0 < k_small << K), about
+    the size of a generated frame's pixel error. The `class` pendulum models use 300 (std 0.46), the
+    best level of the sweep in ``benchmarks/stabilization_level_class.md``.
     """
 
     backbone: VideoBackboneConfig = field(default_factory=VideoBackboneConfig)
@@ -212,31 +191,16 @@ _QUICK_SEQUENCE = SequencePresets(
     regressor=_QUICK_TRAINING, full_sequence=_QUICK_TRAINING, diffusion_forcing=_QUICK_TRAINING,
 )
 
-# class: the default backbone (2.06M parameters); every batch holds 240-256 frames of 32x32
-# except the Markov models' (64 x 2 or 3 frames), see the module docstring for the step cost.
-# A cosine decay of the learning rate: 2,400 such steps reached a lower final loss than 3,000 at a constant rate
-# (10.5-11.7 minutes on 2 idle threads), whose two trainings of teacher forcing differed by 21-23 degrees up to
-# 4x the horizon (with the decay 0.3-2.1 over five rounds of trainings: lecture 06 section 6). Each dataset sets its own steps.
+# class: the default backbone (2.06M parameters); every batch holds 240-256 frames of 32x32 except the Markov
+# models' (64 x 2 or 3 frames). Cosine learning-rate decay: a lower final loss in fewer steps than a constant rate,
+# and trainings that agree with each other (benchmarks/training_seeds_class.md). Each dataset sets its own steps.
 _CLASS_TRAINING = _sequence_training(2_400, 16, 1e-3, 100, 0.995, lr_decay="cosine")
-# The pendulum's diffusion models draw their training levels shifted towards high noise, less than Moving-MNIST's
-# (level_shift 5: 56% of them above 0.8 K; uniform 20%). Against uniform levels a shift of 3 cut the error of
-# teacher forcing and of stabilized and pyramid Diffusion Forcing in every band, two trainings each; against 3, a
-# shift of 5 cut it past frame 16 in both trainings of teacher forcing (by 4-20%) and of stabilized Diffusion
-# Forcing (19-42%), in every band of the bidirectional model (50-75%), and left the other recipes mixed, one
-# training better and the other worse or level (benchmarks/level_shift_class.md); a shift of 10, tried on the
-# clean-history recipe, was no better than uniform levels (lecture 06 section 6). The full-sequence model keeps 3,
-# where its three trainings agree within 1.2 / 2.1 / 1.1 degrees (21.5-22.7 / 28.6-30.7 / 32.7-33.8); at 5 two
-# trainings were better in every band (17.4 / 24.3 / 32.6 and 16.0 / 22.0 / 30.8) and one far worse (37 / 42 / 40,
-# at a higher final loss, its 8 sampled clips in notebook 05 moving 24.9 degrees per frame against 9.7):
-# benchmarks/level_shift_class_full_sequence*.md.
+# Training levels shifted towards high noise (level_shift 5: 56% of the levels above 0.8 K, uniform 20%); the
+# full-sequence model keeps 3, where its trainings agree: benchmarks/level_shift_class*.md.
 PENDULUM_LEVEL_SHIFT = 5.0
 PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT = 3.0
-# The pendulum's diffusion models train 3,600 steps: with 2,400, two trainings each of stabilized and pyramid
-# Diffusion Forcing missed the 3 / 6 / 12 degree target by 1.3-2.2x; with 3,600 (at level_shift 3) the
-# clean-history recipe came within 1.0-1.2x of it (one pyramid training met it) and the causal models' error fell
-# in every band, at 7.4-8.1 minutes per model on 2 threads (0.13 s per step on 2026-12-05; at the 0.21-0.23 s of
-# 2026-12-03 it would be 12.6-13.8, over the 10-minute budget; lecture 06 section 6). The regressor and the
-# Markov models keep 2,000 steps.
+# 3,600 steps for the pendulum's diffusion models, 2,000 for the regressor and the Markov models:
+# benchmarks/sequence_rollouts_class_pendulum.md (errors against the course's targets, training times).
 _CLASS_PENDULUM_TRAINING = dataclasses.replace(_CLASS_TRAINING, steps=3_600)
 _CLASS_PENDULUM = SequencePresets(
     backbone=VideoBackboneConfig(image_size=32, max_frames=16),
@@ -247,13 +211,9 @@ _CLASS_PENDULUM = SequencePresets(
     regressor=dataclasses.replace(_CLASS_TRAINING, steps=2_000),                          # 16 x 16 frames
     full_sequence=_CLASS_PENDULUM_TRAINING, diffusion_forcing=_CLASS_PENDULUM_TRAINING,   # 16 x 16 frames
 )
-# Moving-MNIST: the decoders also see the neighbouring frames' encoder maps (neighbor_skips): with one
-# token per frame the diffusion models lost the digit's identity in the first generated frame
-# (benchmarks/moving_mnist_first_frames_class_one_token.md). They cost about 10% more per step, so 2,000 steps
-# with the pendulum's cosine decay. The diffusion models' training levels are shifted towards high noise
-# (level_shift 10: 71% of them above 0.8 K instead of 20%): with uniform levels the frame drawn from the history
-# alone (one call at level K) kept the digit in 53% of the clips against the regressor's 93%, with the shift 87%
-# (benchmarks/moving_mnist_first_frames_class_uniform_levels.md and _class.md, lecture 06 section 6).
+# Moving-MNIST: the decoders also see the neighbouring frames' encoder maps (neighbor_skips; one token per frame
+# lost the digit at once: benchmarks/moving_mnist_first_frames_class_one_token.md), and the diffusion models' levels
+# are shifted further (level_shift 10: 71% above 0.8 K; benchmarks/moving_mnist_first_frames_class*.md).
 MOVING_MNIST_LEVEL_SHIFT = 10.0
 _CLASS_MOVING_MNIST_TRAINING = dataclasses.replace(_CLASS_TRAINING, steps=2_000, batch_size=24)  # 24 x 10 frames
 _CLASS_MOVING_MNIST = dataclasses.replace(
@@ -296,7 +256,7 @@ PROFILES = {
         moving_mnist=MovingMNISTConfig(num_sequences=4_000, num_frames=20, canvas_size=32, num_digits=1, digit_size=16, speed=1.6),
         pendulum=PendulumConfig(num_sequences=2_000, num_frames=32, image_size=32),
         unet=UNetConfig(base_channels=32, channel_mults=(1, 2, 2)),  # ~0.78M parameters
-        unet_training=TrainConfig(steps=1_100, batch_size=64, lr=1e-3, warmup_steps=50, ema_decay=0.995),  # ~4.5 min on 2 idle cores
+        unet_training=TrainConfig(steps=1_100, batch_size=64, lr=1e-3, warmup_steps=50, ema_decay=0.995),  # benchmarks/image_models_class.md
         vae=VAEConfig(base_channels=32, latent_dim=16),  # ~0.30M parameters
         vae_training=TrainConfig(steps=2_400, batch_size=64, lr=1e-3, ema_decay=None),
         pendulum_sequence=_CLASS_PENDULUM,

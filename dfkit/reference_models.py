@@ -66,7 +66,7 @@ class ReferenceModel:
 
     def training_config(self, profile) -> TrainConfig:
         if self.kind == "image":
-            return recipes._training_config(self.name, profile)
+            return recipes.training_config(self.name, profile)
         if self.kind == "sequence":
             return sequence_recipes.training_config(self.name, self.dataset, profile)
         return TrainConfig(steps=digit_classifier.CLASSIFIER_STEPS, batch_size=64)

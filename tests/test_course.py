@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -66,6 +67,16 @@ def test_student_bundle_has_no_solution_hidden_test_or_reference_answer(bundle):
     visible = {n for n in names if n.startswith(f"autograder/tests/{ASSIGNMENT}/test_")}
     assert visible == {f"autograder/tests/{ASSIGNMENT}/test_{q}.py" for q in ("bounce_step", "energy", "rk4_step", "estimate_angle")}
     assert f"notebooks/{ASSIGNMENT}/{ASSIGNMENT}.ipynb" in names and "dfkit/data/pendulum.py" in names
+
+
+def test_the_bundle_readme_is_the_students_guide(bundle):
+    readme = (bundle / "README.md").read_text()
+    assert readme == course.STUDENT_README.read_text()
+    for instructor_only in ("solutions/", "benchmarks/", ".ci/run", "dfkit-grade", "dfkit course", "pytest"):
+        assert instructor_only not in readme, instructor_only
+    install = re.compile(r"<!-- student-install -->\s*```bash\n(.+?)\n")
+    root_readme = (course.REPO / "README.md").read_text()
+    assert install.search(readme).group(1) == install.search(root_readme).group(1)   # one install line for students
 
 
 def test_visible_checks_work_from_the_student_bundle(bundle):

@@ -56,9 +56,8 @@ class LessonBudget:
     explorer_context: int = 2           # ground-truth frames before the explorer's generated ones
 
 
-# Sampling calls a small model thousands of times on small batches: on the 2-core course machine, under
-# load, one call of the class backbone on 8 x 16 frames took 0.05-0.1 s with one torch thread and 1.9 s
-# with two. Trainings (when a checkpoint is missing) use every core.
+# Sampling calls a small model thousands of times on small batches, where a second torch thread mostly waits:
+# the CPU profiles sample on one thread. Trainings (when a reference model is missing) use every core.
 BUDGETS = {
     "quick": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=4,
                           spread_horizons=4, mnist_clips=8),

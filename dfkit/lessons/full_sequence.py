@@ -55,11 +55,9 @@ class LessonBudget:
     threads: int | None = None                # torch threads (None: torch's choice)
 
 
-# Threads: on the course machine (2 cores, load average 8) one forward pass of the class backbone on
-# 32 clips x 16 frames took 0.3 s with one torch thread and 0.9 s with two; sampling calls the
-# model hundreds of times on small batches, where a second thread mostly waits. A dry run of the
-# class notebook with untrained class-size models standing in for the checkpoints (so no training)
-# took 322 s at load average 4-5, 200 s of it the pendulum rollout table (3 methods x 32 clips x 160 frames).
+# Threads: sampling calls the model hundreds of times on small batches, where a second torch thread mostly
+# waits, so the CPU profiles sample on one thread. The class sizes keep the notebook within its budget with the
+# reference models installed (benchmarks/notebook_times_class.md).
 
 
 BUDGETS = {

@@ -56,12 +56,9 @@ class LessonBudget:
     threads: int | None = None               # torch threads while sampling (None: torch's choice)
 
 
-# Sampling runs on one torch thread in the CPU profiles: with the class backbone (32x32 frames, 10 sampling
-# steps) on the busy 2-core course machine a stabilized rollout took 1.3 s for 8 clips x 6 frames on one thread
-# and 11.5-12.9 s on two. A dry run of the class notebook with untrained class-size models (load average 4-5)
-# spent 533 s on 16 pendulum clips x 64 frames under the four history settings (9 model calls per row in all,
-# about 0.06 s per clip, frame and call), 46 s planning and 56 s on Moving-MNIST: class therefore rolls out 8
-# pendulum clips (about 270 s). quick and gpu roll out as many pendulum clips as the rollout table.
+# Sampling runs on one torch thread in the CPU profiles: many small model calls, where a second thread mostly
+# waits. History guidance costs several model calls per frame, so class rolls out 8 pendulum clips, which keeps the
+# notebook within its budget (benchmarks/notebook_times_class.md); quick and gpu roll out as many as the rollout table.
 BUDGETS = {
     "quick": LessonBudget(plan_clips=16, plan_scales=(0.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
                           vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False,
