@@ -3,8 +3,13 @@
 Every helper checks the exact type first (``type(x) is ...``, never ``isinstance``), then shape and
 dtype, then values with numpy on plain arrays, and fails with an ``AssertionError`` whose message
 a student can act on: the call that was made, what was expected and what came back, on a small
-example. Values decoded by :mod:`autograder.protocol` can only be builtins and plain numpy arrays,
-so nothing here ever runs code the student wrote.
+example. Long arrays are summarized (shape, dtype, a few values, the largest error and where).
+Values decoded by :mod:`autograder.protocol` can only be builtins and plain numpy arrays, so
+nothing here ever runs code the student wrote.
+
+Known mistakes. ``mistakes={"concept": value}`` lists what a catalogued wrong answer returns on the
+same call (computed by the test from the reference, never from the student's code); a wrong result
+that matches one of them gets the concept named in one sentence ("this is what you get when ...").
 """
 
 from __future__ import annotations
@@ -28,10 +33,41 @@ def describe_call(function: str, **arguments) -> str:
     return f"{function}({', '.join(parts)})"
 
 
+SUMMARIZE_ABOVE = 12        # arrays with more values are summarized, not printed
+
+
 def _show(value) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if type(value) is float:
+        return f"{value:.6g}"
     if isinstance(value, np.ndarray):
-        return " ".join(np.array2string(np.asarray(value), separator=", ", **_PRINT).split())
+        value = np.asarray(value)
+        if value.size > SUMMARIZE_ABOVE:
+            return summarize(value)
+        return " ".join(np.array2string(value, separator=", ", **_PRINT).split())
     return repr(value)[:200]
+
+
+def summarize(array: np.ndarray) -> str:
+    """``array of shape (4, 1, 28, 28), float32: [0.1234, -0.5, ..., 0.25, 1.0]`` (the first and last values)."""
+    flat = np.asarray(array).reshape(-1)
+    head = ", ".join(np.format_float_positional(float(v), precision=4, trim="-") if flat.dtype.kind == "f" else repr(v.item())
+                     for v in flat[:3])
+    tail = ", ".join(np.format_float_positional(float(v), precision=4, trim="-") if flat.dtype.kind == "f" else repr(v.item())
+                     for v in flat[-2:])
+    return f"array of shape {array.shape}, {array.dtype}: [{head}, ..., {tail}]"
+
+
+def _known_mistake(got: np.ndarray, mistakes: dict | None, rtol: float, atol) -> str:
+    """`` This is what you get when <concept>.`` when ``got`` matches a known mistake, else ``""``."""
+    for concept, wrong in (mistakes or {}).items():
+        wrong = np.asarray(wrong)
+        if wrong.shape == got.shape and got.dtype.kind in "biuf":
+            with np.errstate(all="ignore"):
+                if np.allclose(got.astype(np.float64), wrong.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True):
+                    return f" This is what you get when {concept}."
+    return ""
 
 
 def _type_name(value) -> str:
@@ -51,11 +87,13 @@ def expect_tuple(got, length: int, *, call: str, names=None) -> list:
     return list(got)
 
 
-def expect_array(got, expected, *, call: str, name: str = "the result", rtol: float = 1e-6, atol: float = 1e-9, tensor: bool = False) -> None:
+def expect_array(got, expected, *, call: str, name: str = "the result", rtol: float = 1e-6, atol: float = 1e-9, tensor: bool = False,
+                 mistakes: dict | None = None) -> None:
     """``got`` must be a numpy array (a tensor if ``tensor``) with ``expected``'s shape and close values.
 
     Boolean ``expected`` needs a boolean array and exact equality; numeric ``expected`` accepts any
-    real numeric dtype and compares with ``rtol``/``atol`` (NaN equals NaN).
+    real numeric dtype and compares with ``rtol``/``atol`` (NaN equals NaN). ``mistakes``: concept ->
+    the value a known wrong answer gives (see the module docstring).
     """
     expected = np.asarray(expected)
     if expected.shape == () and not tensor and type(got) is not np.ndarray:
@@ -80,9 +118,17 @@ def expect_array(got, expected, *, call: str, name: str = "the result", rtol: fl
     if wrong.any():
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
         where = f" at index {index}" if index else ""
+        largest = ""
+        if expected.dtype != bool and wrong.size > 1:
+            with np.errstate(all="ignore"):
+                error = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+            if np.isfinite(error).any():
+                at = tuple(int(i) for i in np.unravel_index(np.nanargmax(np.where(np.isfinite(error), error, -1.0)), error.shape))
+                largest = f"; largest error {error[at]:.4g} at index {at}"
         raise AssertionError(
             f"{call}: {name} is wrong{where}: expected {_show(expected[index])}, got {_show(got[index])} "
-            f"({int(wrong.sum())} of {wrong.size} values differ)\n  expected {name}: {_show(expected)}\n  got:      {_show(got)}"
+            f"({int(wrong.sum())} of {wrong.size} values differ{largest}).{_known_mistake(got, mistakes, rtol, atol)}"
+            f"\n  expected {name}: {_show(expected)}\n  got:      {_show(got)}"
         )
 
 

@@ -117,6 +117,25 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     assert "expected" in out and "got" in out and "energy(states=" in out
 
 
+@pytest.mark.parametrize("label, concept", [
+    ("variances where standard deviations belong", "which are variances"),
+    ("square root on the signal only", "a variance, instead of its square root"),
+    ("off by one level: alpha_bar[k - 1]", "off by one"),
+    ("signal and noise weights swapped", "swap the weights"),
+    ("one forward step (beta_k) instead of the kernel", "one forward step"),
+])
+def test_a_catalogued_mistake_is_named_in_the_feedback(label, concept):
+    from autograder.tests import __path__ as tests_path  # noqa: F401  (the catalogs live beside the tests)
+
+    catalog = load_assignment("02_ddpm").directory / "catalog.py"
+    namespace: dict = {}
+    exec(compile(catalog.read_text(), str(catalog), "exec"), namespace)
+    student: dict = {}
+    exec(namespace["WRONG"]["02_ddpm.q_sample"][label], student)
+    result = check("02_ddpm.q_sample", namespace={"q_sample": student["q_sample"]}, verbose=False)
+    assert not result.passed and f"This is what you get when" in result.report() and concept in result.report()
+
+
 def test_check_tells_the_student_when_the_library_version_is_called(capsys):
     from dfkit.data.pendulum import energy as library_energy
 

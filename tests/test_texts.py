@@ -101,3 +101,23 @@ def test_the_drift_check_catches_a_stale_number():
     table = "benchmarks/sequence_rollouts_class_pendulum.md"
     assert stale_quotes(f"Teacher forcing errs by 0.9° and keeps 92% (`{table}`).\n", "x") == []
     assert stale_quotes(f"Teacher forcing errs by 0.8° over frames 1-16 ({table}).\n", "x") != []
+
+
+FIGURE = re.compile(r"!\[[^\]]*\]\(figures/([\w\-]+)\.png\)")
+CLAIMED_PROFILE = re.compile(r"(?:from|drawn (?:at|with)) the `(quick|class|gpu)`")
+
+
+def test_a_caption_that_names_a_profile_matches_the_profile_the_figure_records():
+    from dfkit.figures import figure_profile
+
+    claims = []
+    for path in sorted((ROOT / "lectures").glob("*.md")):
+        text = path.read_text()
+        for match in FIGURE.finditer(text):
+            caption = paragraphs(text[match.end():])[0] if text[match.end():].strip() else ""
+            for claimed in CLAIMED_PROFILE.findall(caption):
+                recorded = figure_profile(ROOT / "lectures" / "figures" / f"{match.group(1)}.png")
+                claims.append((path.name, match.group(1), claimed, recorded))
+    assert claims, "no caption names the profile of its figure"
+    wrong = [claim for claim in claims if claim[2] != claim[3]]
+    assert not wrong, [f"{name}: figures/{figure}.png is captioned as `{claimed}`, drawn at {recorded}" for name, figure, claimed, recorded in wrong]

@@ -38,7 +38,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", where=None):
+def expect_close(got, expected, *, call, name="the result", where=None, mistakes=None):
     """Close to the float64 reference (relative to each sample's largest value) and still float32.
 
     ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
@@ -52,16 +52,36 @@ def expect_close(got, expected, *, call, name="the result", where=None):
         if wrong.any():
             sample = int(np.argwhere(wrong)[0][0])
             call = f"{call}, where sample {sample} is at {where(sample)}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    mistakes = {concept: value.double().numpy() for concept, value in (mistakes or {}).items()}
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def known_mistakes(x0, k, noise, schedule) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    shape = (-1,) + (1,) * (x0.dim() - 1)
+    x0, noise = x0.double(), noise.double()
+    alpha_bar = schedule.alpha_bars[k].double().view(shape)
+    previous = schedule.alpha_bars[k - 1].double().view(shape)
+    beta = schedule.betas[k].double().view(shape)
+    return {
+        "you scale x_0 and ε by ᾱ_k and 1 - ᾱ_k, which are variances: the weights are their square roots, "
+        "the standard deviations": alpha_bar * x0 + (1 - alpha_bar) * noise,
+        "you weight the noise by 1 - ᾱ_k, a variance, instead of its square root": alpha_bar.sqrt() * x0 + (1 - alpha_bar) * noise,
+        "you use ᾱ_(k-1) instead of ᾱ_k: the levels are off by one": previous.sqrt() * x0 + (1 - previous).sqrt() * noise,
+        "you swap the weights of signal and noise: x_0 keeps sqrt(ᾱ_k), the noise gets sqrt(1 - ᾱ_k)":
+            (1 - alpha_bar).sqrt() * x0 + alpha_bar.sqrt() * noise,
+        "you take one forward step (β_k) instead of the jump to level k, whose weights use ᾱ_k, the product of "
+        "all (1 - β) up to k": (1 - beta).sqrt() * x0 + beta.sqrt() * noise,
+    }
 
 
 def check_against_reference(submission, x0, k, noise, schedule):
     call = describe_call("q_sample", x0=shown(x0), k=k.numpy(), noise=shown(noise), schedule=shown(schedule))
     got = submission.q_sample(x0, k, noise, schedule_argument(schedule))
     expected = reference(x0.double(), k, noise.double(), schedule)
-    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}")
+    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}", mistakes=known_mistakes(x0, k, noise, schedule))
 
 
 @pytest.mark.visible
