@@ -117,23 +117,27 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     assert "expected" in out and "got" in out and "energy(states=" in out
 
 
-@pytest.mark.parametrize("label, concept", [
-    ("variances where standard deviations belong", "which are variances"),
-    ("square root on the signal only", "a variance, instead of its square root"),
-    ("off by one level: alpha_bar[k - 1]", "off by one"),
-    ("signal and noise weights swapped", "swap the weights"),
-    ("one forward step (beta_k) instead of the kernel", "one forward step"),
+@pytest.mark.parametrize("question, label, concept", [
+    ("02_ddpm.q_sample", "variances where standard deviations belong", "which are variances"),
+    ("02_ddpm.q_sample", "square root on the signal only", "a variance, instead of its square root"),
+    ("02_ddpm.q_sample", "off by one level: alpha_bar[k - 1]", "off by one"),
+    ("02_ddpm.q_sample", "signal and noise weights swapped", "swap the weights"),
+    ("02_ddpm.q_sample", "one forward step (beta_k) instead of the kernel", "one forward step"),
+    ("02_ddpm.posterior_mean_variance", "beta_k where beta-tilde belongs", "the forward step's variance"),
+    ("02_ddpm.posterior_mean_variance", "alpha_bar_k where alpha_bar_(k-1) belongs", "ᾱ_k where ᾱ_(k-1) belongs"),
+    ("02_ddpm.posterior_mean_variance", "coefficients of x_0 and x_k swapped", "swap the coefficients"),
+    ("02_ddpm.posterior_mean_variance", "alpha_k without its square root", "by α_k where its square root belongs"),
+    ("02_ddpm.posterior_mean_variance", "standard deviation returned as the variance", "the standard deviation"),
 ])
-def test_a_catalogued_mistake_is_named_in_the_feedback(label, concept):
-    from autograder.tests import __path__ as tests_path  # noqa: F401  (the catalogs live beside the tests)
-
-    catalog = load_assignment("02_ddpm").directory / "catalog.py"
+def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
+    assignment, name = question.split(".")
+    catalog = load_assignment(assignment).directory / "catalog.py"
     namespace: dict = {}
     exec(compile(catalog.read_text(), str(catalog), "exec"), namespace)
     student: dict = {}
-    exec(namespace["WRONG"]["02_ddpm.q_sample"][label], student)
-    result = check("02_ddpm.q_sample", namespace={"q_sample": student["q_sample"]}, verbose=False)
-    assert not result.passed and f"This is what you get when" in result.report() and concept in result.report()
+    exec(namespace["WRONG"][question][label], student)
+    result = check(question, namespace={name: student[name]}, verbose=False)
+    assert not result.passed and "This is what you get when" in result.report() and concept in result.report(), result.report()
 
 
 def test_check_tells_the_student_when_the_library_version_is_called(capsys):

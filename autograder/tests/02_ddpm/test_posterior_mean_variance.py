@@ -39,7 +39,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", where=None):
+def expect_close(got, expected, *, call, name="the result", where=None, mistakes=None):
     """Close to the float64 reference (relative to each sample's largest value) and still float32.
 
     ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
@@ -53,17 +53,42 @@ def expect_close(got, expected, *, call, name="the result", where=None):
         if wrong.any():
             sample = int(np.argwhere(wrong)[0][0])
             call = f"{call}, where sample {sample} is at {where(sample)}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    mistakes = {concept: value.double().numpy() for concept, value in (mistakes or {}).items()
+                if tuple(value.shape) == expected.shape}
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def known_mistakes(x0, x_k, k, schedule) -> tuple[dict, dict]:
+    """What the catalogued wrong answers give on this call: (mistakes of the mean, mistakes of the variance)."""
+    shape = (-1,) + (1,) * (x0.dim() - 1)
+    x0, x_k = x0.double(), x_k.double()
+    beta, alpha = schedule.betas[k].double().view(shape), schedule.alphas[k].double().view(shape)
+    alpha_bar, previous = schedule.alpha_bars[k].double().view(shape), schedule.alpha_bars[k - 1].double().view(shape)
+    variance = (1 - previous) / (1 - alpha_bar) * beta
+    means = {
+        "you use ᾱ_k where ᾱ_(k-1) belongs: the posterior steps back to level k - 1":
+            alpha_bar.sqrt() * beta / (1 - alpha_bar) * x0 + alpha.sqrt() * (1 - alpha_bar) / (1 - alpha_bar) * x_k,
+        "you swap the coefficients of x_0 and x_k":
+            previous.sqrt() * beta / (1 - alpha_bar) * x_k + alpha.sqrt() * (1 - previous) / (1 - alpha_bar) * x0,
+        "you weight x_k by α_k where its square root belongs":
+            previous.sqrt() * beta / (1 - alpha_bar) * x0 + alpha * (1 - previous) / (1 - alpha_bar) * x_k,
+    }
+    variances = {
+        "you return β_k, the forward step's variance, where the posterior's β̃_k = (1 - ᾱ_(k-1)) / (1 - ᾱ_k) β_k belongs": beta,
+        "you return the standard deviation sqrt(β̃_k) where the variance β̃_k belongs": variance.sqrt(),
+    }
+    return means, variances
 
 
 def check_against_reference(submission, x0, x_k, k, schedule):
     call = describe_call("posterior_mean_variance", x0=shown(x0), x_k=shown(x_k), k=k.numpy(), schedule=shown(schedule))
     got = expect_tuple(submission.posterior_mean_variance(x0, x_k, k, schedule_argument(schedule)), 2, call=call, names=NAMES)
     mean, variance = reference(x0.double(), x_k.double(), k, schedule)
+    mean_mistakes, variance_mistakes = known_mistakes(x0, x_k, k, schedule)
     where = lambda b: f"level k = {int(k[b])}"  # noqa: E731
-    expect_close(got[0], mean, call=call, name="the mean", where=where)
+    expect_close(got[0], mean, call=call, name="the mean", where=where, mistakes=mean_mistakes)
     # the variance may keep singleton dimensions, (B, 1, 1, 1), or be spelled out to the shape of x_k
     if is_tensor(got[1]) and got[1].shape != tuple(variance.shape):
         try:
@@ -72,7 +97,8 @@ def check_against_reference(submission, x0, x_k, k, schedule):
             raise AssertionError(f"{call}: expected the variance of shape {tuple(variance.shape)} "
                                  f"(or {tuple(x_k.shape)}), got shape {got[1].shape}") from None
         variance = variance.expand(x_k.shape)
-    expect_close(got[1], variance, call=call, name="the variance", where=where)
+        variance_mistakes = {concept: value.expand(x_k.shape) for concept, value in variance_mistakes.items()}
+    expect_close(got[1], variance, call=call, name="the variance", where=where, mistakes=variance_mistakes)
 
 
 @pytest.mark.visible
