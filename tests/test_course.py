@@ -128,6 +128,10 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("02_ddpm.posterior_mean_variance", "coefficients of x_0 and x_k swapped", "swap the coefficients"),
     ("02_ddpm.posterior_mean_variance", "alpha_k without its square root", "by α_k where its square root belongs"),
     ("02_ddpm.posterior_mean_variance", "standard deviation returned as the variance", "the standard deviation"),
+    ("04_teacher_forcing.teacher_forcing_pairs", "target inside its own history (the window starts one frame late)",
+     "inside its own history"),
+    ("04_teacher_forcing.teacher_forcing_pairs", "target is the last history frame (off by one)", "the last frame of its history"),
+    ("04_teacher_forcing.teacher_forcing_pairs", "history newest first", "newest frame first"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

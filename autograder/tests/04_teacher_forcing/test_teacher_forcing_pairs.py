@@ -26,14 +26,31 @@ def numbered_clips(batch, frames, shape=(1, 2, 2)):
     return values.reshape(batch, frames, 1, 1, 1).expand(batch, frames, *shape).float().contiguous()
 
 
+def known_mistakes(clips, context) -> tuple[dict, dict]:
+    """What the catalogued wrong answers give on this call: (mistakes of the histories, of the targets)."""
+    T = clips.shape[1]
+    late = torch.stack([clips[:, i + 1:i + 1 + context] for i in range(T - context)], dim=1)
+    newest_first = torch.stack([clips[:, i:i + context].flip(1) for i in range(T - context)], dim=1)
+    histories = {
+        "each history starts one frame late, so the target is inside its own history: the model would be "
+        "asked to predict a frame it is shown": late.numpy(),
+        "each history runs newest frame first: keep the frames in time order, x_(t-c) ... x_(t-1)": newest_first.numpy(),
+    }
+    targets = {
+        "the target is the last frame of its history (off by one): the frame to predict comes right after "
+        "the history, x_t after x_(t-c) ... x_(t-1)": clips[:, context - 1:T - 1].numpy(),
+    }
+    return histories, targets
+
+
 def check_against_reference(submission, clips, context, numbered=False):
     shown = clips[:, :, 0, 0, 0].numpy() if numbered else Shown(f"tensor of shape {tuple(clips.shape)}")
     call = describe_call("teacher_forcing_pairs", clips=shown, context=context)
     if numbered:
         call += " (clips[b, t] holds the number 100 b + t everywhere, so a value names the frame it came from)"
     got = expect_tuple(submission.teacher_forcing_pairs(clips, context), 2, call=call, names=("histories", "targets"))
-    for name, value, expected in zip(("histories", "targets"), got, reference(clips, context)):
-        expect_array(value, expected.numpy(), call=call, name=name, rtol=0, atol=0, tensor=True)
+    for name, value, expected, mistakes in zip(("histories", "targets"), got, reference(clips, context), known_mistakes(clips, context)):
+        expect_array(value, expected.numpy(), call=call, name=name, rtol=0, atol=0, tensor=True, mistakes=mistakes)
         if value.dtype != expected.numpy().dtype:
             raise AssertionError(f"{call}: expected {name} in {expected.dtype} like the clips, got dtype {value.dtype}")
 
