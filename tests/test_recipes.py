@@ -22,7 +22,7 @@ def tiny_profile(tmp_path, monkeypatch):
 def test_trains_once_then_loads_the_checkpoint(name, tiny_profile, tmp_path, monkeypatch):
     trained = recipes.image_model(name, tiny_profile, progress=False)
     assert (tmp_path / "quick" / f"{name}.json").exists()
-    monkeypatch.setattr(recipes, "train", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
+    monkeypatch.setattr(recipes, "train_resumable", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
     loaded = recipes.image_model(name, tiny_profile, progress=False)
     for (key, a), (_, b) in zip(trained.state_dict().items(), loaded.state_dict().items()):
         assert torch.equal(a, b), key

@@ -131,7 +131,7 @@ def test_trains_once_then_loads_the_checkpoint(name, tiny_profile, tmp_path, mon
     assert (tmp_path / "quick" / f"{dataset}_{name}.json").exists()
     record = recipes.training_record(name, dataset, tiny_profile)
     assert record["steps"] == 3 and record["train_seconds"] > 0 and record["torch_threads"] == 1
-    monkeypatch.setattr(recipes, "train", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
+    monkeypatch.setattr(recipes, "train_resumable", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
     loaded = recipes.sequence_model(name, dataset, tiny_profile, progress=False)
     assert loaded.config == trained.config and not loaded.training
     for (key, a), (_, b) in zip(trained.state_dict().items(), loaded.state_dict().items()):
