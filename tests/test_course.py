@@ -132,6 +132,14 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
      "inside its own history"),
     ("04_teacher_forcing.teacher_forcing_pairs", "target is the last history frame (off by one)", "the last frame of its history"),
     ("04_teacher_forcing.teacher_forcing_pairs", "history newest first", "newest frame first"),
+    ("01_vae.reparameterize", "exp(logvar) as the standard deviation", "the variance σ²"),
+    ("01_vae.reparameterize", "logvar used as the standard deviation", "by logvar itself"),
+    ("01_vae.reparameterize", "noise added without the scale", "without scaling it"),
+    ("01_vae.gaussian_kl", "no factor one half", "factor ½"),
+    ("01_vae.gaussian_kl", "sigma where sigma squared belongs", "where the variance σ² = exp(logvar) belongs"),
+    ("01_vae.gaussian_kl", "mean over the latent dimensions", "average over the latent dimensions"),
+    ("01_vae.gaussian_kl", "sign flipped", "flip the sign"),
+    ("01_vae.gaussian_kl", "no minus one", "the -1"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

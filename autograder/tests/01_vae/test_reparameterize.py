@@ -11,6 +11,17 @@ from dfkit.models.vae import reparameterize as reference
 pytestmark = pytest.mark.question("01_vae.reparameterize")
 
 
+def known_mistakes(mu, logvar, noise) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    mu, logvar, noise = mu.double(), logvar.double(), noise.double()
+    return {
+        "you scale the noise by exp(logvar), the variance σ², where the standard deviation σ = exp(logvar / 2) "
+        "belongs": (mu + logvar.exp() * noise).numpy(),
+        "you scale the noise by logvar itself: logvar is log σ², so σ = exp(logvar / 2)": (mu + logvar * noise).numpy(),
+        "you add the noise without scaling it by σ = exp(logvar / 2)": (mu + noise).numpy(),
+    }
+
+
 def check_against_reference(submission, mu, logvar, noise):
     call = describe_call("reparameterize", mu=mu.numpy(), logvar=logvar.numpy(), noise=noise.numpy()) + f" with {mu.dtype} tensors"
     expected = reference(mu, logvar, noise).numpy()
@@ -18,7 +29,8 @@ def check_against_reference(submission, mu, logvar, noise):
     if is_tensor(got) and got.dtype != expected.dtype:
         raise AssertionError(f"{call}: expected z of dtype {mu.dtype}, like the inputs, got torch.{got.dtype}")
     precise = expected.dtype == np.float64
-    expect_array(got, expected, call=call, name="z", tensor=True, rtol=1e-9 if precise else 1e-5, atol=1e-9 if precise else 1e-5)
+    expect_array(got, expected, call=call, name="z", tensor=True, rtol=1e-9 if precise else 1e-5, atol=1e-9 if precise else 1e-5,
+                 mistakes=known_mistakes(mu, logvar, noise))
 
 
 @pytest.mark.visible
