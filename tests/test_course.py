@@ -140,6 +140,11 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("01_vae.gaussian_kl", "mean over the latent dimensions", "average over the latent dimensions"),
     ("01_vae.gaussian_kl", "sign flipped", "flip the sign"),
     ("01_vae.gaussian_kl", "no minus one", "the -1"),
+    ("03_flow_matching.interpolate", "noise and data swapped (t = 0 is data)", "swap noise and data"),
+    ("03_flow_matching.interpolate", "variance-preserving mix (square roots, as in DDPM)", "variance preserving"),
+    ("03_flow_matching.target_velocity", "sign flipped (noise - data)", "flip the sign"),
+    ("03_flow_matching.target_velocity", "the data itself (an x-prediction habit)", "x_0-predicting"),
+    ("03_flow_matching.target_velocity", "the noise (an eps-prediction habit)", "ε-predicting"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

@@ -13,11 +13,25 @@ def shown(value):
     return value.numpy() if isinstance(value, torch.Tensor) else value
 
 
+def known_mistakes(noise, data, t) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    if not isinstance(t, torch.Tensor):
+        return {}
+    t = t.double().view((-1,) + (1,) * (noise.dim() - 1))
+    noise, data = noise.double(), data.double()
+    return {
+        "you swap noise and data: in the course's convention t = 0 is noise and t = 1 is data":
+            ((1 - t) * data + t * noise).numpy(),
+        "you mix with square roots as DDPM does (variance preserving): flow matching's path is the straight line "
+        "(1 - t) · noise + t · data": ((1 - t).sqrt() * noise + t.sqrt() * data).numpy(),
+    }
+
+
 def check_against_reference(submission, noise, data, t):
     call = describe_call("interpolate", noise=shown(noise), data=shown(data), t=shown(t))
     expected = reference(noise, data, t)
     got = submission.interpolate(noise, data, t)
-    expect_array(got, expected.numpy(), call=call, tensor=True, rtol=1e-5, atol=1e-6)
+    expect_array(got, expected.numpy(), call=call, tensor=True, rtol=1e-5, atol=1e-6, mistakes=known_mistakes(noise, data, t))
     if got.dtype != expected.numpy().dtype:
         raise AssertionError(f"{call}: expected a tensor of dtype {expected.dtype} (the dtype of noise and data), got {got.dtype}")
 

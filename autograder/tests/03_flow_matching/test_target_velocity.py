@@ -9,11 +9,24 @@ from dfkit.diffusion.flow import target_velocity as reference
 pytestmark = pytest.mark.question("03_flow_matching.target_velocity")
 
 
+def known_mistakes(noise, data) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    noise, data = noise.double(), data.double()
+    return {
+        "you flip the sign: along x_t = (1 - t) · noise + t · data the velocity points from the noise to the "
+        "data, data - noise": (noise - data).numpy(),
+        "you return the data, as an x_0-predicting model would: the target is the path's velocity, data - noise":
+            data.numpy(),
+        "you return the noise, as an ε-predicting model would: the target is the path's velocity, data - noise":
+            noise.numpy(),
+    }
+
+
 def check_against_reference(submission, noise, data):
     call = describe_call("target_velocity", noise=noise.numpy(), data=data.numpy())
     expected = reference(noise, data)
     got = submission.target_velocity(noise, data)
-    expect_array(got, expected.numpy(), call=call, tensor=True, rtol=1e-6, atol=1e-7)
+    expect_array(got, expected.numpy(), call=call, tensor=True, rtol=1e-6, atol=1e-7, mistakes=known_mistakes(noise, data))
     if got.dtype != expected.numpy().dtype:
         raise AssertionError(f"{call}: expected a tensor of dtype {expected.dtype} (the dtype of noise and data), got {got.dtype}")
 
