@@ -145,6 +145,11 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("03_flow_matching.target_velocity", "sign flipped (noise - data)", "flip the sign"),
     ("03_flow_matching.target_velocity", "the data itself (an x-prediction habit)", "x_0-predicting"),
     ("03_flow_matching.target_velocity", "the noise (an eps-prediction habit)", "ε-predicting"),
+    ("06_diffusion_forcing.stabilized_history", "noised, but reported clean (levels 0)", "at level 0"),
+    ("06_diffusion_forcing.stabilized_history", "noise added even when add_noise is False", "add_noise=False"),
+    ("06_diffusion_forcing.stabilized_history", "never noised (only labelled)", "only label the history"),
+    ("06_diffusion_forcing.stabilized_history", "variances where standard deviations belong", "which are variances"),
+    ("06_diffusion_forcing.stabilized_history", "noise added without shrinking the signal", "without shrinking"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

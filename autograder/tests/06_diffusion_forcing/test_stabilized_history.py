@@ -33,11 +33,11 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result"):
+def expect_close(got, expected, *, call, name="the result", mistakes=None):
     """Close to the float64 reference, relative to each sample's largest value, in the dtype of the input."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=1e-4 * scale + 1e-6, tensor=True)
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=1e-4 * scale + 1e-6, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the noise, got dtype {got.dtype}")
 
@@ -46,14 +46,36 @@ def tensor(rng, *shape, dtype=np.float32):
     return torch.from_numpy(rng.standard_normal(shape).astype(dtype))
 
 
+def known_mistakes(context, k_small, schedule, noise, add_noise) -> tuple[dict, dict]:
+    """What the catalogued wrong answers give on this call: (mistakes of the frames, of the levels)."""
+    context, noise = context.double(), noise.double()
+    alpha_bar = schedule.alpha_bars[k_small].double()
+    noised = alpha_bar.sqrt() * context + (1 - alpha_bar).sqrt() * noise
+    B, c = context.shape[:2]
+    frames = {
+        "you scale the frames and the noise by ᾱ and 1 - ᾱ, which are variances: the weights are their square "
+        "roots": (alpha_bar * context + (1 - alpha_bar) * noise).numpy(),
+        "you add the noise without shrinking the signal by sqrt(ᾱ_k_small): the history must look like a frame "
+        "at level k_small, which q(x_k | x_0) gives": (context + (1 - alpha_bar).sqrt() * noise).numpy(),
+    }
+    if add_noise:
+        frames["you only label the history k_small: with add_noise=True it must also be noised to that level"] = context.numpy()
+    else:
+        frames["you noise the history although add_noise=False asks for the clean frames, only labelled k_small"] = noised.numpy()
+    levels = {"you report the noised history at level 0: the model must be told the level it was noised to, "
+              "k_small": np.zeros((B, c))} if add_noise else {}
+    return frames, levels
+
+
 def check_against_reference(submission, context, k_small, schedule, noise, add_noise):
     call = describe_call("stabilized_history", context=shown(context), k_small=k_small, schedule=shown(schedule),
                          noise=shown(noise), add_noise=add_noise)
     got = submission.stabilized_history(context, k_small, schedule_argument(schedule), noise, add_noise=add_noise)
     shown_frames, levels = expect_tuple(got, 2, call=call, names=("shown", "levels"))
     expected_frames, expected_levels = reference(context.double(), k_small, schedule, noise.double(), add_noise)
-    expect_close(shown_frames, expected_frames, call=call, name="the tensor of history frames")
-    expect_array(levels, expected_levels.numpy(), call=call, name="the levels tensor", tensor=True)
+    frame_mistakes, level_mistakes = known_mistakes(context, k_small, schedule, noise, add_noise)
+    expect_close(shown_frames, expected_frames, call=call, name="the tensor of history frames", mistakes=frame_mistakes)
+    expect_array(levels, expected_levels.numpy(), call=call, name="the levels tensor", tensor=True, mistakes=level_mistakes)
     if levels.dtype.kind not in "iu":
         raise AssertionError(f"{call}: expected integer levels (e.g. torch.long), got dtype {levels.dtype}")
 
