@@ -150,6 +150,12 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("06_diffusion_forcing.stabilized_history", "never noised (only labelled)", "only label the history"),
     ("06_diffusion_forcing.stabilized_history", "variances where standard deviations belong", "which are variances"),
     ("06_diffusion_forcing.stabilized_history", "noise added without shrinking the signal", "without shrinking"),
+    ("04_teacher_forcing.teacher_forcing_input", "history noised too, at the target's level (full-sequence noise)",
+     "clean frames are at level 0"),                                  # its levels are checked first
+    ("04_teacher_forcing.teacher_forcing_input", "history labelled with level k", "clean frames are at level 0"),
+    ("04_teacher_forcing.teacher_forcing_input", "noise mixed without square roots", "which are variances"),
+    ("04_teacher_forcing.teacher_forcing_input", "signal of the previous level (alpha_bars[k - 1])", "off by one"),
+    ("04_teacher_forcing.teacher_forcing_input", "target left clean (only its level says k)", "leave the target clean"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")
