@@ -156,6 +156,14 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("04_teacher_forcing.teacher_forcing_input", "noise mixed without square roots", "which are variances"),
     ("04_teacher_forcing.teacher_forcing_input", "signal of the previous level (alpha_bars[k - 1])", "off by one"),
     ("04_teacher_forcing.teacher_forcing_input", "target left clean (only its level says k)", "leave the target clean"),
+    ("00_warmup.energy", "no factor one half", "the ½"),
+    ("00_warmup.energy", "potential measured from the pivot", "from the pivot"),
+    ("02_ddpm.ancestral_step", "beta_k where beta-tilde belongs, noise at k = 1 too", "last step too"),
+    ("02_ddpm.ancestral_step", "variance used as the standard deviation", "the variance β̃_k as the noise's scale"),
+    ("02_ddpm.ancestral_step", "sqrt(1 - alpha_bar) where beta / sqrt(1 - alpha_bar) belongs", "Algorithm 2 subtracts"),
+    ("02_ddpm.ancestral_step", "sign error in the mean", "add the predicted noise"),
+    ("02_ddpm.ancestral_step", "divides by alpha_k instead of its square root", "divide by α_k"),
+    ("02_ddpm.ancestral_step", "returns the guess of x_0 plus noise", "guess of x_0"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

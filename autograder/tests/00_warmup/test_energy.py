@@ -9,10 +9,21 @@ from dfkit.data.pendulum import energy as reference
 pytestmark = pytest.mark.question("00_warmup.energy")
 
 
+def known_mistakes(states, gravity, length) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    theta, omega = states[..., 0], states[..., 1]
+    return {
+        "you leave out the ½ of the kinetic energy ½ L² ω²": length ** 2 * omega ** 2 + gravity * length * (1 - np.cos(theta)),
+        "you measure the height from the pivot: the potential g L (1 - cos θ) is 0 with the pendulum hanging at rest":
+            0.5 * length ** 2 * omega ** 2 - gravity * length * np.cos(theta),
+    }
+
+
 @pytest.mark.visible
 @pytest.mark.points(1)
 def test_energy_of_a_few_states(submission, rng):
     examples = [np.array([[0.0, 0.0], [0.5, 0.0], [0.0, 2.0]])] + [rng.uniform(-3, 3, size=(4, 2)) for _ in range(3)]
     for states in examples:
         call = describe_call("energy", states=states, gravity=9.81, length=1.0)
-        expect_array(submission.energy(states, 9.81, 1.0), reference(states, 9.81, 1.0), call=call)
+        expect_array(submission.energy(states, 9.81, 1.0), reference(states, 9.81, 1.0), call=call,
+                     mistakes=known_mistakes(states, 9.81, 1.0))

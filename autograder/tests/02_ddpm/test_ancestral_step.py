@@ -38,7 +38,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", where=None):
+def expect_close(got, expected, *, call, name="the result", where=None, mistakes=None):
     """Close to the float64 reference (relative to each sample's largest value) and still float32.
 
     ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
@@ -52,16 +52,42 @@ def expect_close(got, expected, *, call, name="the result", where=None):
         if wrong.any():
             sample = int(np.argwhere(wrong)[0][0])
             call = f"{call}, where sample {sample} is at {where(sample)}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    mistakes = {concept: value.double().numpy() for concept, value in (mistakes or {}).items()}
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def known_mistakes(x_k, k, eps, noise, schedule) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    shape = (-1,) + (1,) * (x_k.dim() - 1)
+    x_k, eps, noise = x_k.double(), eps.double(), noise.double()
+    beta, alpha = schedule.betas[k].double().view(shape), schedule.alphas[k].double().view(shape)
+    alpha_bar, previous = schedule.alpha_bars[k].double().view(shape), schedule.alpha_bars[k - 1].double().view(shape)
+    mean = (x_k - beta / (1 - alpha_bar).sqrt() * eps) / alpha.sqrt()
+    beta_tilde = (1 - previous) / (1 - alpha_bar) * beta
+    last = (k > 1).double().view(shape)                                  # no noise at the last step
+    return {
+        "you add noise at the last step too (k = 1): the posterior variance β̃_1 is 0, the last step adds none":
+            mean + beta.sqrt() * noise,
+        "you use the variance β̃_k as the noise's scale: the noise is scaled by the standard deviation sqrt(β̃_k)":
+            mean + last * beta_tilde * noise,
+        "you subtract sqrt(1 - ᾱ_k) ε̂ in the mean: Algorithm 2 subtracts β_k / sqrt(1 - ᾱ_k) ε̂":
+            (x_k - (1 - alpha_bar).sqrt() * eps) / alpha.sqrt() + last * beta_tilde.sqrt() * noise,
+        "you add the predicted noise in the mean: the step removes it, x_k - β_k / sqrt(1 - ᾱ_k) ε̂":
+            (x_k + beta / (1 - alpha_bar).sqrt() * eps) / alpha.sqrt() + last * beta_tilde.sqrt() * noise,
+        "you divide by α_k where its square root belongs":
+            (x_k - beta / (1 - alpha_bar).sqrt() * eps) / alpha + last * beta_tilde.sqrt() * noise,
+        "you jump to the guess of x_0: one ancestral step only goes from level k to k - 1":
+            (x_k - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt() + beta_tilde.sqrt() * noise,
+    }
 
 
 def check_against_reference(submission, x_k, k, eps, noise, schedule):
     call = describe_call("ancestral_step", x_k=shown(x_k), k=k.numpy(), eps_prediction=shown(eps), schedule=shown(schedule), noise=shown(noise))
     got = submission.ancestral_step(x_k, k, eps, schedule_argument(schedule), noise=noise)
     expected = reference(x_k.double(), k, eps.double(), schedule, noise=noise.double())
-    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}")
+    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}", mistakes=known_mistakes(x_k, k, eps, noise, schedule))
 
 
 @pytest.mark.visible
