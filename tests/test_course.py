@@ -164,6 +164,9 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("02_ddpm.ancestral_step", "sign error in the mean", "add the predicted noise"),
     ("02_ddpm.ancestral_step", "divides by alpha_k instead of its square root", "divide by α_k"),
     ("02_ddpm.ancestral_step", "returns the guess of x_0 plus noise", "guess of x_0"),
+    ("07_guidance.raise_level", "q_sample from x as if it were clean", "as if it were clean"),
+    ("07_guidance.raise_level", "ratio of alpha-bars without the square root", "a ratio of variances"),
+    ("07_guidance.raise_level", "added variance not divided by alpha_bar_s", "without dividing by ᾱ_s"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")
