@@ -167,6 +167,10 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("07_guidance.raise_level", "q_sample from x as if it were clean", "as if it were clean"),
     ("07_guidance.raise_level", "ratio of alpha-bars without the square root", "a ratio of variances"),
     ("07_guidance.raise_level", "added variance not divided by alpha_bar_s", "without dividing by ᾱ_s"),
+    ("07_guidance.cost_guided_x0", "moves up the cost (+ instead of -)", "up the cost"),
+    ("07_guidance.cost_guided_x0", "no level weighting: x0_hat - w grad", "the level's weight"),
+    ("07_guidance.cost_guided_x0", "the two weightings swapped", "weighting where the"),
+    ("07_guidance.cost_guided_x0", "history frames moved as well", "move the history frames"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

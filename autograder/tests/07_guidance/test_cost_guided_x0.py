@@ -44,6 +44,30 @@ def frame_atol(expected):
     return 1e-5 * np.abs(expected).max(axis=(2, 3, 4), keepdims=True) + 1e-7
 
 
+def known_mistakes(x0_hat, gradient, levels, num_context, scale, weighting, schedule) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    x0_hat, gradient = x0_hat.double(), gradient.double()
+    alpha_bar = schedule.alpha_bars[levels].double()[..., None, None, None]          # (B, W, 1, 1, 1)
+    weights = {"classifier": (1 - alpha_bar) / alpha_bar.sqrt(), "reconstruction": alpha_bar.sqrt()}
+    weight = weights[weighting]
+    generated = (torch.arange(x0_hat.shape[1]) >= num_context)[None, :, None, None, None]
+
+    def on_generated(step):
+        return torch.where(generated, x0_hat - step, x0_hat).numpy()
+
+    other = "reconstruction" if weighting == "classifier" else "classifier"
+    return {
+        "you move x̂_0 up the cost: guidance follows the negative gradient, x̂_0 - w λ_k ∇c":
+            torch.where(generated, x0_hat + scale * weight * gradient, x0_hat).numpy(),
+        "you leave out the level's weight λ_k: a noisy frame's gradient is scaled by λ_k before it moves x̂_0":
+            on_generated(scale * gradient),
+        "you move the history frames too: they are given, only the generated frames follow the cost":
+            (x0_hat - scale * weight * gradient).numpy(),
+        f"you use the {other} weighting where the {weighting} one was asked for":
+            on_generated(scale * weights[other] * gradient),
+    }
+
+
 def check_against_reference(submission, x0_hat, gradient, levels, num_context, scale, weighting, schedule):
     call = describe_call("cost_guided_x0", x0_hat=shown(x0_hat), gradient=shown(gradient), levels=shown(levels),
                          num_context=num_context, scale=scale, weighting=weighting, schedule=shown(schedule))
@@ -57,7 +81,8 @@ def check_against_reference(submission, x0_hat, gradient, levels, num_context, s
             b, t = (int(i) for i in np.argwhere(wrong)[0][:2])
             where = "a history frame" if t < num_context else "a generated frame"
             call = f"{call}, first wrong at sample {b}, frame {t} ({where}, level {int(levels[b, t])})"
-    expect_array(got, expected, call=call, tensor=True, rtol=1e-3, atol=atol)
+    expect_array(got, expected, call=call, tensor=True, rtol=1e-3, atol=atol,
+                 mistakes=known_mistakes(x0_hat, gradient, levels, num_context, scale, weighting, schedule))
 
 
 @pytest.mark.visible
