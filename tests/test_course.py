@@ -171,6 +171,9 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("07_guidance.cost_guided_x0", "no level weighting: x0_hat - w grad", "the level's weight"),
     ("07_guidance.cost_guided_x0", "the two weightings swapped", "weighting where the"),
     ("07_guidance.cost_guided_x0", "history frames moved as well", "move the history frames"),
+    ("05_full_sequence.full_sequence_noise", "no square roots (alpha_bar x_0 + (1 - alpha_bar) eps)", "which are variances"),
+    ("05_full_sequence.full_sequence_noise", "signal and noise swapped", "swap the weights"),
+    ("05_full_sequence.full_sequence_noise", "alpha_bar read one level too low (alpha_bars[k - 1])", "off by one"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

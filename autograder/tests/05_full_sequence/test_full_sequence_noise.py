@@ -40,7 +40,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", levels=None):
+def expect_close(got, expected, *, call, name="the result", levels=None, mistakes=None):
     """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -52,10 +52,26 @@ def expect_close(got, expected, *, call, name="the result", levels=None):
             clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
             at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
             call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
 
+
+
+def known_mistakes(clips, k, noise) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses (x_k only: a wrong
+    shape of the levels is named by its own message)."""
+    clips, noise = clips.double(), noise.double()
+    alpha_bar = COURSE.alpha_bars[k].double().view(-1, 1, 1, 1, 1)
+    previous = COURSE.alpha_bars[k - 1].double().view(-1, 1, 1, 1, 1)
+    return {
+        "you scale the clip and the noise by ᾱ_k and 1 - ᾱ_k, which are variances: the weights are their square "
+        "roots": (alpha_bar * clips + (1 - alpha_bar) * noise).numpy(),
+        "you swap the weights of signal and noise: the clip keeps sqrt(ᾱ_k), the noise gets sqrt(1 - ᾱ_k)":
+            ((1 - alpha_bar).sqrt() * clips + alpha_bar.sqrt() * noise).numpy(),
+        "you use ᾱ_(k-1) instead of ᾱ_k: the levels are off by one":
+            (previous.sqrt() * clips + (1 - previous).sqrt() * noise).numpy(),
+    }
 
 
 def check_against_reference(submission, clips, k, noise):
@@ -71,7 +87,7 @@ def check_against_reference(submission, clips, k, noise):
     if not np.issubdtype(got[1].dtype, np.integer):
         raise AssertionError(f"{call}: expected integer levels (they index the schedule), got dtype {got[1].dtype}")
     expect_array(got[1], levels.numpy(), call=call, name="levels", tensor=True)
-    expect_close(got[0], x_k, call=call, name="x_k", levels=levels)
+    expect_close(got[0], x_k, call=call, name="x_k", levels=levels, mistakes=known_mistakes(clips, k, noise))
 
 
 @pytest.mark.visible
