@@ -174,6 +174,9 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("05_full_sequence.full_sequence_noise", "no square roots (alpha_bar x_0 + (1 - alpha_bar) eps)", "which are variances"),
     ("05_full_sequence.full_sequence_noise", "signal and noise swapped", "swap the weights"),
     ("05_full_sequence.full_sequence_noise", "alpha_bar read one level too low (alpha_bars[k - 1])", "off by one"),
+    ("02_ddpm.ddim_step", "x0 guessed with the target level's alpha_bar", "the target level's"),
+    ("02_ddpm.ddim_step", "x_k where the guess of x_0 belongs", "rescale x_k"),
+    ("02_ddpm.ddim_step", "variances where standard deviations belong in the guess of x_0", "which are variances"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

@@ -38,7 +38,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", where=None):
+def expect_close(got, expected, *, call, name="the result", where=None, mistakes=None):
     """Close to the float64 reference (relative to each sample's largest value) and still float32.
 
     ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
@@ -52,9 +52,30 @@ def expect_close(got, expected, *, call, name="the result", where=None):
         if wrong.any():
             sample = int(np.argwhere(wrong)[0][0])
             call = f"{call}, where sample {sample} is at {where(sample)}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    mistakes = {concept: value.double().numpy() for concept, value in (mistakes or {}).items()}
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def known_mistakes(x_k, k, k_prev, eps, eta, noise, schedule) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses (eq. 12 of Song et al.)."""
+    shape = (-1,) + (1,) * (x_k.dim() - 1)
+    x_k, eps, noise = x_k.double(), eps.double(), noise.double()
+    a, a_prev = schedule.alpha_bars[k].double().view(shape), schedule.alpha_bars[k_prev].double().view(shape)
+    sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).sqrt()
+
+    def step(x0, direction_variance, added):
+        return a_prev.sqrt() * x0 + direction_variance.clamp(min=0).sqrt() * eps + added * noise
+
+    return {
+        "you guess x_0 with ᾱ_k_prev, the target level's: x̂_0 comes from x_k, so it uses ᾱ_k":
+            step((x_k - (1 - a_prev).sqrt() * eps) / a_prev.sqrt(), 1 - a_prev - sigma ** 2, sigma),
+        "you rescale x_k where the guess x̂_0 = (x_k - sqrt(1 - ᾱ_k) ε̂) / sqrt(ᾱ_k) belongs":
+            step(x_k, 1 - a_prev - sigma ** 2, sigma),
+        "you guess x_0 with ᾱ_k and 1 - ᾱ_k, which are variances: x̂_0 = (x_k - sqrt(1 - ᾱ_k) ε̂) / sqrt(ᾱ_k)":
+            step((x_k - (1 - a) * eps) / a, 1 - a_prev - sigma ** 2, sigma),
+    }
 
 
 def check_against_reference(submission, x_k, k, k_prev, eps, eta, noise, schedule):
@@ -62,7 +83,8 @@ def check_against_reference(submission, x_k, k, k_prev, eps, eta, noise, schedul
                          schedule=shown(schedule), eta=eta, noise=shown(noise))
     got = submission.ddim_step(x_k, k, k_prev, eps, schedule_argument(schedule), eta=eta, noise=noise)
     expected = reference(x_k.double(), k, k_prev, eps.double(), schedule, eta=eta, noise=noise.double())
-    expect_close(got, expected, call=call, where=lambda b: f"k = {int(k[b])}, k_prev = {int(k_prev[b])}")
+    expect_close(got, expected, call=call, where=lambda b: f"k = {int(k[b])}, k_prev = {int(k_prev[b])}",
+                 mistakes=known_mistakes(x_k, k, k_prev, eps, eta, noise, schedule))
     return got
 
 
