@@ -177,6 +177,12 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("02_ddpm.ddim_step", "x0 guessed with the target level's alpha_bar", "the target level's"),
     ("02_ddpm.ddim_step", "x_k where the guess of x_0 belongs", "rescale x_k"),
     ("02_ddpm.ddim_step", "variances where standard deviations belong in the guess of x_0", "which are variances"),
+    ("02_ddpm.diffusion_loss", "regresses x_0 instead of the noise", "regress x_0"),
+    ("02_ddpm.diffusion_loss", "the denoiser sees x_0 instead of x_k", "give the denoiser x_0"),
+    ("02_ddpm.diffusion_loss", "corruption without square roots", "which are variances"),
+    ("02_ddpm.diffusion_loss", "sum instead of mean", "sum the squared errors"),
+    ("02_ddpm.diffusion_loss", "the denoiser is told level k - 1", "level k - 1"),
+    ("02_ddpm.diffusion_loss", "absolute error instead of squared error", "absolute error"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

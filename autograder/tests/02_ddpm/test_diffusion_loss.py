@@ -37,11 +37,31 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
+def known_mistakes(denoiser, x0, k, noise, schedule) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    shape = (-1,) + (1,) * (x0.dim() - 1)
+    x0, noise = x0.double(), noise.double()
+    alpha_bar = schedule.alpha_bars[k].double().view(shape)
+    x_k = alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
+    return {
+        "you regress x_0: the loss of Algorithm 1 compares the prediction with the noise ε":
+            ((denoiser(x_k, k) - x0) ** 2).mean().numpy(),
+        "you give the denoiser x_0: it must see the noised sample x_k = sqrt(ᾱ_k) x_0 + sqrt(1 - ᾱ_k) ε":
+            ((denoiser(x0, k) - noise) ** 2).mean().numpy(),
+        "you noise x_0 with ᾱ_k and 1 - ᾱ_k, which are variances: the weights are their square roots":
+            ((denoiser(alpha_bar * x0 + (1 - alpha_bar) * noise, k) - noise) ** 2).mean().numpy(),
+        "you sum the squared errors: the loss is their mean": ((denoiser(x_k, k) - noise) ** 2).sum().numpy(),
+        "you tell the denoiser level k - 1: x_k is at level k": ((denoiser(x_k, k - 1) - noise) ** 2).mean().numpy(),
+        "you take the absolute error: the loss is the squared error": (denoiser(x_k, k) - noise).abs().mean().numpy(),
+    }
+
+
 def check_against_reference(submission, denoiser, x0, k, noise, schedule):
     call = describe_call("diffusion_loss", denoiser=denoiser, x0=shown(x0), schedule=shown(schedule), k=k.numpy(), noise=shown(noise))
     got = submission.diffusion_loss(denoiser.as_argument(), x0, schedule_argument(schedule), k=k, noise=noise)
     expected = reference(denoiser, x0.double(), schedule, "eps", k=k, noise=noise.double()).numpy()
-    expect_array(got, expected, call=call, name="the loss", rtol=RTOL, atol=1e-7, tensor=True)
+    expect_array(got, expected, call=call, name="the loss", rtol=RTOL, atol=1e-7, tensor=True,
+                 mistakes=known_mistakes(denoiser, x0, k, noise, schedule))
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected the loss in float32 like the inputs, got dtype {got.dtype}")
 
