@@ -183,6 +183,7 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("02_ddpm.diffusion_loss", "sum instead of mean", "sum the squared errors"),
     ("02_ddpm.diffusion_loss", "the denoiser is told level k - 1", "level k - 1"),
     ("02_ddpm.diffusion_loss", "absolute error instead of squared error", "absolute error"),
+    ("06_diffusion_forcing.noisy_clips", "variances where standard deviations belong", "which are variances"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

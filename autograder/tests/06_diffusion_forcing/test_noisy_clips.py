@@ -64,8 +64,11 @@ def expect_q_per_frame(text, frames, schedule, noisy, levels, noise):
     x = frames.double().numpy()
     expected = np.sqrt(alpha_bar) * x + np.sqrt(one_minus) * noise.view(np.ndarray).astype(np.float64)
     # 1 - ᾱ_k computed from the float32 ᾱ_k (instead of the schedule's 1 - ᾱ_k) is off by about 1e-5 near k = 1
+    returned_noise = noise.view(np.ndarray).astype(np.float64)
+    mistakes = {"you scale the frames and the noise by ᾱ_k and 1 - ᾱ_k, which are variances: the weights are their "
+                "square roots": alpha_bar * x + one_minus * returned_noise}
     expect_array(noisy, expected, call=text, name="noisy (compared with q(x_k | x_0) at the returned levels and noise)",
-                 rtol=1e-4, atol=2e-4, tensor=True)
+                 rtol=1e-4, atol=2e-4, tensor=True, mistakes=mistakes)
     if noisy.dtype != np.dtype(str(frames.dtype).replace("torch.", "")):
         raise AssertionError(f"{text}: expected noisy frames in the dtype of the clips ({frames.dtype}), got {noisy.dtype}")
 
