@@ -126,13 +126,13 @@ def install(source: str | os.PathLike, profile=None, log=print, timeout: float =
     """
     target_root = Path(root) if root is not None else checkpoint_root()
     target_root.mkdir(parents=True, exist_ok=True)
-    root = checkpoint_root()                               # where the models' paths are relative to
+    models_root = checkpoint_root()                        # the models' paths are relative to it, in the pack too
     with tempfile.TemporaryDirectory(prefix=".install-", dir=target_root) as work:
         work = Path(work)
         archive_path = _fetch(str(source), work / "pack.tar", log, timeout)
         staged, models, profile = _unpack_verified(archive_path, work / "staged", profile, str(source))
         for model in list(models):                             # load each one as a notebook would
-            relative = model.path(profile).relative_to(root)
+            relative = model.path(profile).relative_to(models_root)
             if model.kind == "classifier" and f"{relative.as_posix()}.json" not in staged:
                 log("skipping the pack's digit classifier: it was trained on another digit source than this "
                     "machine's (DFKIT_MNIST); it is trained here on first use")
