@@ -184,6 +184,8 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("02_ddpm.diffusion_loss", "the denoiser is told level k - 1", "level k - 1"),
     ("02_ddpm.diffusion_loss", "absolute error instead of squared error", "absolute error"),
     ("06_diffusion_forcing.noisy_clips", "variances where standard deviations belong", "which are variances"),
+    ("05_full_sequence.replace_known", "known frames replaced by the clean truth (no noise)", "the clean truth"),
+    ("05_full_sequence.replace_known", "noise added to the current x instead of the truth", "to the current x"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

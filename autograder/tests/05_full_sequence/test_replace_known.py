@@ -40,7 +40,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", levels=None):
+def expect_close(got, expected, *, call, name="the result", levels=None, mistakes=None):
     """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -52,10 +52,24 @@ def expect_close(got, expected, *, call, name="the result", levels=None):
             clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
             at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
             call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
 
+
+
+def known_mistakes(x, levels, known, noise) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    a = known.shape[1]
+    x, known, noise = x.double(), known.double(), noise.double()
+    alpha_bar = COURSE.alpha_bars[levels[:, :a]].double()[..., None, None, None]          # (B, a, 1, 1, 1)
+    rest = x[:, a:]
+    return {
+        "you put the clean truth into the window: the known frames must be noised to the level the window is at, "
+        "or the model sees them as finished frames": torch.cat([known, rest], dim=1).numpy(),
+        "you add the noise to the current x instead of to the truth: replacement draws q(x_k | x_0 = truth) afresh":
+            torch.cat([alpha_bar.sqrt() * x[:, :a] + (1 - alpha_bar).sqrt() * noise, rest], dim=1).numpy(),
+    }
 
 
 def check_against_reference(submission, x, levels, known, noise):
@@ -63,7 +77,7 @@ def check_against_reference(submission, x, levels, known, noise):
                          schedule=shown(COURSE))
     got = submission.replace_known(x, levels, known, noise, schedule_argument(COURSE))
     expected = reference(x.double(), levels, known.double(), noise.double(), COURSE)
-    expect_close(got, expected, call=call, name="the window", levels=levels)
+    expect_close(got, expected, call=call, name="the window", levels=levels, mistakes=known_mistakes(x, levels, known, noise))
     a = known.shape[1]
     if not np.array_equal(got[:, a:], x[:, a:].numpy()):
         raise AssertionError(f"{call}: expected the frames after the {a} known ones to come back unchanged")
