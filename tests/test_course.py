@@ -186,6 +186,11 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("06_diffusion_forcing.noisy_clips", "variances where standard deviations belong", "which are variances"),
     ("05_full_sequence.replace_known", "known frames replaced by the clean truth (no noise)", "the clean truth"),
     ("05_full_sequence.replace_known", "noise added to the current x instead of the truth", "to the current x"),
+    ("07_guidance.view_levels", "keeps the first frames of the history, not the last", "the first frames"),
+    ("07_guidance.view_levels", "keep = 0 sliced as [-0:], which keeps everything", "keep = 0"),
+    ("07_guidance.view_levels", "masked frames at K - 1", "mask at K - 1"),
+    ("07_guidance.view_levels", "level None read as level 0", "level None as level 0"),
+    ("07_guidance.view_levels", "the view's level given to the generated frames too", "generated frames too"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")
