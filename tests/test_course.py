@@ -191,6 +191,8 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("07_guidance.view_levels", "masked frames at K - 1", "mask at K - 1"),
     ("07_guidance.view_levels", "level None read as level 0", "level None as level 0"),
     ("07_guidance.view_levels", "the view's level given to the generated frames too", "generated frames too"),
+    ("00_warmup.rk4_step", "explicit Euler", "explicit Euler"),
+    ("00_warmup.rk4_step", "weights 1-1-1-1", "weight the four slopes equally"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")
