@@ -193,6 +193,9 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("07_guidance.view_levels", "the view's level given to the generated frames too", "generated frames too"),
     ("00_warmup.rk4_step", "explicit Euler", "explicit Euler"),
     ("00_warmup.rk4_step", "weights 1-1-1-1", "weight the four slopes equally"),
+    ("04_teacher_forcing.swing_direction", "angle change not wrapped (a swing through the top goes the wrong way)",
+     "raw angle change"),
+    ("04_teacher_forcing.swing_direction", "direction reversed (before minus after)", "reverse the direction"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_array
-from dfkit.data.pendulum import render
+from dfkit.data.pendulum import estimate_angle, render
 from dfkit.lessons.teacher_forcing import swing_direction as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.swing_direction")
@@ -13,6 +13,17 @@ pytestmark = pytest.mark.question("04_teacher_forcing.swing_direction")
 
 def frames(angles, size):
     return torch.from_numpy(render(np.asarray(angles, dtype=np.float64), size))[:, None]      # (B, 1, H, W)
+
+
+def known_mistakes(before, after, expected) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses (the first that
+    matches is named: a swing through the top reversed by not wrapping reads as "not wrapped")."""
+    change = estimate_angle(after) - estimate_angle(before)
+    return {
+        "you take the sign of the raw angle change: wrap it into (-π, π] first, or a swing through the top "
+        "(170° to -170°) reads as -340° instead of +20°": np.sign(change).astype(np.int64),
+        "you reverse the direction: it is the sign of the change from `before` to `after`, after - before": -expected,
+    }
 
 
 def check_against_reference(submission, before_degrees, after_degrees, size=16):
@@ -24,7 +35,8 @@ def check_against_reference(submission, before_degrees, after_degrees, size=16):
     expected = reference(before, after).numpy()
     if getattr(got, "dtype", None) is not None and got.dtype.kind not in "iu":
         raise AssertionError(f"{call}: expected the directions as integers -1, 0 or +1, got dtype {got.dtype}")
-    expect_array(got, expected, call=call, name="the directions", rtol=0, atol=0, tensor=True)
+    expect_array(got, expected, call=call, name="the directions", rtol=0, atol=0, tensor=True,
+                 mistakes=known_mistakes(before, after, expected))
 
 
 @pytest.mark.visible
