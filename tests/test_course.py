@@ -196,6 +196,10 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
     ("04_teacher_forcing.swing_direction", "angle change not wrapped (a swing through the top goes the wrong way)",
      "raw angle change"),
     ("04_teacher_forcing.swing_direction", "direction reversed (before minus after)", "reverse the direction"),
+    ("00_warmup.bounce_step", "no clamping at the wall", "outside the box"),
+    ("00_warmup.bounce_step", "flips both components", "flip both components"),
+    ("00_warmup.bounce_step", "only the low wall", "low walls only"),
+    ("00_warmup.bounce_step", "walls tested before moving", "before moving"),
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")
