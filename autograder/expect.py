@@ -8,8 +8,9 @@ Values decoded by :mod:`autograder.protocol` can only be builtins and plain nump
 nothing here ever runs code the student wrote.
 
 Known mistakes. ``mistakes={"concept": value}`` lists what a catalogued wrong answer returns on the
-same call (computed by the test from the reference, never from the student's code); a wrong result
-that matches one of them gets the concept named in one sentence ("this is what you get when ...").
+same call (an array or CPU tensor computed by the test from the reference, never from the student's
+code; one of another shape is skipped); a wrong result that matches one of them gets the concept
+named in one sentence ("this is what you get when ...").
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 
 import torch
+from tqdm.auto import tqdm
 
 import dfkit
 from dfkit.checkpoint import checkpoint_paths, checkpoint_root
@@ -162,28 +163,18 @@ def _fetch(source: str, target: Path, log, timeout: float) -> Path:
         with urllib.request.urlopen(source, timeout=timeout) as response, open(target, "wb") as file:
             expected = response.headers.get("Content-Length")
             received = 0
-            bar = _download_bar(int(expected) if expected and expected.isdigit() else None)
-            while chunk := response.read(CHUNK):
-                file.write(chunk)
-                received += len(chunk)
-                if bar is not None:
+            with tqdm(total=int(expected) if expected and expected.isdigit() else None, unit="B", unit_scale=True,
+                      desc="download", leave=False) as bar:
+                while chunk := response.read(CHUNK):
+                    file.write(chunk)
+                    received += len(chunk)
                     bar.update(len(chunk))
-            if bar is not None:
-                bar.close()
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:   # refused, reset, cut off, timed out
         raise ValueError(f"downloading {source} failed: {error}; nothing was installed") from None
     if expected is not None and expected.isdigit() and received != int(expected):
         raise ValueError(f"downloading {source} stopped after {received:,} of {int(expected):,} bytes; nothing was installed")
     log(f"downloaded {received / 1e6:.1f} MB from {source}")
     return target
-
-
-def _download_bar(total: int | None):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:                                       # tqdm is a dependency; a bar is only a nicety
-        return None
-    return tqdm(total=total, unit="B", unit_scale=True, desc="download", leave=False)
 
 
 def _unpack_verified(archive_path: Path, staging: Path, profile, source: str):
@@ -244,11 +235,10 @@ def _check_manifest(manifest: dict, profile, source: str) -> list[ReferenceModel
         if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict) or not entry["files"]:
             raise ValueError(f"{source}: a model entry of {MANIFEST} has no files: {entry!r}"[:300])
         model = from_record(entry)
-        expected, recorded = model.record(profile), {key: entry.get(key) for key in model.record(profile)}
-        for key in expected:
-            if recorded[key] != expected[key]:
-                raise ValueError(f"{source}: {model.label} was trained with {key} {recorded[key]}, but this dfkit's "
-                                 f"{profile.name} presets train {expected[key]}; use a pack made with these presets")
+        for key, expected in model.record(profile).items():
+            if entry.get(key) != expected:
+                raise ValueError(f"{source}: {model.label} was trained with {key} {entry.get(key)}, but this dfkit's "
+                                 f"{profile.name} presets train {expected}; use a pack made with these presets")
         models.append(model)
     return models
 

@@ -1,6 +1,7 @@
 """Small helpers shared by the test files (importable because pytest puts tests/ on the path)."""
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -23,3 +24,10 @@ def load_benchmark(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def readme_command(marker: str, readme: Path = BENCHMARKS.parent / "README.md") -> str:
+    """The first line of the code block after ``<!-- marker -->`` in a README (as ``.ci/run`` reads the test command)."""
+    match = re.search(rf"<!-- {marker} -->\s*```bash\n(.+?)\n", readme.read_text())
+    assert match, f"{readme} has no command block after <!-- {marker} -->"
+    return match.group(1)

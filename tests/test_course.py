@@ -2,7 +2,6 @@
 
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ from autograder.grade import grade_notebook
 from autograder.plugin import DEFAULT_SEED, run_tests
 from autograder.selfcheck import LocalBackend, check
 from dfkit import course
+from helpers import readme_command
 
 ASSIGNMENT = "00_warmup"
 CANARY = "dfkit-canary"
@@ -74,9 +74,8 @@ def test_the_bundle_readme_is_the_students_guide(bundle):
     assert readme == course.STUDENT_README.read_text()
     for instructor_only in ("solutions/", "benchmarks/", ".ci/run", "dfkit-grade", "dfkit course", "pytest"):
         assert instructor_only not in readme, instructor_only
-    install = re.compile(r"<!-- student-install -->\s*```bash\n(.+?)\n")
-    root_readme = (course.REPO / "README.md").read_text()
-    assert install.search(readme).group(1) == install.search(root_readme).group(1)   # one install line for students
+    # one install line for students
+    assert readme_command("student-install", bundle / "README.md") == readme_command("student-install")
 
 
 def test_visible_checks_work_from_the_student_bundle(bundle):
@@ -203,11 +202,8 @@ def test_check_passes_a_right_function_and_explains_a_wrong_one(capsys):
 ])
 def test_a_catalogued_mistake_is_named_in_the_feedback(question, label, concept):
     assignment, name = question.split(".")
-    catalog = load_assignment(assignment).directory / "catalog.py"
-    namespace: dict = {}
-    exec(compile(catalog.read_text(), str(catalog), "exec"), namespace)
     student: dict = {}
-    exec(namespace["WRONG"][question][label], student)
+    exec(load_assignment(assignment).catalog()[question][label], student)
     result = check(question, namespace={name: student[name]}, verbose=False)
     assert not result.passed and "This is what you get when" in result.report() and concept in result.report(), result.report()
 

@@ -9,7 +9,6 @@ few minutes (two environments; pip takes the packages from its cache after the f
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -23,18 +22,12 @@ import pytest
 from dfkit import course, model_pack
 from dfkit.profiles import get_profile
 from dfkit.reference_models import train_missing
+from helpers import readme_command
 
 pytestmark = pytest.mark.student_path
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TIMEOUT = 900
-
-
-def readme_command(marker: str, readme: Path = ROOT / "README.md") -> str:
-    """The first line of the code block after ``<!-- marker -->`` in README (as ``.ci/run`` reads the test command)."""
-    match = re.search(rf"<!-- {marker} -->\s*```bash\n(.+?)\n", readme.read_text())
-    assert match, f"README.md has no command block after <!-- {marker} -->"
-    return match.group(1)
 
 
 def copy_of_the_course(destination: Path) -> Path:

@@ -53,8 +53,6 @@ def expect_close(got, expected, *, call, name="the result", where=None, mistakes
         if wrong.any():
             sample = int(np.argwhere(wrong)[0][0])
             call = f"{call}, where sample {sample} is at {where(sample)}"
-    mistakes = {concept: value.double().numpy() for concept, value in (mistakes or {}).items()
-                if tuple(value.shape) == expected.shape}
     expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
