@@ -10,7 +10,7 @@ nothing here ever runs code the student wrote.
 Known mistakes. ``mistakes={"concept": value}`` lists what a catalogued wrong answer returns on the
 same call (an array or CPU tensor computed by the test from the reference, never from the student's
 code; one of another shape is skipped); a wrong result that matches one of them gets the concept
-named in one sentence ("this is what you get when ...").
+named in one sentence ("this is what you get when ..."), whether its shape is right or not.
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ def summarize(array: np.ndarray) -> str:
     return f"array of shape {array.shape}, {array.dtype}: [{head}, ..., {tail}]"
 
 
-def _known_mistake(got: np.ndarray, mistakes: dict | None, rtol: float, atol) -> str:
-    """`` This is what you get when <concept>.`` when ``got`` matches a known mistake, else ``""``."""
+def known_mistake(got: np.ndarray, mistakes: dict | None, rtol: float = 0.0, atol=0.0) -> str:
+    """`` This is what you get when <concept>.`` when ``got`` matches a known mistake (its shape and
+    its values within ``rtol``/``atol``, exactly by default), else ``""``."""
     for concept, wrong in (mistakes or {}).items():
         wrong = np.asarray(wrong)
-        if wrong.shape == got.shape and got.dtype.kind in "biuf":
+        if wrong.shape == got.shape and got.dtype.kind in "biuf" and wrong.dtype.kind in "biuf":
             with np.errstate(all="ignore"):
                 if np.allclose(got.astype(np.float64), wrong.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True):
                     return f" This is what you get when {concept}."
@@ -105,7 +106,8 @@ def expect_array(got, expected, *, call: str, name: str = "the result", rtol: fl
         raise AssertionError(f"{call}: expected {name} to be {wanted} of shape {expected.shape}, got {_type_name(got)}")
     got = got.view(np.ndarray)
     if got.shape != expected.shape:
-        raise AssertionError(f"{call}: expected {name} of shape {expected.shape}, got shape {got.shape}")
+        raise AssertionError(f"{call}: expected {name} of shape {expected.shape}, got shape {got.shape}."
+                             f"{known_mistake(got, mistakes, rtol, atol)}")
     if expected.dtype == bool:
         if got.dtype != bool:
             raise AssertionError(f"{call}: expected {name} to be a boolean array, got dtype {got.dtype}")
@@ -128,7 +130,7 @@ def expect_array(got, expected, *, call: str, name: str = "the result", rtol: fl
                 largest = f"; largest error {error[at]:.4g} at index {at}"
         raise AssertionError(
             f"{call}: {name} is wrong{where}: expected {_show(expected[index])}, got {_show(got[index])} "
-            f"({int(wrong.sum())} of {wrong.size} values differ{largest}).{_known_mistake(got, mistakes, rtol, atol)}"
+            f"({int(wrong.sum())} of {wrong.size} values differ{largest}).{known_mistake(got, mistakes, rtol, atol)}"
             f"\n  expected {name}: {_show(expected)}\n  got:      {_show(got)}"
         )
 

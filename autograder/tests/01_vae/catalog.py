@@ -110,6 +110,14 @@ def gaussian_log_likelihood(x, mean, log_scale):
     per_dim = -0.5 * ((x - mean) / torch.exp(log_scale)) ** 2 - log_scale - 0.5 * math.log(2 * math.pi)
     return per_dim.expand_as(x).flatten(1).mean(dim=1)
 ''',
+        "sign flipped (the loss, not the log-likelihood)": '''
+import math
+import torch
+def gaussian_log_likelihood(x, mean, log_scale):
+    log_scale = torch.as_tensor(log_scale, dtype=x.dtype)
+    per_dim = 0.5 * ((x - mean) / torch.exp(log_scale)) ** 2 + log_scale + 0.5 * math.log(2 * math.pi)
+    return per_dim.expand_as(x).flatten(1).sum(dim=1)
+''',
         "only a number for log_scale": '''
 import math
 import torch

@@ -13,12 +13,39 @@ def shown(value):
     return value.numpy() if isinstance(value, torch.Tensor) else value
 
 
+def known_mistakes(x_t, t, points) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    x, data = x_t.double().flatten(1), points.double().flatten(1)                # (B, D), (N, D)
+    t = torch.as_tensor(t, dtype=torch.float64).expand(len(x))[:, None]         # (B, 1)
+
+    def velocity(weights):                                                        # weights (B, N)
+        return ((weights @ data - x) / (1 - t)).reshape(x_t.shape).numpy()
+
+    def posterior(centres, variance):                                             # centres (B, N, D)
+        return torch.softmax(-((x[:, None] - centres) ** 2).sum(-1) / (2 * variance), dim=1)
+
+    scaled = t[:, :, None] * data[None]                                           # (B, N, D): t p_i
+    right = velocity(posterior(scaled, (1 - t) ** 2))
+    first_time = t[:1].expand_as(t)
+    return {
+        "you weight the points with a variance of 1 - t: x_t given p_i has standard deviation 1 - t, so variance (1 - t)²":
+            velocity(posterior(scaled, 1 - t)),
+        "you centre each point's Gaussian on p_i: given x_1 = p_i, x_t has mean t p_i":
+            velocity(posterior(data[None].expand_as(scaled), (1 - t) ** 2)),
+        "you average the conditional velocities with equal weights: each point counts by its posterior weight given x_t":
+            velocity(torch.full((len(x), len(data)), 1 / len(data), dtype=torch.float64)),
+        "you point from the data towards x_t: the velocity (p_i - x_t) / (1 - t) moves x_t towards the data": -right,
+        "you use one time for the whole batch: t holds a time per point": ((posterior(first_time[:, :, None] * data[None], (1 - first_time) ** 2)
+                                                                           @ data - x) / (1 - first_time)).reshape(x_t.shape).numpy(),
+    }
+
+
 def check_against_reference(submission, x_t, t, points):
     call = describe_call("marginal_velocity", x_t=shown(x_t), t=shown(t), points=shown(points))
     expected = reference(x_t, t, points)
     got = submission.marginal_velocity(x_t, t, points)
     tolerance = dict(rtol=1e-6, atol=1e-8) if expected.dtype == torch.float64 else dict(rtol=1e-3, atol=1e-4)
-    expect_array(got, expected.numpy(), call=call, tensor=True, **tolerance)
+    expect_array(got, expected.numpy(), call=call, tensor=True, mistakes=known_mistakes(x_t, t, points), **tolerance)
     if got.dtype != expected.numpy().dtype:
         raise AssertionError(f"{call}: expected a tensor of dtype {expected.dtype} (the dtype of x_t), got {got.dtype}")
 

@@ -23,6 +23,37 @@ class Shown:
         return self.text
 
 
+def known_mistakes(angles, borders) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    theta = angles.numpy()                                                    # (B, N)
+    frames = range(2, theta.shape[1])
+    inside = [t for t in frames if t not in borders]
+
+    def wrap(a):
+        return (a + math.pi) % (2 * math.pi) - math.pi
+
+    def means(per_frame, at=borders, rest=inside):                           # per_frame[:, t] for frame t
+        return np.stack([per_frame[:, at].mean(1), per_frame[:, rest].mean(1)], axis=1)
+
+    def surprise(wrap_step, size=np.abs):                                     # (B, N) with frames 0, 1 unused
+        steps = wrap_step(np.diff(theta, axis=1))
+        return np.pad(size(wrap_step(np.diff(steps, axis=1))), ((0, 0), (2, 0)))
+
+    right = surprise(wrap)
+    late = np.concatenate([right, right[:, -1:]], axis=1)
+    return {
+        "you leave the angle steps unwrapped: a swing through the top then reads as a jump of 2π": means(surprise(lambda a: a)),
+        "you measure the step |θ_t - θ_{t-1}|: the surprise is the change of the step, how far θ_t lands from the straight "
+        "continuation of the two frames before it": means(np.pad(np.abs(wrap(np.diff(theta, axis=1))), ((0, 0), (1, 0)))),
+        "you read the surprise one frame late: at a border b it is e_b, the first generated frame's own surprise":
+            means(late, [b + 1 for b in borders]),
+        "you count the border frames inside too: column 1 averages only the frames that are not borders": means(right, rest=list(frames)),
+        "you square the surprise: it is the size |...| of the wrapped change": means(surprise(wrap, np.square)),
+        "you wrap into [0, 2π): a small step backwards must stay small, so wrap into [-π, π)":
+            means(surprise(lambda a: a % (2 * math.pi))),
+    }
+
+
 def check_against_reference(submission, angles, borders):
     call = describe_call("border_inconsistency", angles=Shown(f"float64 tensor of shape {tuple(angles.shape)}"), borders=borders)
     got = submission.border_inconsistency(angles, borders)
@@ -31,7 +62,8 @@ def check_against_reference(submission, angles, borders):
         shape = got.shape if is_tensor(got) else type(got).__name__
         raise AssertionError(f"{call}: expected a tensor of shape (B, 2) = {expected.shape} (per clip: at the borders, "
                              f"inside the windows), got {shape}")
-    expect_array(got, expected, call=call, name="the (border, inside) means", rtol=1e-6, atol=1e-9, tensor=True)
+    expect_array(got, expected, call=call, name="the (border, inside) means", rtol=1e-6, atol=1e-9, tensor=True,
+                 mistakes=known_mistakes(angles, borders))
 
 
 def swings(rng, B, N, start=None, speed=None):

@@ -37,7 +37,7 @@ def shown(value):
     return Shown(repr(value))
 
 
-def expect_close(got, expected, *, call, name="the result", levels=None):
+def expect_close(got, expected, *, call, name="the result", levels=None, mistakes=None):
     """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -49,17 +49,47 @@ def expect_close(got, expected, *, call, name="the result", levels=None):
             clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
             at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
             call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
 
+
+
+def known_mistakes(denoiser, x_k, levels, known) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    x_k, known = x_k.double(), known.double()
+    a = known.shape[1]
+
+    def gradient(error_of, levels=levels):
+        with torch.enable_grad():
+            x = x_k.detach().requires_grad_(True)
+            (result,) = torch.autograd.grad(error_of(denoiser(x, levels)), x)
+        return result
+
+    right = gradient(lambda x0_hat: ((x0_hat[:, :a] - known) ** 2).sum())
+    own_frames = right.clone()
+    own_frames[:, a:] = 0
+    of_x0_hat = torch.zeros_like(x_k)
+    of_x0_hat[:, :a] = 2 * (denoiser(x_k, levels)[:, :a] - known)
+    return {k: v.numpy() for k, v in {
+        "you differentiate with respect to x̂_0: the gradient is taken through the denoiser, with respect to x_k": of_x0_hat,
+        "you keep the gradient on the known frames only: through a denoiser that mixes frames, the unknown frames get a "
+        "gradient too, and guidance uses exactly that part": own_frames,
+        "you average the squared errors: the reconstruction error is their sum": right / known.numel(),
+        "you halve the squared error: ||x^a - x̂_0^a||² has no ½": right / 2,
+        "you compare the last a frames with the truth: the known frames are the first a of the window":
+            gradient(lambda x0_hat: ((x0_hat[:, -a:] - known) ** 2).sum()),
+        "you ask the denoiser at level 0: it must see each frame's own level": gradient(
+            lambda x0_hat: ((x0_hat[:, :a] - known) ** 2).sum(), torch.zeros_like(levels)),
+    }.items()}
 
 
 def check_against_reference(submission, denoiser, x_k, levels, known):
     call = describe_call("reconstruction_gradient", denoiser=shown(denoiser), x_k=shown(x_k), levels=shown(levels), known=shown(known))
     got = submission.reconstruction_gradient(denoiser.as_argument(), x_k, levels, known)
     expected = reference(denoiser, x_k.double(), levels, known.double())
-    expect_close(got, expected, call=call, name="the gradient", levels=levels)
+    expect_close(got, expected, call=call, name="the gradient", levels=levels,
+                 mistakes=known_mistakes(denoiser, x_k, levels, known))
 
 
 def full_sequence_levels(rng, B, W):

@@ -40,7 +40,7 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the result", levels=None):
+def expect_close(got, expected, *, call, name="the result", levels=None, mistakes=None):
     """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
@@ -52,10 +52,33 @@ def expect_close(got, expected, *, call, name="the result", levels=None):
             clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
             at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
             call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True)
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
 
+
+
+def known_mistakes(x0_hat, gradient, levels, weight, num_known) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    x0_hat, gradient = x0_hat.double(), gradient.double()
+    alpha_bar = COURSE.alpha_bar(levels, like=x0_hat)                                  # (B, W, 1, 1, 1)
+
+    def corrected(step, first=num_known, last=None):
+        out = x0_hat.clone()
+        out[:, first:last] -= (step * gradient)[:, first:last]
+        return out.numpy()
+
+    right = weight * alpha_bar.sqrt() / 2
+    return {
+        "you move up the gradient: guidance lowers the reconstruction error, so subtract it": corrected(-right),
+        "you leave out the ½ of w sqrt(ᾱ_k) / 2": corrected(2 * right),
+        "you weight with ᾱ_k where its square root belongs": corrected(weight * alpha_bar / 2),
+        "you use the classifier-guidance weighting (1 - ᾱ_k) / sqrt(ᾱ_k): reconstruction guidance weights with "
+        "sqrt(ᾱ_k) / 2": corrected(weight * (1 - alpha_bar) / alpha_bar.sqrt().clamp(min=1e-4) / 2),
+        "you correct the known frames too: they keep x̂_0 (they are replaced anyway)": corrected(right, first=0),
+        "you correct the known frames instead of the unknown ones": corrected(right, first=0, last=num_known),
+        "you correct the last known frame too: the unknown frames start at index num_known": corrected(right, first=max(num_known - 1, 0)),
+    }
 
 
 def check_against_reference(submission, x0_hat, gradient, levels, weight, num_known):
@@ -63,7 +86,8 @@ def check_against_reference(submission, x0_hat, gradient, levels, weight, num_kn
                          weight=weight, num_known=num_known, schedule=shown(COURSE))
     got = submission.reconstruction_guided_x0(x0_hat, gradient, levels, weight, num_known, schedule_argument(COURSE))
     expected = reference(x0_hat.double(), gradient.double(), levels, weight, num_known, COURSE)
-    expect_close(got, expected, call=call, name="the guided x0", levels=levels)
+    expect_close(got, expected, call=call, name="the guided x0", levels=levels,
+                 mistakes=known_mistakes(x0_hat, gradient, levels, weight, num_known))
 
 
 def full_sequence_levels(rng, B, W):

@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+import torch
 
-from autograder.expect import describe_call
+from autograder.expect import describe_call, known_mistake
 from autograder.protocol import TensorArray
+from dfkit.diffusion.ddpm import ddim_levels
 from dfkit.sequence.scheduling import autoregressive_matrix as reference
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.autoregressive_matrix")
@@ -19,9 +21,13 @@ def expect_tensor(got, shape, *, call, name):
         raise AssertionError(f"{call}: expected {name} of shape {tuple(shape)}, got shape {got.shape}")
 
 
-def expect_matrix(got, expected, *, call):
-    """An integer tensor equal to ``expected``; the message names the first wrong row and frame."""
+def expect_matrix(got, expected, *, call, mistakes=None):
+    """An integer tensor equal to ``expected``; the message names the first wrong row and frame, and the
+    concept when the matrix is one of ``mistakes`` (concept -> matrix)."""
     expected = expected.numpy()
+    if type(got) is TensorArray and got.shape != expected.shape:
+        raise AssertionError(f"{call}: expected the matrix of shape {expected.shape}, got shape {got.shape}."
+                             f"{known_mistake(got.view(np.ndarray), mistakes)}")
     expect_tensor(got, expected.shape, call=call, name="the matrix")
     if got.dtype.kind not in "iu":
         raise AssertionError(f"{call}: expected an integer matrix of levels (e.g. dtype torch.long), got dtype {got.dtype}")
@@ -31,13 +37,41 @@ def expect_matrix(got, expected, *, call):
         row, frame = (int(i) for i in np.argwhere(wrong)[0])
         raise AssertionError(
             f"{call}: at row {row}, frame {frame} expected level {expected[row, frame]}, got {got[row, frame]} "
-            f"({int(wrong.sum())} of {wrong.size} entries differ)\n  expected:\n{expected}\n  got:\n{got}")
+            f"({int(wrong.sum())} of {wrong.size} entries differ).{known_mistake(got, mistakes)}"
+            f"\n  expected:\n{expected}\n  got:\n{got}")
+
+
+def from_start_rows(start, num_levels, steps):
+    """Frame t walks the DDIM ladder from row start[t] on: S[m, t] = ladder[clamp(m - start[t], 0, steps)]."""
+    ladder = torch.tensor(ddim_levels(num_levels, steps))
+    rows = torch.arange(int(start.max()) + steps + 1)[:, None]
+    return ladder[(rows - start[None]).clamp(0, steps)].numpy()
+
+
+def known_mistakes(num_frames, steps, num_levels, chunk_size) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    chunk = torch.arange(num_frames) // chunk_size
+    right = from_start_rows(chunk * steps, num_levels, steps)
+    fixed_stride = torch.tensor(list(range(num_levels, -1, -(num_levels // steps)))[:steps] + [0])
+    return {
+        "you move every frame on its own: the frames of a chunk walk the ladder together": from_start_rows(
+            torch.arange(num_frames) * steps, num_levels, steps),
+        "you leave an idle row between chunks: the next chunk starts on the row where the previous one is clean":
+            from_start_rows(chunk * (steps + 1), num_levels, steps),
+        "you start the next chunk one row before the previous one is clean": from_start_rows(
+            chunk * max(steps - 1, 1), num_levels, steps),
+        "you step the ladder by K // steps from K: the DDIM ladder is ⌊(steps - i) K / steps⌋, i = 0 … steps":
+            fixed_stride[(torch.arange(right.shape[0])[:, None] - chunk[None] * steps).clamp(0, steps)].numpy(),
+        "you put the frames on the rows: a row is one denoising step, a column one frame": right.T,
+        "you list the rows clean first: row 0 is pure noise and every column goes down": right[::-1].copy(),
+    }
 
 
 def check_against_reference(submission, num_frames, steps, num_levels, chunk_size):
     call = describe_call("autoregressive_matrix", num_frames=num_frames, steps=steps, num_levels=num_levels, chunk_size=chunk_size)
     got = submission.autoregressive_matrix(num_frames, steps, num_levels=num_levels, chunk_size=chunk_size)
-    expect_matrix(got, reference(num_frames, steps, num_levels, chunk_size), call=call)
+    expect_matrix(got, reference(num_frames, steps, num_levels, chunk_size), call=call,
+                  mistakes=known_mistakes(num_frames, steps, num_levels, chunk_size))
 
 
 @pytest.mark.visible

@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+import torch
 
-from autograder.expect import describe_call
+from autograder.expect import describe_call, known_mistake
 from autograder.protocol import TensorArray
+from dfkit.diffusion.ddpm import ddim_levels
 from dfkit.sequence.scheduling import pyramid_matrix as reference
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.pyramid_matrix")
@@ -19,9 +21,13 @@ def expect_tensor(got, shape, *, call, name):
         raise AssertionError(f"{call}: expected {name} of shape {tuple(shape)}, got shape {got.shape}")
 
 
-def expect_matrix(got, expected, *, call):
-    """An integer tensor equal to ``expected``; the message names the first wrong row and frame."""
+def expect_matrix(got, expected, *, call, mistakes=None):
+    """An integer tensor equal to ``expected``; the message names the first wrong row and frame, and the
+    concept when the matrix is one of ``mistakes`` (concept -> matrix)."""
     expected = expected.numpy()
+    if type(got) is TensorArray and got.shape != expected.shape:
+        raise AssertionError(f"{call}: expected the matrix of shape {expected.shape}, got shape {got.shape}."
+                             f"{known_mistake(got.view(np.ndarray), mistakes)}")
     expect_tensor(got, expected.shape, call=call, name="the matrix")
     if got.dtype.kind not in "iu":
         raise AssertionError(f"{call}: expected an integer matrix of levels (e.g. dtype torch.long), got dtype {got.dtype}")
@@ -31,14 +37,40 @@ def expect_matrix(got, expected, *, call):
         row, frame = (int(i) for i in np.argwhere(wrong)[0])
         raise AssertionError(
             f"{call}: at row {row}, frame {frame} expected level {expected[row, frame]}, got {got[row, frame]} "
-            f"({int(wrong.sum())} of {wrong.size} entries differ)\n  expected:\n{expected}\n  got:\n{got}")
+            f"({int(wrong.sum())} of {wrong.size} entries differ).{known_mistake(got, mistakes)}"
+            f"\n  expected:\n{expected}\n  got:\n{got}")
+
+
+def from_start_rows(start, num_levels, steps):
+    """Frame t walks the DDIM ladder from row start[t] on: S[m, t] = ladder[clamp(m - start[t], 0, steps)]."""
+    ladder = torch.tensor(ddim_levels(num_levels, steps))
+    rows = torch.arange(int(start.max()) + steps + 1)[:, None]
+    return ladder[(rows - start[None]).clamp(0, steps)].numpy()
+
+
+def known_mistakes(num_frames, steps, num_levels, chunk_size, delay) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    chunk = torch.arange(num_frames) // chunk_size
+    right = from_start_rows(chunk * delay, num_levels, steps)
+    ladder = torch.tensor(ddim_levels(num_levels, steps))
+    two_rungs = ladder[(2 * (torch.arange(right.shape[0])[:, None] - chunk[None] * delay)).clamp(0, steps)].numpy()
+    return {
+        "you start the chunks one row apart: chunk i starts i · delay rows after the first": from_start_rows(chunk, num_levels, steps),
+        "you delay every frame: the frames of a chunk start together, chunk i delay · i rows after the first":
+            from_start_rows(torch.arange(num_frames) * delay, num_levels, steps),
+        "you start with the last chunk: the pyramid starts with the first chunk, the one next to the history":
+            from_start_rows((chunk.max() - chunk) * delay, num_levels, steps),
+        "you stop before the last row: the matrix ends with a row where every frame is clean": right[:-1],
+        "you move a frame two rungs per row: each row takes one DDIM step": two_rungs,
+    }
 
 
 def check_against_reference(submission, num_frames, steps, num_levels, chunk_size, delay):
     call = describe_call("pyramid_matrix", num_frames=num_frames, steps=steps, num_levels=num_levels, chunk_size=chunk_size,
                          delay=delay)
     got = submission.pyramid_matrix(num_frames, steps, num_levels=num_levels, chunk_size=chunk_size, delay=delay)
-    expect_matrix(got, reference(num_frames, steps, num_levels, chunk_size, delay), call=call)
+    expect_matrix(got, reference(num_frames, steps, num_levels, chunk_size, delay), call=call,
+                  mistakes=known_mistakes(num_frames, steps, num_levels, chunk_size, delay))
 
 
 @pytest.mark.visible

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_array
+from dfkit.diffusion.ddpm import ddim_step, to_x0_eps
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.arguments import schedule_argument
 from dfkit.lessons.diffusion_forcing import ToyVideoDenoiser
@@ -35,11 +36,11 @@ def shown(value):
     return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
-def expect_close(got, expected, *, call, name="the tensor of final frames"):
+def expect_close(got, expected, *, call, name="the tensor of final frames", mistakes=None):
     """Close to the float64 reference, relative to each sample's largest value, in the dtype of the input."""
     expected = expected.double().numpy()
     scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=1e-4 * scale + 1e-6, tensor=True)
+    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=1e-4 * scale + 1e-6, tensor=True, mistakes=mistakes)
     if got.dtype != np.float32:
         raise AssertionError(f"{call}: expected {name} in float32 like the noise, got dtype {got.dtype}")
 
@@ -52,12 +53,47 @@ def denoiser(rng):
     return ToyVideoDenoiser(rng.uniform(0.3, 0.7), rng.uniform(0.2, 0.5), rng.uniform(0.2, 0.6), rng.uniform(0.2, 0.6))
 
 
+def known_mistakes(toy, matrix, noise, parameterization) -> dict:
+    """What the catalogued wrong answers give on this call, by the concept each one misses."""
+    B, T = noise.shape[:2]
+    down = [(m, m + 1) for m in range(len(matrix) - 1)]
+
+    def walk(rows, shown_row=lambda m, m_next: m, predict=toy, kind=parameterization, step=None):
+        x = noise.double()
+        for m, m_next in rows:
+            levels, next_levels = matrix[m].expand(B, -1), matrix[m_next].expand(B, -1)
+            prediction = predict(x, matrix[shown_row(m, m_next)].expand(B, -1))
+            x = (step or ddim_step)(x, levels, next_levels, prediction, COURSE, kind)
+        return x.numpy()
+
+    def one_frame_at_a_time(x, levels):
+        return torch.cat([toy(x[:, t:t + 1], levels[:, t:t + 1]) for t in range(T)], dim=1)
+
+    def jump_to_x0(x, levels, next_levels, prediction, schedule, kind):
+        x0_hat, _ = to_x0_eps(prediction, kind, x, levels, schedule)
+        return torch.where((next_levels != levels)[..., None, None, None], x0_hat, x)
+
+    mistakes = {
+        "you show the denoiser the next row's levels: it sees each frame at its current level S[m, t]":
+            walk(down, shown_row=lambda m, m_next: m_next),
+        "you stop one row early: the walk ends on the last row, where every frame is clean": walk(down[:-1]),
+        "you denoise each frame alone: one call sees the whole window, so each frame's estimate uses the frames "
+        "before it": walk(down, predict=one_frame_at_a_time),
+        "you replace the moving frames by the clean estimate: each frame takes a DDIM step to its next level":
+            walk(down, step=jump_to_x0),
+    }
+    if parameterization != "eps":
+        mistakes["you read the prediction as ε whatever the parameterization: convert it with the model's own "
+                 f"({parameterization!r} here)"] = walk(down, kind="eps")
+    return mistakes
+
+
 def check_against_reference(submission, toy, matrix, noise, schedule, parameterization):
     call = describe_call("walk_matrix", denoiser=toy, matrix=shown(matrix), noise=shown(noise), schedule=shown(schedule),
                          parameterization=parameterization)
     got = submission.walk_matrix(toy.as_argument(), matrix, noise, schedule_argument(schedule), parameterization=parameterization)
     expected = reference(toy, matrix, noise.double(), schedule, parameterization)
-    expect_close(got, expected, call=call)
+    expect_close(got, expected, call=call, mistakes=known_mistakes(toy, matrix, noise, parameterization))
 
 
 @pytest.mark.visible

@@ -14,6 +14,34 @@ def describe(weights):
     return " ".join(parts) or "0"
 
 
+def known_mistakes(kind, scale, level=None, windows=None) -> dict:
+    """What the catalogued wrong answers give on this call (as term lists), by the concept each one misses."""
+    if kind == "vanilla":
+        return {
+            "you swap the weights: ε(∅) + w [ε(h) - ε(∅)] gives the conditional view the weight w and the unconditional "
+            "one 1 - w": [(None, None, 1 - scale), (0, None, scale)],
+            "you use the other guidance convention, (1 + w) ε(h) - w ε(∅): the course's scale w = 1 means no guidance, "
+            "ε(∅) + w [ε(h) - ε(∅)]": [(None, None, 1 + scale), (0, None, -scale)],
+        }
+    if kind == "fractional":
+        return {
+            "you leave out -w ε(∅): the guidance term is w [ε(h at k_f) - ε(∅)], and the weights sum to 1":
+                [(None, None, 1.0), (None, level, scale)],
+            "you subtract the fractional view from the conditional one: the guidance term is w [ε(h at k_f) - ε(∅)]":
+                [(None, None, 1.0 + scale), (None, level, -scale)],
+        }
+    return {
+        "you give ε(∅) the weight 1: it is 1 - Σ w_i, so that the weights sum to 1":
+            [(0, None, 1.0)] + [(n, None, w) for n, w in zip(windows, scale)],
+        "you give ε(∅) the weight -Σ w_i: the combination starts from ε(∅) itself, so its weight is 1 - Σ w_i":
+            [(0, None, -sum(scale))] + [(n, None, w) for n, w in zip(windows, scale)],
+    }
+
+
+def same_combination(mine, expected) -> bool:
+    return all(abs(mine.get(key, 0.0) - expected.get(key, 0.0)) <= 1e-6 for key in set(mine) | set(expected))
+
+
 def check_against_reference(submission, kind, scale, **options):
     arguments = ", ".join([repr(kind), repr(scale)] + [f"{k}={v!r}" for k, v in options.items()])
     call = f"history_guidance_terms({arguments})"
@@ -22,15 +50,16 @@ def check_against_reference(submission, kind, scale, **options):
     mine = combined_weights(got)
     if mine is None:
         raise AssertionError(f"{call}: expected a list of (keep, level, weight) triples, got {got!r}")
-    keys = set(mine) | set(expected)
-    if any(abs(mine.get(key, 0.0) - expected.get(key, 0.0)) > 1e-6 for key in keys):
-        raise AssertionError(f"{call}: expected the combination {describe(expected)}, got {describe(mine)} (from {got!r})")
+    if not same_combination(mine, expected):
+        concept = next((f" This is what you get when {concept}." for concept, terms in known_mistakes(kind, scale, **options).items()
+                        if same_combination(mine, combined_weights(terms))), "")
+        raise AssertionError(f"{call}: expected the combination {describe(expected)}, got {describe(mine)} (from {got!r}).{concept}")
 
 
 @pytest.mark.visible
 @pytest.mark.points(1)
 def test_vanilla(submission, rng):
-    for scale in (0.0, 1.0, 2.5):
+    for scale in (2.5, 0.0, 1.0):          # 2.5 first: at w = 0 two known mistakes give the same combination
         check_against_reference(submission, "vanilla", scale)
 
 
