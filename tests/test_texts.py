@@ -4,6 +4,8 @@ guide, and no text of the library carries dates, load averages or host speeds.""
 import re
 from pathlib import Path
 
+import pytest
+
 from helpers import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,11 @@ def test_no_dates_load_averages_or_host_speeds_in_code_lectures_notebooks_or_rea
     found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}" for path in files
              for number, line in enumerate(path.read_text().splitlines(), start=1) if DATED.search(line)]
     assert not found, found
+
+
+@pytest.mark.parametrize("lecture", sorted(path.name for path in (ROOT / "lectures").glob("*.md")))
+def test_a_lecture_stays_a_lecture_of_at_most_3000_words(lecture):
+    assert len(re.findall(r"\S+", (ROOT / "lectures" / lecture).read_text())) <= 3000
 
 
 # ----------------------------------------------------------------------------- numbers quoted from benchmarks
