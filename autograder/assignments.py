@@ -3,8 +3,9 @@
 ``autograder/tests/<assignment>/`` holds
 
 * ``questions.py``: ``QUESTIONS``, a list of dicts ``{"id": "<assignment>.<function>", "references":
-  ["dfkit.module.function", ...]}`` (the library functions that play the role of the exercise;
-  they are switched off while that question is graded), optionally ``LIMITS`` (overrides of
+  ["dfkit.module.function", ...]}`` (the exercise's own library function first, then every library
+  function that computes the same answer; the grader's worker gets a copy of dfkit without them,
+  :mod:`autograder.redaction`, and ``check()`` switches them off), optionally ``LIMITS`` (overrides of
   :class:`autograder.sandbox.Limits`) and ``MODULES`` (more modules the worker imports up front);
 * ``test_*.py``: graded checks, each marked ``@pytest.mark.question(ID)`` (usually once per file with
   ``pytestmark``), ``@pytest.mark.points(N)`` (default 1) and ``@pytest.mark.visible`` (default: hidden).
@@ -21,9 +22,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.redaction import module_of
 from autograder.sandbox import Limits
 
 DEFAULT_MODULES = ["numpy"]
+
+# Library functions that noise clean data as q(x_k | x_0) = sqrt(ᾱ_k) x_0 + sqrt(1 - ᾱ_k) ε does, each
+# given suitable arguments (x0_from_v(x0, k, -noise) is one): an equivalent of every exercise whose
+# answer is that noising.
+NOISING = [
+    "dfkit.diffusion.ddpm.q_sample", "dfkit.diffusion.ddpm.eps_from_v", "dfkit.diffusion.ddpm.x0_from_v",
+    "dfkit.diffusion.ddpm.v_from_eps_x0", "dfkit.diffusion.flow.schedule_path", "dfkit.sequence.guidance._raise_coefficients",
+    "dfkit.lessons.guidance.raise_level",
+]
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,9 @@ def load_assignment(name: str, root=None) -> Assignment:
     if not questions:
         raise ValueError(f"{directory / 'questions.py'} lists no QUESTIONS")
     limits = Limits().replace(**getattr(module, "LIMITS", {}))
+    # the modules of the removed answers register argument builders the tests need (e.g. ToyNextFrame)
     modules = list(dict.fromkeys(DEFAULT_MODULES + list(getattr(module, "MODULES", []))
-                                 + [path.rpartition(".")[0] for q in questions.values() for path in q.references]))
+                                 + [module_of(path) for q in questions.values() for path in q.references]))
     return Assignment(name, directory, questions, limits, modules)
 
 

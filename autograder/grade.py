@@ -84,6 +84,7 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
         finally:
             session.close()
         enforcement = session.enforcement
+        flags = _with_reference_calls(flags, session.reference_calls)
         summary = _summary(results)
     if assignment.sha256() != tests_digest:
         raise TestsChanged(f"the test files of {assignment.name} changed while grading {path}; grading stopped")
@@ -91,6 +92,15 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
                                  tests_digest, submission_sha, time.monotonic() - started)
     document["extra_data"]["dfkit_grade"]["flags"] = flags
     return document
+
+
+def _with_reference_calls(flags: dict, reference_calls: dict) -> dict:
+    """The static flags plus, per question, each removed library answer the submission called."""
+    merged = {question: list(noted) for question, noted in flags.items()}
+    for question, paths in reference_calls.items():
+        merged.setdefault(question, []).extend(
+            f"called {path}, dfkit's own answer, which the grader removes (scored as a missing function)" for path in paths)
+    return merged
 
 
 def _summary(results: list[TestResult]) -> str:
@@ -181,6 +191,11 @@ def feedback_markdown(graded: Graded) -> str:
         else:
             hidden_number += 1
             lines.append(f"## {mark} {question}: hidden test {hidden_number} ({test['score']:g}/{test['max_score']:g}, {test['status']})")
+        lines.append("")
+    flags = results["extra_data"]["dfkit_grade"].get("flags") or {}
+    if flags:
+        lines += ["## Noted for your instructor (not scored)", ""]
+        lines += [f"- {question}: {note}" for question, notes in sorted(flags.items()) for note in notes]
         lines.append("")
     return "\n".join(lines)
 

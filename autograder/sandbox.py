@@ -8,9 +8,10 @@ Applied between ``fork`` and ``exec`` (in the child, before any student byte is 
    no core dumps, and a number of new processes (RLIMIT_NPROC counts all of the user's tasks, so
    the limit is set to those running now plus ``Limits.processes``; it binds root too once its
    capabilities are gone);
-3. new network and mount namespaces: no network interface but a loopback that is down, and
-   the secret directories (hidden tests, solutions, other submissions, results) covered by
-   empty read-only tmpfs mounts. As root this needs nothing; as an ordinary user it needs
+3. new network and mount namespaces: no network interface but a loopback that is down, the
+   secret directories (hidden tests, solutions, other submissions, results, the installed dfkit
+   with its answers) covered by empty read-only tmpfs mounts, and the grader's copy of dfkit
+   (:mod:`autograder.redaction`) mounted read-only. As root this needs nothing; as an ordinary user it needs
    unprivileged user namespaces (most distributions allow them);
 4. as root, every capability is dropped for good (securebits locked), so the worker cannot undo
    the mounts, load modules or bypass file permissions.
@@ -34,7 +35,7 @@ import sys
 from dataclasses import asdict, dataclass
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 1 << 14, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 1 << 14, 1 << 18
 PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS = 24, 28, 38
 SECURE_BITS = 0xCF   # NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each with its lock
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -74,13 +75,14 @@ def worker_environment(scratch: str) -> dict:
     }
 
 
-def spawn_worker(scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
+def spawn_worker(scratch: str, limits: Limits, hidden_paths, readonly_paths=()) -> subprocess.Popen:
     """Start ``python -m autograder.worker REQUEST_FD REPLY_FD`` confined; requests and replies travel on two pipes."""
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
     output_read, output_write = os.pipe()
     try:
-        process = _spawn([str(request_read), str(reply_write)], (request_read, reply_write), output_write, scratch, limits, hidden_paths)
+        process = _spawn([str(request_read), str(reply_write)], (request_read, reply_write), output_write, scratch, limits, hidden_paths,
+                         readonly_paths)
     finally:
         for fd in (request_read, reply_write, output_write):
             os.close(fd)
@@ -88,18 +90,18 @@ def spawn_worker(scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen
     return process
 
 
-def spawn_template(control_fd: int, scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
+def spawn_template(control_fd: int, scratch: str, limits: Limits, hidden_paths, readonly_paths=()) -> subprocess.Popen:
     """Start ``python -m autograder.worker --template CONTROL_FD`` with the same confinement as a worker."""
-    return _spawn(["--template", str(control_fd)], (control_fd,), subprocess.DEVNULL, scratch, limits, hidden_paths)
+    return _spawn(["--template", str(control_fd)], (control_fd,), subprocess.DEVNULL, scratch, limits, hidden_paths, readonly_paths)
 
 
-def _spawn(arguments, pass_fds, output, scratch: str, limits: Limits, hidden_paths) -> subprocess.Popen:
+def _spawn(arguments, pass_fds, output, scratch: str, limits: Limits, hidden_paths, readonly_paths=()) -> subprocess.Popen:
     for fd in pass_fds:
         os.set_inheritable(fd, True)
     process = subprocess.Popen(
         [sys.executable, "-I", "-X", "faulthandler", "-m", "autograder.worker", *arguments],
         stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=scratch, env=worker_environment(scratch),
-        pass_fds=pass_fds, start_new_session=True, preexec_fn=_Confinement(limits, [str(p) for p in hidden_paths]),
+        pass_fds=pass_fds, start_new_session=True, preexec_fn=_Confinement(limits, [str(p) for p in hidden_paths], [str(p) for p in readonly_paths]),
     )
     process.network_namespace = _own_network_namespace(process.pid)
     return process
@@ -147,9 +149,10 @@ def kill_group(process: subprocess.Popen) -> None:
 class _Confinement:
     """The callable run in the child between fork and exec (only os calls and ctypes, no allocation-heavy work)."""
 
-    def __init__(self, limits: Limits, hidden_paths: list[str]):
+    def __init__(self, limits: Limits, hidden_paths: list[str], readonly_paths: list[str] = ()):
         self.limits = limits
         self.hidden_paths = [p for p in hidden_paths if os.path.isdir(p)]
+        self.readonly_paths = [p for p in readonly_paths if os.path.isdir(p)]
         self.is_root = os.geteuid() == 0
         self.uid, self.gid = os.getuid(), os.getgid()
         # RLIMIT_NPROC counts every task of the user, so the worker may add `processes` to those running now
@@ -206,6 +209,9 @@ class _Confinement:
             return
         for path in self.hidden_paths:
             libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
+        for path in self.readonly_paths:      # shared by every worker of a template: nobody may change it
+            if libc.mount(path.encode(), path.encode(), None, MS_BIND | MS_REC, None) == 0:
+                libc.mount(None, path.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
 def _tasks_of_user(uid: int):
@@ -254,7 +260,7 @@ def _drop_capabilities(libc) -> None:
     libc.capset(ctypes.byref(header), data)
 
 
-def describe_enforcement(pid: int, hidden_paths, landlock_report: dict) -> dict:
+def describe_enforcement(pid: int, hidden_paths, landlock_report: dict, installed_library: str | None = None) -> dict:
     """What confinement the running worker ``pid`` actually has, read from /proc (and its own Landlock report)."""
     report = {}
 
@@ -288,8 +294,18 @@ def describe_enforcement(pid: int, hidden_paths, landlock_report: dict) -> dict:
         report["secret_paths"] = "outside the Landlock read list"
     else:
         report["secret_paths"] = "READABLE by path (neither mount namespaces nor Landlock available)"
+    if installed_library:
+        removed = "the worker imports a copy of dfkit without this assignment's answers; the installed dfkit is "
+        if installed_library in covered:
+            report["reference_answers"] = removed + "covered by an empty tmpfs mount" + (" and outside the Landlock read list" if ll else "")
+        elif ll:
+            report["reference_answers"] = removed + "outside the Landlock read list"
+        else:
+            report["reference_answers"] = ("NOT out of reach: the worker imports a copy of dfkit without this assignment's "
+                                           "answers, but the installed dfkit stays readable by path (neither mount "
+                                           "namespaces nor Landlock available)")
     report["filesystem"] = (
-        f"Landlock ABI {ll}: read-only Python, site-packages and dfkit; writes only in a scratch directory"
+        f"Landlock ABI {ll}: read-only Python, site-packages and the grader's copy of dfkit; writes only in a scratch directory"
         if ll else f"not restricted ({landlock_report.get('reason', 'Landlock unavailable')})"
     )
     try:

@@ -15,18 +15,85 @@ the number of points earned, which is what nbgrader reads as partial credit in a
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import sys
 import traceback
+import types
 from dataclasses import dataclass, field
 
 from autograder import protocol
 from autograder.assignments import load_assignment, question_assignment
 from autograder.plugin import DEFAULT_SEED, TestResult, run_tests
 from autograder.session import NOT_WRITTEN, SubmissionFailure
-from autograder.worker import BLOCKED_MARKER, ReferenceSwitch
 
 _last_results: dict[str, "CheckResult"] = {}
+
+BLOCKED_MARKER = "is switched off while"
+
+
+class ReferenceSwitch:
+    """Turns dfkit's reference implementations of the exercises off and on, per question, in the
+    student's own kernel (the grader's worker never has them: :mod:`autograder.redaction`).
+
+    A plain function is switched off by swapping its code object, so every existing reference to
+    it (``from dfkit... import f``, an alias, a call made by another library function) is caught.
+    Anything else (a class, an object) is replaced by a raising stub in its module.
+    """
+
+    def __init__(self, references: dict):
+        self.entries = []   # (question, apply_blocked, apply_original)
+        for question, paths in references.items():
+            for path in paths:
+                self.entries.append((question, *self._switches(question, path)))
+
+    @staticmethod
+    def _switches(question: str, path: str):
+        module, attribute = _owner(path)
+        original = vars(module)[attribute] if isinstance(module, type) else getattr(module, attribute)
+        message = (
+            f"{path} is dfkit's own answer to exercise {question}, so it {BLOCKED_MARKER} "
+            f"{question} is graded: write the function yourself (you may use numpy and torch)."
+        )
+        namespace: dict = {}
+        exec(f"def blocked(*args, **kwargs):\n    raise RuntimeError({message!r})\n", namespace)
+        blocked = namespace["blocked"]
+        function = original.__func__ if isinstance(original, (classmethod, staticmethod)) else original
+        if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
+            code = function.__code__
+            return (lambda: setattr(function, "__code__", blocked.__code__)), (lambda: setattr(function, "__code__", code))
+        return (lambda: setattr(module, attribute, blocked)), (lambda: setattr(module, attribute, original))
+
+    def block_all(self) -> None:
+        for _, block, _ in self.entries:
+            block()
+
+    def restore_all(self) -> None:
+        for _, _, restore in self.entries:
+            restore()
+
+    def block_only(self, question: str) -> None:
+        """Only ``question``'s functions off (a function two questions list stays off)."""
+        for owner, _, restore in self.entries:
+            if owner != question:
+                restore()
+        for owner, block, _ in self.entries:
+            if owner == question:
+                block()
+
+
+def _owner(path: str):
+    """``dfkit.a.b.f`` -> (module dfkit.a.b, "f"); ``dfkit.a.C.m`` -> (class C, "m")."""
+    parts = path.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for name in parts[split:-1]:
+            owner = getattr(owner, name)
+        return owner, parts[-1]
+    raise ImportError(f"no module holds {path!r}")
 
 
 @dataclass

@@ -19,7 +19,7 @@ import signal
 import tempfile
 import time
 
-from autograder import protocol, sandbox
+from autograder import protocol, redaction, sandbox
 from autograder.notebook import runnable_source
 from autograder.template import WorkerTemplate, shared_template
 
@@ -38,13 +38,14 @@ class SubmissionFailure(Exception):
 class WorkerProcess:
     """One running worker, spoken to one request at a time."""
 
-    def __init__(self, limits: sandbox.Limits, hidden_paths, scratch_root=None, template: "WorkerTemplate | None" = None):
+    def __init__(self, limits: sandbox.Limits, hidden_paths, scratch_root=None, template: "WorkerTemplate | None" = None,
+                 readonly_paths=()):
         self.limits = limits
         self.scratch = tempfile.mkdtemp(prefix="dfkit-worker-", dir=scratch_root)   # mode 0700: the worker keeps our uid
         if template is not None:
             self.process = template.fork(self.scratch)
         else:
-            self.process = sandbox.spawn_worker(self.scratch, limits, hidden_paths)
+            self.process = sandbox.spawn_worker(self.scratch, limits, hidden_paths, readonly_paths)
         os.set_blocking(self.process.request_fd, False)
         self.reader = protocol.FrameReader()
         self.output = bytearray()
@@ -155,7 +156,7 @@ class WorkerProcess:
         if kind == "MemoryError" or "can't allocate memory" in message or "DefaultCPUAllocator" in message:
             self.kill()     # a fresh worker for what follows
             raise SubmissionFailure("memory", f"{what} ran out of memory (limit {self.limits.memory_bytes // 2**20} MiB): {kind}: {message}")
-        if "is switched off while" in message:
+        if redaction.REMOVED_MARKER in message:
             raise SubmissionFailure("error", message)
         if kind == "NotImplementedError" and not message:
             raise SubmissionFailure("error", NOT_WRITTEN.format(what=what))
@@ -204,10 +205,14 @@ class Session:
 
     def __init__(self, submission, assignment, limits: sandbox.Limits, hidden_paths=(), scratch_root=None, read_paths=None):
         self.submission, self.assignment, self.limits = submission, assignment, limits
+        self.library = redaction.redacted_library(assignment.references())
+        self.installed_library = str(redaction.installed_package())
         self.hidden_paths, self.scratch_root = list(hidden_paths), scratch_root
-        self.read_paths = read_paths if read_paths is not None else default_read_paths(self.hidden_paths)
+        self.read_paths = read_paths if read_paths is not None else default_read_paths(self.hidden_paths, self.library)
         # never cover a folder the worker needs (a submissions folder that holds the venv, say)
         self.hidden_paths = [p for p in self.hidden_paths if not _contains_any(p, self.read_paths)]
+        self.hidden_paths.append(self.installed_library)        # the answers live there
+        self.reference_calls: dict[str, list[str]] = {}         # question -> the removed answers it called
         self.question_failures = {q: SubmissionFailure("error", text) for q, text in submission.problems.items()}
         self.skip_cells: set[str] = set()
         self.skip_imports = False
@@ -234,15 +239,15 @@ class Session:
         return self.worker
 
     def _start_worker(self) -> None:
-        template = shared_template(self.limits, self.hidden_paths, self.assignment.modules, self.assignment.references())
+        template = shared_template(self.limits, self.hidden_paths, self.assignment.modules, self.library, [self.library])
         try:
-            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, template)
+            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, template, [self.library])
         except RuntimeError:      # the template died: a fresh process this time
-            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root)
+            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, readonly_paths=[self.library])
         self.workers_started += 1
         self.worker = worker
         setup = {
-            "op": "setup", "modules": self.assignment.modules, "references": self.assignment.references(),
+            "op": "setup", "modules": self.assignment.modules, "library": self.library,
             "landlock": True, "read_paths": self.read_paths, "write_paths": [worker.scratch, "/dev/null"],
         }
         try:
@@ -253,7 +258,8 @@ class Session:
                                             f"the grader could not start a worker: {failure.message}")
             raise self.broken from None
         if self.enforcement is None:
-            self.enforcement = sandbox.describe_enforcement(worker.process.pid, self.hidden_paths, report if type(report) is dict else {})
+            self.enforcement = sandbox.describe_enforcement(worker.process.pid, self.hidden_paths, report if type(report) is dict else {},
+                                                            self.installed_library)
         worker.take_output()
         if not self.skip_imports and self.submission.imports:
             statements = [line for line in self.submission.imports.splitlines() if line.strip()]
@@ -295,6 +301,11 @@ class Session:
         try:
             return worker.request(message, self._budget(self.limits.call_seconds), f"{function}()")
         except SubmissionFailure as failure:
+            if redaction.REMOVED_MARKER in failure.message:
+                called = failure.message.split(" is dfkit's own answer")[0].split()[-1]
+                self.reference_calls.setdefault(question, [])
+                if called not in self.reference_calls[question]:
+                    self.reference_calls[question].append(called)
             if failure.status == "timeout" and "time budget" not in failure.message:
                 self.question_failures[question] = SubmissionFailure("timeout", f"{failure.message} (in an earlier test; not run again)")
             raise
@@ -307,17 +318,17 @@ class Session:
             self.worker.close()
 
 
-def default_read_paths(hidden_paths) -> list[str]:
-    """What the worker may read under Landlock: Python, its packages, dfkit, system libraries."""
+def default_read_paths(hidden_paths, library: str | None = None) -> list[str]:
+    """What the worker may read under Landlock: Python, its packages, the grader's copy of dfkit
+    (``library``), system libraries; never a secret folder, never the installed dfkit."""
     import site
     import sys
 
-    import dfkit
-
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.path.dirname(os.path.abspath(dfkit.__file__))) + "/dfkit",
                   "/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/urandom", "/dev/zero"}
     candidates.update(site.getsitepackages())
+    if library:
+        candidates.add(library)
     secrets = [os.path.realpath(p) for p in hidden_paths]
     allowed = []
     for path in sorted(candidates):
@@ -325,7 +336,26 @@ def default_read_paths(hidden_paths) -> list[str]:
         if any(secret == real or secret.startswith(real.rstrip("/") + "/") for secret in secrets):
             continue        # would expose a secret directory
         allowed.append(path)
-    return allowed
+    return _all_but(allowed, str(redaction.installed_package()))
+
+
+def _all_but(paths: list[str], excluded: str) -> list[str]:
+    """``paths`` with ``excluded`` left out: a folder that holds it is replaced by its other entries, recursively."""
+    excluded = os.path.realpath(excluded)
+    result = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real == excluded:
+            continue
+        if not excluded.startswith(real.rstrip("/") + "/"):
+            result.append(path)
+            continue
+        try:
+            entries = sorted(os.listdir(real))
+        except OSError:
+            continue
+        result += _all_but([os.path.join(real, entry) for entry in entries], excluded)
+    return result
 
 
 def _contains_any(folder, paths) -> bool:

@@ -1,4 +1,4 @@
-"""A confined template process that imports numpy, torch and dfkit once and forks fresh workers.
+"""A confined template process that imports numpy, torch and (the grader's copy of) dfkit once and forks fresh workers.
 
 Starting a worker from scratch costs a second or more (importing torch). Where Landlock scopes
 signals (ABI 6+, Linux 6.12+), each grading process keeps one template per configuration: it is
@@ -55,16 +55,16 @@ class WorkerTemplate:
     trace the template or its siblings; elsewhere every worker is a fresh process.
     """
 
-    def __init__(self, limits: sandbox.Limits, hidden_paths, modules, references):
+    def __init__(self, limits: sandbox.Limits, hidden_paths, modules, library: str, readonly_paths=()):
         self.scratch = tempfile.mkdtemp(prefix="dfkit-template-")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.process = sandbox.spawn_template(theirs.fileno(), self.scratch, limits, hidden_paths)
+            self.process = sandbox.spawn_template(theirs.fileno(), self.scratch, limits, hidden_paths, readonly_paths)
         finally:
             theirs.close()
         self.control = ours
         self.control.settimeout(limits.setup_seconds)
-        reply = self._ask({"op": "prepare", "modules": modules, "references": references})
+        reply = self._ask({"op": "prepare", "modules": modules, "library": library})
         if not reply.get("ok"):
             self.close()
             raise RuntimeError(f"the worker template could not start: {reply.get('error')}")
@@ -121,12 +121,12 @@ class WorkerTemplate:
 _templates: dict = {}
 
 
-def shared_template(limits: sandbox.Limits, hidden_paths, modules, references) -> WorkerTemplate | None:
+def shared_template(limits: sandbox.Limits, hidden_paths, modules, library: str, readonly_paths=()) -> WorkerTemplate | None:
     """The template for this configuration (kept for the life of the grading process), or None where
     forking workers from a template is not safe or not wanted (``DFKIT_GRADE_FORK=0``)."""
     if os.environ.get("DFKIT_GRADE_FORK", "1") == "0" or landlock.abi_version() < 6:
         return None
-    key = json.dumps([limits.as_dict(), sorted(map(str, hidden_paths)), modules, references], sort_keys=True)
+    key = json.dumps([limits.as_dict(), sorted(map(str, hidden_paths)), modules, library, list(readonly_paths)], sort_keys=True)
     template = _templates.get(key)
     if template is not None and template.alive:
         return template
@@ -134,7 +134,7 @@ def shared_template(limits: sandbox.Limits, hidden_paths, modules, references) -
         old.close()
     _templates.clear()
     try:
-        template = WorkerTemplate(limits, hidden_paths, modules, references)
+        template = WorkerTemplate(limits, hidden_paths, modules, library, readonly_paths)
     except (RuntimeError, OSError):
         return None
     _templates[key] = template

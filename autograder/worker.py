@@ -3,20 +3,20 @@
 Started by :func:`autograder.sandbox.spawn_worker` as ``python -m autograder.worker REQUEST_FD REPLY_FD``.
 It answers one request at a time, each a message of :mod:`autograder.protocol`:
 
-``setup``    import numpy and the dfkit modules that hold this assignment's reference functions,
-             switch those references off, then restrict itself with Landlock;
+``setup``    put the grader's copy of dfkit without this assignment's answers first on ``sys.path``
+             (:mod:`autograder.redaction`), import numpy and the modules the tests need, then
+             restrict itself with Landlock;
 ``imports``  run the submission's import statements, one at a time, ignoring failures;
 ``cell``     run the source of one graded cell in the shared namespace;
-``call``     call one function defined by the cells on the given arguments, with the references of
-             that question switched off, and send back what it returned as plain data.
+``call``     call one function defined by the cells on the given arguments and send back what it
+             returned as plain data.
 
 Replies are ``{"ok": value}`` or ``{"error": {"type", "message", "traceback"}}``, each with the ``id``
 of its request. Nothing here needs to be trusted once student code has run: the grader checks every
 byte it gets back.
 
 ``python -m autograder.worker --template CONTROL_FD`` starts a *template* instead: it never runs
-student code; it imports numpy, torch and the reference modules once, switches the references off,
-and then forks a fresh worker for each ``fork`` request that arrives on its Unix socket with the
+student code; it imports numpy, torch and the (redacted) dfkit modules once, and then forks a fresh worker for each ``fork`` request that arrives on its Unix socket with the
 worker's three pipes attached. Each forked worker applies its own Landlock domain, so two of them
 cannot signal each other or the template.
 """
@@ -26,69 +26,22 @@ from __future__ import annotations
 import builtins
 import importlib
 import json
+import linecache
 import os
 import signal
 import socket
 import sys
 import traceback
-import types
 
 from autograder import arguments, landlock, protocol
 
-BLOCKED_MARKER = "is switched off while"
-
-
-class ReferenceSwitch:
-    """Turns dfkit's reference implementations of the exercises off and on, per question.
-
-    A plain function is switched off by swapping its code object, so every existing reference to
-    it (``from dfkit... import f``, an alias, a call made by another library function) is caught.
-    Anything else (a class, an object) is replaced by a raising stub in its module.
-    """
-
-    def __init__(self, references: dict):
-        self.entries = []   # (question, apply_blocked, apply_original)
-        for question, paths in references.items():
-            for path in paths:
-                self.entries.append((question, *self._switches(question, path)))
-
-    @staticmethod
-    def _switches(question: str, path: str):
-        module_name, _, attribute = path.rpartition(".")
-        module = importlib.import_module(module_name)
-        original = getattr(module, attribute)
-        message = (
-            f"{path} is dfkit's own answer to exercise {question}, so it {BLOCKED_MARKER} "
-            f"{question} is graded: write the function yourself (you may use numpy and torch)."
-        )
-        namespace: dict = {}
-        exec(f"def blocked(*args, **kwargs):\n    raise RuntimeError({message!r})\n", namespace)
-        blocked = namespace["blocked"]
-        if isinstance(original, types.FunctionType) and not original.__code__.co_freevars:
-            code = original.__code__
-            return (lambda: setattr(original, "__code__", blocked.__code__)), (lambda: setattr(original, "__code__", code))
-        return (lambda: setattr(module, attribute, blocked)), (lambda: setattr(module, attribute, original))
-
-    def block_all(self) -> None:
-        for _, block, _ in self.entries:
-            block()
-
-    def restore_all(self) -> None:
-        for _, _, restore in self.entries:
-            restore()
-
-    def block_only(self, question: str) -> None:
-        for owner, block, restore in self.entries:
-            (block if owner == question else restore)()
-
-
 class Worker:
-    def __init__(self, request_fd: int, reply_fd: int, switch: ReferenceSwitch | None = None):
+    def __init__(self, request_fd: int, reply_fd: int, prepared: bool = False):
         self.request_fd, self.reply_fd = request_fd, reply_fd
         self.reader = protocol.FrameReader(max_bytes=1 << 30)
         self.pending: list = []
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
-        self.switch = switch          # already built (and switched off) when forked from a template
+        self.prepared = prepared      # imports already done when forked from a template
 
     # ------------------------------------------------------------------ transport
     def receive(self):
@@ -135,9 +88,9 @@ class Worker:
 
     # ------------------------------------------------------------------ requests
     def do_setup(self, request):
-        if self.switch is None:
-            self.switch = prepare(request.get("modules", []), request.get("references", {}))
-        self.switch.block_all()
+        if not self.prepared:
+            prepare(request.get("modules", []), request["library"])
+            self.prepared = True
         report = {"landlock": 0, "reason": "not requested"}
         if request.get("landlock"):
             report = landlock.restrict(request.get("read_paths", []), request.get("write_paths", []))
@@ -166,23 +119,24 @@ class Worker:
             raise TypeError(f"{name} is a {type(function).__name__}, not a function")
         args = _to_worker_values(protocol.decode(request.get("args", [])))
         kwargs = _to_worker_values(protocol.decode(request.get("kwargs", {"$": "dict", "items": []})))
-        self.switch.block_only(request.get("question", ""))
-        try:
-            return function(*args, **kwargs)
-        finally:
-            self.switch.block_all()
+        return function(*args, **kwargs)
 
 
-def prepare(modules, references) -> ReferenceSwitch:
-    """Import what every worker needs and switch the references off (before any restriction)."""
+def prepare(modules, library: str) -> None:
+    """Import what every worker needs (before any restriction), dfkit from the grader's redacted copy."""
+    if any(name == "dfkit" or name.startswith("dfkit.") for name in sys.modules):
+        raise RuntimeError("dfkit was imported before the worker chose its copy of the library")
+    sys.path.insert(0, library)
+    importlib.invalidate_caches()
     import numpy  # noqa: F401
     for name in modules:
         importlib.import_module(name)
+    dfkit = sys.modules.get("dfkit")
+    if dfkit is not None and not os.path.realpath(dfkit.__file__).startswith(os.path.realpath(library) + os.sep):
+        raise RuntimeError(f"dfkit was imported from {dfkit.__file__}, not from the grader's copy {library}")
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-    switch = ReferenceSwitch(references)
-    switch.block_all()
-    return switch
+    linecache.clearcache()
 
 
 class Template:
@@ -190,7 +144,7 @@ class Template:
 
     def __init__(self, control_fd: int):
         self.control = socket.socket(fileno=control_fd)
-        self.switch: ReferenceSwitch | None = None
+        self.prepared = False
         self.finished: dict[int, dict] = {}
 
     def answer(self, message: dict) -> None:
@@ -213,11 +167,12 @@ class Template:
             op = message.get("op")
             if op == "prepare":
                 try:
-                    self.switch = prepare(message.get("modules", []), message.get("references", {}))
+                    prepare(message.get("modules", []), message["library"])
+                    self.prepared = True
                     self.answer({"ok": True})
                 except BaseException as error:
                     self.answer({"error": f"{type(error).__name__}: {error}"})
-            elif op == "fork" and self.switch is not None and len(fds) == 3:
+            elif op == "fork" and self.prepared and len(fds) == 3:
                 pid = os.fork()
                 if pid == 0:
                     self._become_worker(fds, message)
@@ -242,7 +197,7 @@ class Template:
             os.close(output_fd)
             os.chdir(message["scratch"])
             os.environ.update(message.get("env", {}))
-            Worker(request_fd, reply_fd, self.switch).serve()
+            Worker(request_fd, reply_fd, prepared=True).serve()
         finally:
             os._exit(0)
 

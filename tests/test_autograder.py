@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder import protocol, testing
-from autograder.assignments import load_assignment
+from autograder.assignments import available, load_assignment
 from autograder.grade import grade_notebook
 from autograder.notebook import MalformedNotebook, read_submission
 from autograder.plugin import collect_tests
@@ -278,3 +278,70 @@ def test_gradescope_status_keeps_only_passed_and_failed(tmp_path):
     tests = json.loads((tmp_path / "out" / "fay" / "results.json").read_text())["tests"]
     assert {t["status"] for t in tests} == {"failed"}
     assert all(t["extra_data"]["status"] == "error" and t["output"].startswith("[error]") for t in tests)
+
+
+# ----------------------------------------------------------------------------- the library without the answers
+
+def test_redaction_keeps_the_signature_and_removes_the_body():
+    from autograder.redaction import REMOVED_MARKER, redact_source
+
+    source = 'import torch\n\n@torch.no_grad()\ndef answer(x, k=1):\n    """Doc."""\n    return x + k\n\nclass Holder:\n    def method(self):\n        return 1\n\ndef kept():\n    return 2\n'
+    redacted = redact_source(source, {"answer": f"answer {REMOVED_MARKER} x", "Holder.method": "gone"})
+    namespace: dict = {}
+    exec(redacted, namespace)
+    with pytest.raises(RuntimeError, match=REMOVED_MARKER):
+        namespace["answer"](1)
+    with pytest.raises(RuntimeError, match="gone"):
+        namespace["Holder"]().method()
+    assert namespace["kept"]() == 2 and "return x + k" not in redacted and "@torch.no_grad()" in redacted
+    with pytest.raises(ValueError, match="misspelt"):
+        redact_source(source, {"misspelt": "x"})
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_answer_and_equivalent_listed_is_absent_from_the_worker(name, tmp_path):
+    """Inside a real worker, each function a question lists (its own answer and every equivalent) is the
+    removed stub, dfkit comes from the grader's copy, and the installed files cannot be read."""
+    from autograder.notebook import Submission
+    from autograder.redaction import REMOVED_MARKER, installed_package, removed_functions
+    from autograder.session import Session
+
+    assignment = load_assignment(name)
+    paths = sorted(removed_functions(assignment.references()))
+    question = next(iter(assignment.questions))
+    probe = f'''
+import importlib, os
+
+def probe():
+    import dfkit
+    present = []
+    for path in {paths!r}:
+        parts = path.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            try:
+                owner = importlib.import_module(".".join(parts[:split]))
+                break
+            except ImportError:
+                continue
+        for part in parts[split:]:
+            owner = getattr(owner, part)
+        while hasattr(owner, "__wrapped__"):
+            owner = owner.__wrapped__
+        if not any({REMOVED_MARKER!r} in str(c) for c in owner.__code__.co_consts):
+            present.append(path)
+    try:
+        readable = os.listdir({str(installed_package())!r})
+    except OSError:
+        readable = []
+    return present, os.path.dirname(dfkit.__file__), readable
+'''
+    session = Session(Submission(path=tmp_path / "probe.ipynb", sha256="0", cells={question: probe}), assignment, assignment.limits)
+    try:
+        present, imported_from, readable = session.call(question, "probe")
+        sandbox = session.enforcement
+    finally:
+        session.close()
+    assert paths and present == [], present
+    assert imported_from.startswith(session.library), imported_from
+    if "NOT out of reach" not in sandbox["reference_answers"]:
+        assert readable == [], readable

@@ -14,8 +14,10 @@ import pytest
 from autograder import testing
 from autograder.assignments import load_assignment
 from autograder.grade import grade_class, grade_notebook
+from autograder.redaction import REMOVED_MARKER, installed_package
 from autograder.sandbox import Limits
 
+REPO = installed_package().parent
 ASSIGNMENT = "00_warmup"
 ENERGY = "00_warmup.energy"
 LIMITS = Limits(call_seconds=1.5, cell_seconds=3.0, setup_seconds=60.0, submission_seconds=40.0,
@@ -121,10 +123,9 @@ def test_a_correct_solution_that_prints_and_warns_gets_full_marks(tmp_path, warm
 
 
 def test_hidden_tests_and_solutions_are_unreadable_from_the_worker(tmp_path, warmup, solution):
-    spy = """
+    spy = f"""
 import os, sys, glob
-import dfkit
-repo = os.path.dirname(os.path.dirname(dfkit.__file__))
+repo = {str(REPO)!r}
 LEAKS = []
 for path in glob.glob(os.path.join(repo, "autograder", "tests", "*", "*")) + glob.glob(os.path.join(repo, "solutions", "*", "*")):
     try:
@@ -143,6 +144,106 @@ LEAKS += [a for a in sys.argv if "tests" in a]
     if "READABLE" in results["extra_data"]["dfkit_grade"]["sandbox"]["secret_paths"]:
         pytest.skip("neither Landlock nor mount namespaces on this machine (the results file says so)")
     assert results["score"] == 2, results["tests"]
+
+
+# ----------------------------------------------------------------------------- the library's own answer
+
+CALL_IT = "    return found(states, gravity, length)\n"
+PENDULUM_FILE = str(installed_package() / "data" / "pendulum.py")
+
+# (route, energy cell that tries to get dfkit's energy back; True when it ends by calling the removed one)
+ROUTES = [
+    ("walks the call stack for a switch to restore",
+     "import sys\ndef energy(states, gravity=9.81, length=1.0):\n    frame = sys._getframe(1)\n    while frame is not None:\n"
+     "        for value in list(frame.f_locals.values()) + list(frame.f_globals.values()):\n"
+     "            for holder in (value, getattr(value, 'switch', None)):\n"
+     "                for method in ('restore_all', 'block_only'):\n"
+     "                    if callable(getattr(holder, method, None)):\n"
+     "                        try:\n                            getattr(holder, method)() if method == 'restore_all' else getattr(holder, method)('')\n"
+     "                        except Exception:\n                            pass\n"
+     "        frame = frame.f_back\n    from dfkit.data.pendulum import energy as found\n" + CALL_IT, True),
+    ("searches every live object for the original code",
+     "import gc, types\ndef energy(states, gravity=9.81, length=1.0):\n    found = None\n    for obj in gc.get_objects():\n"
+     "        if isinstance(obj, types.FunctionType) and obj.__name__ == 'energy' and obj.__module__ == 'dfkit.data.pendulum':\n"
+     "            if not any('removed' in str(c) for c in obj.__code__.co_consts):\n                found = obj\n"
+     "    if found is None:\n        from dfkit.data.pendulum import energy as found\n" + CALL_IT, True),
+    ("reloads the module", "import importlib\nimport dfkit.data.pendulum as P\ndef energy(states, gravity=9.81, length=1.0):\n"
+     "    found = importlib.reload(P).energy\n" + CALL_IT, True),
+    ("runs the module's file afresh", "import runpy\nimport dfkit.data.pendulum as P\ndef energy(states, gravity=9.81, length=1.0):\n"
+     "    found = runpy.run_path(P.__file__)['energy']\n" + CALL_IT, True),
+    ("drops dfkit from sys.modules and imports it again",
+     "import sys, importlib\ndef energy(states, gravity=9.81, length=1.0):\n    for name in [n for n in sys.modules if n.startswith('dfkit')]:\n"
+     "        del sys.modules[name]\n    importlib.invalidate_caches()\n    found = importlib.import_module('dfkit.data.pendulum').energy\n" + CALL_IT, True),
+    ("imports the installed dfkit past the grader's copy",
+     "import sys, importlib\ndef energy(states, gravity=9.81, length=1.0):\n    for name in [n for n in sys.modules if n.startswith('dfkit')]:\n"
+     "        del sys.modules[name]\n    sys.path[:] = [p for p in sys.path if 'dfkit-library' not in p]\n    importlib.invalidate_caches()\n"
+     "    found = importlib.import_module('dfkit.data.pendulum').energy\n" + CALL_IT, False),
+    ("executes the installed file by its path",
+     f"import importlib.util\ndef energy(states, gravity=9.81, length=1.0):\n"
+     f"    spec = importlib.util.spec_from_file_location('fresh_pendulum', {PENDULUM_FILE!r})\n"
+     f"    module = importlib.util.module_from_spec(spec)\n    spec.loader.exec_module(module)\n    found = module.energy\n" + CALL_IT, False),
+    ("reads the installed source and compiles it",
+     f"def energy(states, gravity=9.81, length=1.0):\n    namespace = {{}}\n    exec(open({PENDULUM_FILE!r}).read(), namespace)\n"
+     f"    found = namespace['energy']\n" + CALL_IT, False),
+    ("kept from another question's cell", "import numpy as np\nimport dfkit.data.pendulum as P\nKEPT = P.energy\n"
+     "def energy(states, gravity=9.81, length=1.0):\n    found = KEPT\n" + CALL_IT, True),
+    ("an equivalent library function (simulate one RK4 step for rk4_step)", None, True),
+]
+
+
+@pytest.mark.parametrize("route, source, calls_removed", ROUTES, ids=[r[0] for r in ROUTES])
+def test_the_library_answer_is_out_of_reach(tmp_path, warmup, solution, route, source, calls_removed):
+    """Every route to dfkit's own answer scores as a missing function; one that reaches the removed
+    function is flagged for the instructor in results.json and in the feedback."""
+    question = ENERGY
+    if source is None:        # two frames of simulate with one substep of h are exactly one rk4_step
+        question = "00_warmup.rk4_step"
+        source = ("import numpy as np\nfrom dfkit.data.pendulum import simulate\n"
+                  "def rk4_step(state, torque, h, gravity=9.81, length=1.0, damping=0.0):\n"
+                  "    torque = np.broadcast_to(np.asarray(torque, dtype=float), np.shape(state)[:-1])\n"
+                  "    actions = np.stack([torque, torque], axis=-1)\n"
+                  "    return simulate(state, actions, h, gravity, length, damping, substeps=1)[..., 1, :]\n")
+    results = grade(tmp_path, warmup, testing.with_cells(solution, {question: source}), question=question)
+    assert results["score"] == 0 and statuses(results, question) == {"error"}, results["tests"]
+    flags = results["extra_data"]["dfkit_grade"]["flags"].get(question, [])
+    if calls_removed:
+        assert any("dfkit's own answer" in note for note in flags), flags
+        assert any(REMOVED_MARKER in t["output"] for t in results["tests"]), results["tests"]
+    else:
+        sandbox = results["extra_data"]["dfkit_grade"]["sandbox"]
+        assert "NOT out of reach" not in sandbox["reference_answers"], sandbox
+
+
+EQUIVALENT_ROUTES = [
+    ("02_ddpm", "02_ddpm.ancestral_step",            # DDIM with η = 1 down one level is the ancestral step
+     "from dfkit.diffusion.ddpm import ddim_step as library_ddim_step\n"
+     "def ancestral_step(x_k, k, eps, schedule, noise=None):\n"
+     "    return library_ddim_step(x_k, k, k - 1, eps, schedule, 'eps', eta=1.0, noise=noise)\n"),
+    ("06_diffusion_forcing", "06_diffusion_forcing.stabilized_history",   # raising from level 0 is q_sample
+     "import torch\nfrom dfkit.lessons.guidance import raise_level as library_raise_level\n"
+     "def stabilized_history(context, k_small, schedule, noise, add_noise=True):\n"
+     "    levels = torch.full(context.shape[:2], int(k_small), dtype=torch.long)\n"
+     "    if not add_noise:\n        return context, levels\n"
+     "    return library_raise_level(context, torch.zeros_like(levels), levels, noise, schedule), levels\n"),
+]
+
+
+@pytest.mark.parametrize("assignment_name, question, source", EQUIVALENT_ROUTES, ids=[r[1] for r in EQUIVALENT_ROUTES])
+def test_a_library_function_that_computes_the_same_answer_is_removed_too(tmp_path, assignment_name, question, source):
+    assignment = load_assignment(assignment_name)
+    notebook = testing.with_cells(testing.load(testing.solution_path(assignment_name)), {question: source})
+    path = testing.write(notebook, tmp_path / f"{assignment_name}.ipynb")
+    results = grade_notebook(path, assignment, question=question)
+    removed = [t for t in results["tests"] if REMOVED_MARKER in t["output"]]
+    assert removed and all(t["score"] == 0 for t in removed), results["tests"]
+    assert results["score"] < results["max_score"]
+    assert any("dfkit's own answer" in note for note in results["extra_data"]["dfkit_grade"]["flags"][question])
+
+
+def test_library_functions_that_are_not_the_answer_keep_working(tmp_path, warmup, solution):
+    uses_wrap = "from dfkit.data.pendulum import wrap_angle\n" + RIGHT.replace("np.cos(states[..., 0])", "np.cos(wrap_angle(states[..., 0]))")
+    results = grade(tmp_path, warmup, testing.with_cells(solution, {ENERGY: uses_wrap}))
+    assert results["score"] == 2 and not results["extra_data"]["dfkit_grade"]["flags"].get(ENERGY), results
 
 
 def test_rewriting_tests_and_faking_results_changes_nothing(tmp_path, warmup, solution):

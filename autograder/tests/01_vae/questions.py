@@ -6,8 +6,9 @@ switched off while that question is graded.
 
 QUESTIONS = [
     {"id": "01_vae.reparameterize", "references": ["dfkit.models.vae.reparameterize"]},
-    {"id": "01_vae.gaussian_kl", "references": ["dfkit.models.vae.gaussian_kl"]},
-    {"id": "01_vae.gaussian_log_likelihood", "references": ["dfkit.models.vae.gaussian_log_likelihood"]},
+    {"id": "01_vae.gaussian_kl", "references": ["dfkit.models.vae.gaussian_kl", "dfkit.lessons.vae.kl_per_dimension"]},
+    {"id": "01_vae.gaussian_log_likelihood", "references": [
+        "dfkit.models.vae.gaussian_log_likelihood", "dfkit.diffusion.gaussian.GaussianMixture.log_prob"]},
     {"id": "01_vae.bernoulli_log_likelihood", "references": ["dfkit.models.vae.bernoulli_log_likelihood"]},
 ]
 

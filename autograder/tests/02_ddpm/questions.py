@@ -10,12 +10,19 @@ that ``dfkit.lessons.arguments`` (imported by the worker, see MODULES) rebuilds 
 ``NoiseSchedule`` and a ``ToyDenoiser``.
 """
 
+from autograder.assignments import NOISING
+
 QUESTIONS = [
-    {"id": "02_ddpm.q_sample", "references": ["dfkit.diffusion.ddpm.q_sample"]},
-    {"id": "02_ddpm.posterior_mean_variance", "references": ["dfkit.diffusion.ddpm.posterior_mean_variance"]},
-    {"id": "02_ddpm.diffusion_loss", "references": ["dfkit.diffusion.ddpm.diffusion_loss"]},
-    {"id": "02_ddpm.ancestral_step", "references": ["dfkit.diffusion.ddpm.ancestral_step"]},
-    {"id": "02_ddpm.ddim_step", "references": ["dfkit.diffusion.ddpm.ddim_step"]},
+    {"id": "02_ddpm.q_sample", "references": NOISING},
+    {"id": "02_ddpm.posterior_mean_variance", "references": [     # DDIM with η = 1 and k_prev = k - 1 is the posterior
+        "dfkit.diffusion.ddpm.posterior_mean_variance", "dfkit.diffusion.ddpm.ddim_step", "dfkit.diffusion.ddpm.ancestral_step"]},
+    {"id": "02_ddpm.diffusion_loss", "references": ["dfkit.diffusion.ddpm.diffusion_loss", *NOISING]},
+    {"id": "02_ddpm.ancestral_step", "references": [
+        "dfkit.diffusion.ddpm.ancestral_step", "dfkit.diffusion.ddpm.ddim_step", "dfkit.diffusion.ddpm.posterior_mean_variance",
+        "dfkit.diffusion.ddpm.x0_from_eps", "dfkit.diffusion.ddpm.to_x0_eps"]},
+    {"id": "02_ddpm.ddim_step", "references": [                    # x̂_0 from ε̂ is its first step; η = 1 is the ancestral step
+        "dfkit.diffusion.ddpm.ddim_step", "dfkit.diffusion.ddpm.ancestral_step", "dfkit.diffusion.ddpm.x0_from_eps",
+        "dfkit.diffusion.ddpm.eps_from_x0", "dfkit.diffusion.ddpm.to_x0_eps", "dfkit.diffusion.flow.velocity_from_eps", *NOISING]},
 ]
 
 MODULES = ["torch", "dfkit.lessons.arguments"]

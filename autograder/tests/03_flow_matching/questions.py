@@ -7,9 +7,13 @@ grader cannot send to a submission yet, so they are practice exercises checked i
 """
 
 QUESTIONS = [
-    {"id": "03_flow_matching.interpolate", "references": ["dfkit.diffusion.flow.interpolate"]},
+    {"id": "03_flow_matching.interpolate", "references": [       # an Euler step from the noise at velocity x_1 - x_0
+        "dfkit.diffusion.flow.interpolate", "dfkit.diffusion.flow.euler_step", "dfkit.diffusion.flow.midpoint_step",
+        "dfkit.diffusion.flow.heun_step"]},
     {"id": "03_flow_matching.target_velocity", "references": ["dfkit.diffusion.flow.target_velocity"]},
-    {"id": "03_flow_matching.marginal_velocity", "references": ["dfkit.lessons.flow_matching.marginal_velocity"]},
+    {"id": "03_flow_matching.marginal_velocity", "references": [  # a mixture of point masses gives the same velocity
+        "dfkit.lessons.flow_matching.marginal_velocity", "dfkit.diffusion.gaussian.GaussianMixture.exact_velocity",
+        "dfkit.diffusion.gaussian.GaussianMixture.posterior_mean"]},
 ]
 
 MODULES = ["torch"]

@@ -74,9 +74,11 @@ def teacher_forcing_input(history, target, k, schedule, noise):
 ''',
         "history labelled with level k": '''
 import torch
-from dfkit.diffusion.ddpm import q_sample
+def noise_to_level(x0, k, noise, schedule):
+    alpha_bar = schedule.alpha_bars[k].to(x0.dtype).reshape(-1, *[1] * (x0.dim() - 1))
+    return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 def teacher_forcing_input(history, target, k, schedule, noise):
-    inputs = torch.cat([history, q_sample(target, k, noise, schedule)[:, None]], dim=1)
+    inputs = torch.cat([history, noise_to_level(target, k, noise, schedule)[:, None]], dim=1)
     levels = k.long()[:, None].expand(-1, inputs.shape[1]).clone()
     return inputs, levels
 ''',
@@ -107,19 +109,23 @@ def teacher_forcing_input(history, target, k, schedule, noise):
 ''',
         "levels as floats": '''
 import torch
-from dfkit.diffusion.ddpm import q_sample
+def noise_to_level(x0, k, noise, schedule):
+    alpha_bar = schedule.alpha_bars[k].to(x0.dtype).reshape(-1, *[1] * (x0.dim() - 1))
+    return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 def teacher_forcing_input(history, target, k, schedule, noise):
     levels = torch.zeros(history.shape[0], history.shape[1] + 1)
     levels[:, -1] = k.float()
-    return torch.cat([history, q_sample(target, k, noise, schedule)[:, None]], dim=1), levels
+    return torch.cat([history, noise_to_level(target, k, noise, schedule)[:, None]], dim=1), levels
 ''',
         "noisy target put first, before the history": '''
 import torch
-from dfkit.diffusion.ddpm import q_sample
+def noise_to_level(x0, k, noise, schedule):
+    alpha_bar = schedule.alpha_bars[k].to(x0.dtype).reshape(-1, *[1] * (x0.dim() - 1))
+    return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 def teacher_forcing_input(history, target, k, schedule, noise):
     levels = torch.zeros(history.shape[0], history.shape[1] + 1, dtype=torch.long)
     levels[:, 0] = k
-    return torch.cat([q_sample(target, k, noise, schedule)[:, None], history], dim=1), levels
+    return torch.cat([noise_to_level(target, k, noise, schedule)[:, None], history], dim=1), levels
 ''',
     },
     "04_teacher_forcing.autoregressive_rollout": {

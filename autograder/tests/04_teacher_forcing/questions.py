@@ -7,11 +7,18 @@ first argument: the tests send a ``ToyNextFrame`` stand-in as a tagged dict that
 way through ``dfkit.lessons.arguments``.
 """
 
+from autograder.assignments import NOISING
+
 QUESTIONS = [
-    {"id": "04_teacher_forcing.teacher_forcing_pairs", "references": ["dfkit.lessons.teacher_forcing.teacher_forcing_pairs"]},
-    {"id": "04_teacher_forcing.teacher_forcing_input", "references": ["dfkit.lessons.teacher_forcing.teacher_forcing_input"]},
-    {"id": "04_teacher_forcing.autoregressive_rollout", "references": ["dfkit.lessons.teacher_forcing.autoregressive_rollout"]},
-    {"id": "04_teacher_forcing.swing_direction", "references": ["dfkit.lessons.teacher_forcing.swing_direction"]},
+    {"id": "04_teacher_forcing.teacher_forcing_pairs", "references": [
+        "dfkit.lessons.teacher_forcing.teacher_forcing_pairs", "dfkit.lessons.teacher_forcing.one_step_predictions"]},
+    {"id": "04_teacher_forcing.teacher_forcing_input", "references": [
+        "dfkit.lessons.teacher_forcing.teacher_forcing_input", *NOISING, "dfkit.lessons.full_sequence.full_sequence_noise",
+        "dfkit.lessons.full_sequence.replace_known", "dfkit.lessons.diffusion_forcing.stabilized_history"]},
+    {"id": "04_teacher_forcing.autoregressive_rollout", "references": [
+        "dfkit.lessons.teacher_forcing.autoregressive_rollout", "dfkit.sequence.rollout.rollout_regressor"]},
+    {"id": "04_teacher_forcing.swing_direction", "references": [
+        "dfkit.lessons.teacher_forcing.swing_direction", "dfkit.metrics.pendulum.swing_direction_accuracy"]},
 ]
 
 MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.diffusion.ddpm", "dfkit.data.pendulum"]

@@ -10,9 +10,16 @@ them as tagged dicts that ``dfkit.lessons.arguments`` and ``dfkit.lessons.diffus
 (imported by the worker, see MODULES) rebuild on arrival.
 """
 
+from autograder.assignments import NOISING
+
+# ddim_step, which walk_matrix builds on, converts v-predictions with eps_from_v and x0_from_v: they stay.
+# Noising with them takes the formula the exercise teaches (x0_from_v(x0, k, -noise)), so little is lost.
+NOISING_HERE = [path for path in NOISING if path not in ("dfkit.diffusion.ddpm.eps_from_v", "dfkit.diffusion.ddpm.x0_from_v")]
+
 QUESTIONS = [
     {"id": "06_diffusion_forcing.noisy_clips", "references": [
-        "dfkit.lessons.diffusion_forcing.noisy_clips", "dfkit.diffusion.ddpm.q_sample", "dfkit.diffusion.schedules.uniform_levels"]},
+        "dfkit.lessons.diffusion_forcing.noisy_clips", *NOISING_HERE, "dfkit.diffusion.schedules.uniform_levels",
+        "dfkit.sequence.objectives.random_integers"]},
     {"id": "06_diffusion_forcing.autoregressive_matrix", "references": [
         "dfkit.sequence.scheduling.autoregressive_matrix", "dfkit.sequence.scheduling.pyramid_matrix",
         "dfkit.sequence.scheduling.scheduling_matrix", "dfkit.sequence.scheduling._from_start_rows"]},
@@ -22,7 +29,7 @@ QUESTIONS = [
     {"id": "06_diffusion_forcing.walk_matrix", "references": [
         "dfkit.lessons.diffusion_forcing.walk_matrix", "dfkit.sequence.sampler.sample_with_matrix"]},
     {"id": "06_diffusion_forcing.stabilized_history", "references": [
-        "dfkit.lessons.diffusion_forcing.stabilized_history", "dfkit.diffusion.ddpm.q_sample"]},
+        "dfkit.lessons.diffusion_forcing.stabilized_history", *NOISING_HERE]},
 ]
 
 MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.lessons.diffusion_forcing"]
