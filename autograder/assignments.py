@@ -102,9 +102,9 @@ def load_assignment(name: str, root=None) -> Assignment:
     if not questions:
         raise ValueError(f"{directory / 'questions.py'} lists no QUESTIONS")
     limits = Limits().replace(**getattr(module, "LIMITS", {}))
-    # the modules of the removed answers register argument builders the tests need (e.g. ToyNextFrame)
+    # the module of each question's own answer, which may register argument builders the tests need (ToyNextFrame)
     modules = list(dict.fromkeys(DEFAULT_MODULES + list(getattr(module, "MODULES", []))
-                                 + [module_of(path) for q in questions.values() for path in q.references]))
+                                 + [module_of(q.references[0]) for q in questions.values() if q.references]))
     return Assignment(name, directory, questions, limits, modules)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from autograder import redaction
 from autograder.assignments import Assignment, load_assignment
 from autograder.notebook import MalformedNotebook, read_submission
 from autograder.plugin import DEFAULT_SEED, TestResult, collect_tests, run_tests
@@ -60,8 +61,10 @@ def repo_secret_paths(assignment: Assignment) -> list[Path]:
 
 
 def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, limits=None, extra_secret_paths=(),
-                   question: str | None = None, visible_only: bool = False, student: str | None = None) -> dict:
-    """Grade one notebook file; returns the results dict (see the module docstring)."""
+                   question: str | None = None, visible_only: bool = False, student: str | None = None,
+                   library: str | None = None) -> dict:
+    """Grade one notebook file; returns the results dict (see the module docstring). ``library``: the
+    redacted copy of dfkit to use (:func:`autograder.redaction.redacted_library`; built when not given)."""
     started = time.monotonic()
     limits = limits or assignment.limits
     tests_digest = assignment.sha256()
@@ -78,7 +81,7 @@ def grade_notebook(path, assignment: Assignment, *, seed: int = DEFAULT_SEED, li
     else:
         submission_sha = submission.sha256
         flags = submission.flags
-        session = Session(submission, assignment, limits, hidden_paths=secret)
+        session = Session(submission, assignment, limits, hidden_paths=secret, library=library)
         try:
             _, results = run_tests(assignment, session, seed, question, visible_only)
         finally:
@@ -237,10 +240,11 @@ def find_submissions(root, assignment: str) -> list[tuple[str, Path]]:
 
 
 def _grade_one(task) -> tuple[str, dict]:
-    student, path, assignment_name, tests_root, out, seed, limits, extra_secrets, gradescope_status = task
+    student, path, assignment_name, tests_root, out, seed, limits, extra_secrets, gradescope_status, library = task
     assignment = load_assignment(assignment_name, tests_root)
     try:
-        results = grade_notebook(path, assignment, seed=seed, limits=limits, extra_secret_paths=extra_secrets, student=student)
+        results = grade_notebook(path, assignment, seed=seed, limits=limits, extra_secret_paths=extra_secrets, student=student,
+                                 library=library)
     except TestsChanged:
         raise
     except Exception as error:      # a fault of the grader itself: this student still gets a complete file
@@ -271,7 +275,8 @@ def grade_class(submissions, assignment_name: str, out, *, jobs: int = 1, seed: 
     out.mkdir(parents=True, exist_ok=True)
     pairs = find_submissions(submissions, assignment_name)
     extra_secrets = [str(Path(submissions).resolve()), str(out.resolve())]
-    tasks = [(student, str(path), assignment_name, tests_root, str(out), seed, limits, extra_secrets, gradescope_status)
+    library = redaction.redacted_library(assignment.references())      # one copy for the whole class
+    tasks = [(student, str(path), assignment_name, tests_root, str(out), seed, limits, extra_secrets, gradescope_status, library)
              for student, path in pairs]
     bar = _progress(len(tasks), progress)
     graded: dict[str, dict] = {}

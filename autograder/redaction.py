@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import ast
 import atexit
+import compileall
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -29,10 +31,11 @@ REMOVED_MARKER = "is removed from the grader while"
 
 
 def installed_package() -> Path:
-    """The folder of the installed ``dfkit`` package (the grader's own, complete copy)."""
-    import dfkit
-
-    return Path(dfkit.__file__).resolve().parent
+    """The folder of the installed ``dfkit`` package (the grader's own, complete copy), found without importing it."""
+    spec = importlib.util.find_spec("dfkit")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("dfkit is not installed")
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
 
 
 def removed_functions(references: dict[str, list[str]]) -> dict[str, str]:
@@ -109,6 +112,7 @@ def write_redacted_copy(references: dict[str, list[str]], root: Path, package: P
     for path, functions in by_file.items():
         copy = target / path.relative_to(package)
         copy.write_text(redact_source(path.read_text(), functions, str(path.relative_to(package.parent))))
+    compileall.compile_dir(target, quiet=2, workers=1)     # bytecode beside it: the worker cannot write any
     for folder, _, files in os.walk(root):       # read-only for everyone (the worker adds a read-only mount where it can)
         for name in files:
             os.chmod(os.path.join(folder, name), 0o444)

@@ -203,9 +203,10 @@ def _text(value, limit: int = 8000) -> str:
 class Session:
     """Everything the tests of one submission need: ``call(question, function, args, kwargs)``."""
 
-    def __init__(self, submission, assignment, limits: sandbox.Limits, hidden_paths=(), scratch_root=None, read_paths=None):
+    def __init__(self, submission, assignment, limits: sandbox.Limits, hidden_paths=(), scratch_root=None, read_paths=None,
+                 library: str | None = None):
         self.submission, self.assignment, self.limits = submission, assignment, limits
-        self.library = redaction.redacted_library(assignment.references())
+        self.library = library or redaction.redacted_library(assignment.references())
         self.installed_library = str(redaction.installed_package())
         self.hidden_paths, self.scratch_root = list(hidden_paths), scratch_root
         self.read_paths = read_paths if read_paths is not None else default_read_paths(self.hidden_paths, self.library)
