@@ -121,6 +121,7 @@ def _results_document(results, summary, assignment, student, seed, limits, enfor
         }
         for r in results
     ]
+    sandbox = dict(enforcement or {})      # what the worker had; the limits it enforced go beside the limits
     return {
         "score": sum(t["score"] for t in tests),
         "max_score": sum(t["max_score"] for t in tests),
@@ -128,8 +129,9 @@ def _results_document(results, summary, assignment, student, seed, limits, enfor
         "output": summary,
         "tests": tests,
         "extra_data": {"dfkit_grade": {
-            "assignment": assignment.name, "student": student, "seed": seed, "limits": limits.as_dict(),
-            "sandbox": enforcement or "no student code was run", "tests_sha256": tests_sha,
+            "assignment": assignment.name, "student": student, "seed": seed,
+            "limits": dict(limits.as_dict(), enforced=sandbox.pop("limits", "no student code was run")),
+            "sandbox": sandbox or "no student code was run", "tests_sha256": tests_sha,
             "submission_sha256": submission_sha, "versions": versions(),
         }},
     }

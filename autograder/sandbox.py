@@ -52,7 +52,8 @@ class Limits:
     memory_bytes: int = 4 * 2**30       # address space of the worker
     output_bytes: int = 1 * 2**20       # stdout + stderr of the worker, all calls together
     file_bytes: int = 16 * 2**20        # largest file the worker may write
-    processes: int = 64                 # processes and threads the worker may start
+    disk_bytes: int = 256 * 2**20       # everything the worker writes to its scratch folder, together
+    processes: int = 64                 # processes and threads of the worker's whole tree
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,14 +76,14 @@ def worker_environment(scratch: str) -> dict:
     }
 
 
-def spawn_worker(scratch: str, limits: Limits, hidden_paths, readonly_paths=()) -> subprocess.Popen:
+def spawn_worker(scratch: str, limits: Limits, hidden_paths, readonly_paths=(), cgroup_files=()) -> subprocess.Popen:
     """Start ``python -m autograder.worker REQUEST_FD REPLY_FD`` confined; requests and replies travel on two pipes."""
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
     output_read, output_write = os.pipe()
     try:
         process = _spawn([str(request_read), str(reply_write)], (request_read, reply_write), output_write, scratch, limits, hidden_paths,
-                         readonly_paths)
+                         readonly_paths, cgroup_files)
     finally:
         for fd in (request_read, reply_write, output_write):
             os.close(fd)
@@ -95,13 +96,14 @@ def spawn_template(control_fd: int, scratch: str, limits: Limits, hidden_paths, 
     return _spawn(["--template", str(control_fd)], (control_fd,), subprocess.DEVNULL, scratch, limits, hidden_paths, readonly_paths)
 
 
-def _spawn(arguments, pass_fds, output, scratch: str, limits: Limits, hidden_paths, readonly_paths=()) -> subprocess.Popen:
+def _spawn(arguments, pass_fds, output, scratch: str, limits: Limits, hidden_paths, readonly_paths=(), cgroup_files=()) -> subprocess.Popen:
     for fd in pass_fds:
         os.set_inheritable(fd, True)
     process = subprocess.Popen(
         [sys.executable, "-I", "-X", "faulthandler", "-m", "autograder.worker", *arguments],
         stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=scratch, env=worker_environment(scratch),
-        pass_fds=pass_fds, start_new_session=True, preexec_fn=_Confinement(limits, [str(p) for p in hidden_paths], [str(p) for p in readonly_paths]),
+        pass_fds=pass_fds, start_new_session=True, preexec_fn=_Confinement(limits, [str(p) for p in hidden_paths], [str(p) for p in readonly_paths], scratch,
+                                                                  list(cgroup_files)),
     )
     process.network_namespace = _own_network_namespace(process.pid)
     return process
@@ -149,8 +151,11 @@ def kill_group(process: subprocess.Popen) -> None:
 class _Confinement:
     """The callable run in the child between fork and exec (only os calls and ctypes, no allocation-heavy work)."""
 
-    def __init__(self, limits: Limits, hidden_paths: list[str], readonly_paths: list[str] = ()):
+    def __init__(self, limits: Limits, hidden_paths: list[str], readonly_paths: list[str] = (), scratch: str | None = None,
+                 cgroup_files: list[str] = ()):
         self.limits = limits
+        self.scratch = scratch
+        self.cgroup_files = [path.encode() for path in cgroup_files]
         self.hidden_paths = [p for p in hidden_paths if os.path.isdir(p)]
         self.readonly_paths = [p for p in readonly_paths if os.path.isdir(p)]
         self.is_root = os.geteuid() == 0
@@ -160,6 +165,12 @@ class _Confinement:
         self.process_limit = None if running is None else running + limits.processes
 
     def __call__(self) -> None:
+        for path in self.cgroup_files:        # first: every process this one starts is counted with it
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
         self._limit_resources()
         try:
             libc = ctypes.CDLL(None, use_errno=True)
@@ -212,6 +223,65 @@ class _Confinement:
         for path in self.readonly_paths:      # shared by every worker of a template: nobody may change it
             if libc.mount(path.encode(), path.encode(), None, MS_BIND | MS_REC, None) == 0:
                 libc.mount(None, path.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+        if self.scratch and _mount_scratch(libc, self.scratch, self.limits.disk_bytes):
+            os.chdir(self.scratch)            # the cwd was set before this mount: enter the tmpfs
+
+
+def _mount_scratch(libc, path: str, size: int) -> bool:
+    """A tmpfs of ``size`` bytes over the scratch folder: the cap on everything the worker writes."""
+    options = f"size={int(size)},mode=0700".encode()
+    return libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+
+
+def mount_scratch_in(pid: int, path: str, size: int) -> bool:
+    """Mount the scratch tmpfs at ``path`` inside the mount namespace of process ``pid`` (a template,
+    before it forks the worker that will use ``path``); True when it worked.
+
+    Done in a forked child of the grader, which enters the template's user (if it has its own) and
+    mount namespaces; the grader itself stays where it is.
+    """
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            for kind, flag in (("user", CLONE_NEWUSER), ("mnt", CLONE_NEWNS)):
+                if os.readlink(f"/proc/{pid}/ns/{kind}") != os.readlink(f"/proc/self/ns/{kind}"):
+                    fd = os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY)
+                    if libc.setns(fd, flag) != 0:
+                        os._exit(2)
+            code = 0 if _mount_scratch(libc, path, size) else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def scratch_is_tmpfs(pid: int, path: str) -> bool:
+    """Whether the worker ``pid`` sees a tmpfs mounted at its scratch folder ``path``."""
+    try:
+        with open(f"/proc/{pid}/mountinfo") as handle:
+            return any(line.split()[4] == path and line.split(" - ", 1)[1].split()[0] == "tmpfs" for line in handle)
+    except (OSError, IndexError):
+        return False
+
+
+def describe_limits(limits: Limits, group, group_reason: str, scratch_tmpfs: bool) -> dict:
+    """Which of ``limits`` hold for the worker's whole tree and how; says plainly what is per process only."""
+    report = {"time": f"{limits.call_seconds:g} s per call, {limits.cell_seconds:g} s per cell, {limits.submission_seconds:g} s "
+                      "per submission (wall clock; SIGKILL of the worker's process group)",
+              "file_size": f"{limits.file_bytes // 2**20} MiB per file (RLIMIT_FSIZE)"}
+    if group is not None:
+        report.update(group.describe())
+    else:
+        root = os.geteuid() == 0
+        report["processes"] = (f"NOT enforced: root is exempt from RLIMIT_NPROC and no cgroup could be made ({group_reason})"
+                               if root else f"{limits.processes} more tasks of this user (RLIMIT_NPROC; no cgroup: {group_reason})")
+        report["memory"] = (f"{limits.memory_bytes // 2**20} MiB of address space per process only (RLIMIT_AS): not for the "
+                            f"worker's processes together (no cgroup: {group_reason})")
+    report["disk"] = (f"{limits.disk_bytes // 2**20} MiB in all (a tmpfs over the scratch folder)" if scratch_tmpfs else
+                      f"NOT enforced in total: {limits.file_bytes // 2**20} MiB per file only (no mount namespace for a tmpfs)")
+    return report
 
 
 def _tasks_of_user(uid: int):

@@ -19,7 +19,7 @@ import signal
 import tempfile
 import time
 
-from autograder import protocol, redaction, sandbox
+from autograder import cgroups, protocol, redaction, sandbox
 from autograder.notebook import runnable_source
 from autograder.template import WorkerTemplate, shared_template
 
@@ -39,13 +39,22 @@ class WorkerProcess:
     """One running worker, spoken to one request at a time."""
 
     def __init__(self, limits: sandbox.Limits, hidden_paths, scratch_root=None, template: "WorkerTemplate | None" = None,
-                 readonly_paths=()):
-        self.limits = limits
+                 readonly_paths=(), group=None):
+        self.limits, self.group = limits, group
         self.scratch = tempfile.mkdtemp(prefix="dfkit-worker-", dir=scratch_root)   # mode 0700: the worker keeps our uid
+        self.oom_kills = group.oom_kills() if group else 0
         if template is not None:
+            sandbox.mount_scratch_in(template.process.pid, self.scratch, limits.disk_bytes)
             self.process = template.fork(self.scratch)
+            if group is not None:
+                try:
+                    group.add(self.process.pid)      # before it is sent anything: it runs no student code yet
+                except OSError:
+                    self.process.kill()
+                    raise RuntimeError("could not put the forked worker in the submission's cgroup") from None
         else:
-            self.process = sandbox.spawn_worker(self.scratch, limits, hidden_paths, readonly_paths)
+            self.process = sandbox.spawn_worker(self.scratch, limits, hidden_paths, readonly_paths,
+                                                group.procs_files() if group else ())
         os.set_blocking(self.process.request_fd, False)
         self.reader = protocol.FrameReader()
         self.output = bytearray()
@@ -56,6 +65,18 @@ class WorkerProcess:
 
     def request(self, message: dict, timeout: float, what: str):
         """Send ``message``; return the decoded ``ok`` value or raise :class:`SubmissionFailure`."""
+        try:
+            return self._request(message, timeout, what)
+        except SubmissionFailure as failure:
+            if self.group is None or self.group.oom_kills() <= self.oom_kills:
+                raise
+            self.oom_kills = self.group.oom_kills()
+            self.kill()      # a fresh worker for what follows
+            raise SubmissionFailure("memory", f"{what}: the submission's processes together used more than the "
+                                              f"{self.limits.memory_bytes // 2**20} MiB memory limit, and the kernel "
+                                              f"stopped one of them ({failure.message.splitlines()[0]})") from None
+
+    def _request(self, message: dict, timeout: float, what: str):
         if not self.alive:
             raise SubmissionFailure("crashed", f"the worker had already stopped before {what}")
         self.sequence += 1
@@ -214,6 +235,7 @@ class Session:
         self.hidden_paths = [p for p in self.hidden_paths if not _contains_any(p, self.read_paths)]
         self.hidden_paths.append(self.installed_library)        # the answers live there
         self.reference_calls: dict[str, list[str]] = {}         # question -> the removed answers it called
+        self.group, self.group_reason = cgroups.open_group(limits.processes, limits.memory_bytes)   # the whole tree's caps
         self.question_failures = {q: SubmissionFailure("error", text) for q, text in submission.problems.items()}
         self.skip_cells: set[str] = set()
         self.skip_imports = False
@@ -242,9 +264,9 @@ class Session:
     def _start_worker(self) -> None:
         template = shared_template(self.limits, self.hidden_paths, self.assignment.modules, self.library, [self.library])
         try:
-            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, template, [self.library])
+            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, template, [self.library], self.group)
         except RuntimeError:      # the template died: a fresh process this time
-            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, readonly_paths=[self.library])
+            worker = WorkerProcess(self.limits, self.hidden_paths, self.scratch_root, readonly_paths=[self.library], group=self.group)
         self.workers_started += 1
         self.worker = worker
         setup = {
@@ -261,6 +283,8 @@ class Session:
         if self.enforcement is None:
             self.enforcement = sandbox.describe_enforcement(worker.process.pid, self.hidden_paths, report if type(report) is dict else {},
                                                             self.installed_library)
+            self.enforcement["limits"] = sandbox.describe_limits(self.limits, self.group, self.group_reason,
+                                                                 sandbox.scratch_is_tmpfs(worker.process.pid, worker.scratch))
         worker.take_output()
         if not self.skip_imports and self.submission.imports:
             statements = [line for line in self.submission.imports.splitlines() if line.strip()]
@@ -317,6 +341,9 @@ class Session:
     def close(self) -> None:
         if self.worker:
             self.worker.close()
+        if self.group is not None:
+            self.group.close()          # kills anything of the submission still running, then removes the group
+            self.group = None
 
 
 def default_read_paths(hidden_paths, library: str | None = None) -> list[str]:

@@ -361,3 +361,74 @@ except OSError:
         pytest.skip("no network namespaces on this machine (the results file says so)")
     assert results["score"] == 2, results["tests"]
     assert results["extra_data"]["dfkit_grade"]["sandbox"]["network"].startswith("isolated")
+
+
+# ----------------------------------------------------------------------------- limits on the whole worker tree, as root
+
+FORK_STORM = """
+import os, time
+def energy(states, gravity=9.81, length=1.0):
+    children = 0
+    for _ in range(300):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        children += 1
+    raise RuntimeError(f"started {children} children")
+"""
+SPREAD_MEMORY = """
+import os, time
+import numpy as np
+def energy(states, gravity=9.81, length=1.0):
+    children = []
+    for _ in range(4):                   # 4 x 1.25 GiB, each child under the per-process limit
+        pid = os.fork()
+        if pid == 0:
+            block = np.ones(int(1.25 * 2**30) // 8)
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+    pid, status = os.wait()               # the first child to end: one the kernel stopped, if the limit holds
+    raise RuntimeError(f"child {pid} ended with status {status}")
+"""
+FILL_DISK = """
+def energy(states, gravity=9.81, length=1.0):
+    written, chunk = 0, 16 * 2**20 - 4096     # each file under the per-file limit, 1.5 GiB in all
+    try:
+        for i in range(96):
+            with open(f"chunk{i}.bin", "wb") as handle:
+                handle.write(bytes(chunk))
+            written += chunk
+    except OSError as error:
+        raise RuntimeError(f"stopped after {written >> 20} MiB: {error.strerror}")
+    raise RuntimeError(f"wrote {written >> 20} MiB")
+"""
+
+
+def test_processes_memory_and_disk_are_capped_for_the_whole_tree_and_spare_an_honest_student(tmp_path, warmup, solution):
+    """A fork storm, four children over the memory limit together and a 1.5 GiB write are each stopped
+    at the submission's limit (cgroup and scratch tmpfs, binding root too); each attacker gets a
+    complete results file and the honest student graded beside them full marks."""
+    limits = Limits(call_seconds=10.0, cell_seconds=5.0, setup_seconds=60.0, submission_seconds=60.0)
+    for name, source in (("forker", FORK_STORM), ("hoarder", SPREAD_MEMORY), ("filler", FILL_DISK), ("honest", RIGHT)):
+        testing.write(testing.with_cells(solution, {ENERGY: source}), tmp_path / "class" / f"{name}.ipynb")
+    graded = {g.student: g.results for g in grade_class(tmp_path / "class", ASSIGNMENT, tmp_path / "out", limits=limits,
+                                                         jobs=2, progress=False)}
+    enforced = graded["honest"]["extra_data"]["dfkit_grade"]["limits"]["enforced"]
+    assert graded["honest"]["score"] == 12, graded["honest"]["tests"]
+    if "NOT" in enforced["processes"] + enforced["memory"] + enforced["disk"]:
+        pytest.skip(f"this machine cannot cap the worker tree (the results file says so: {enforced})")
+    for name in ("forker", "hoarder", "filler"):
+        results = graded[name]
+        assert results["score"] == 10 and (tmp_path / "out" / name / "results.json").exists(), results["tests"]
+    forker = " ".join(t["output"] for t in graded["forker"]["tests"] if t["name"].startswith(ENERGY))
+    started = [int(word) for word in forker.split("started ")[1:2][0].split()[:1]]
+    assert started and started[0] < limits.processes, forker
+    assert statuses(graded["hoarder"]) == {"memory"}, graded["hoarder"]["tests"]
+    filler = " ".join(t["output"] for t in graded["filler"]["tests"] if t["name"].startswith(ENERGY))
+    stopped = int(filler.split("stopped after ")[1].split()[0])
+    assert stopped <= limits.disk_bytes >> 20 and "No space left" in filler, filler
