@@ -90,12 +90,14 @@ def expect_tuple(got, length: int, *, call: str, names=None) -> list:
 
 
 def expect_array(got, expected, *, call: str, name: str = "the result", rtol: float = 1e-6, atol: float = 1e-9, tensor: bool = False,
-                 mistakes: dict | None = None) -> None:
+                 mistakes: dict | None = None, finite: bool = True) -> None:
     """``got`` must be a numpy array (a tensor if ``tensor``) with ``expected``'s shape and close values.
 
     Boolean ``expected`` needs a boolean array and exact equality; numeric ``expected`` accepts any
-    real numeric dtype and compares with ``rtol``/``atol`` (NaN equals NaN). ``mistakes``: concept ->
-    the value a known wrong answer gives (see the module docstring).
+    real numeric dtype and compares with ``rtol``/``atol``. With ``finite`` (the default) a NaN or
+    infinite value in ``got`` always fails, even where ``expected`` (perhaps built from the student's
+    own outputs) holds one too; otherwise NaN equals NaN. ``mistakes``: concept -> the value a known
+    wrong answer gives (see the module docstring).
     """
     expected = np.asarray(expected)
     if expected.shape == () and not tensor and type(got) is not np.ndarray:
@@ -115,6 +117,11 @@ def expect_array(got, expected, *, call: str, name: str = "the result", rtol: fl
     else:
         if got.dtype.kind not in "biuf":
             raise AssertionError(f"{call}: expected {name} to hold real numbers, got dtype {got.dtype}")
+        if finite and got.dtype.kind == "f" and not np.isfinite(got).all():
+            bad = ~np.isfinite(got)
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise AssertionError(f"{call}: {name} holds {int(bad.sum())} NaN or infinite value(s), the first at index {index} "
+                                 f"({_show(got[index])}); every value must be a finite number")
         with np.errstate(all="ignore"):
             values = got.astype(np.float64)
             wrong = ~np.isclose(values, expected.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True)
@@ -145,5 +152,7 @@ def expect_number(got, expected: float, *, call: str, name: str = "the result", 
         value = float(got)
     else:
         raise AssertionError(f"{call}: expected {name} to be a number, got {_type_name(got)}")
+    if not np.isfinite(value):
+        raise AssertionError(f"{call}: expected {name} {float(expected)!r}, got {value!r}; it must be a finite number")
     if not np.isclose(value, float(expected), rtol=rtol, atol=atol, equal_nan=True):
         raise AssertionError(f"{call}: expected {name} {float(expected)!r}, got {value!r}")

@@ -2,21 +2,26 @@
 
 Applied between ``fork`` and ``exec`` (in the child, before any student byte is read):
 
-1. a new session, so the worker and everything it starts form one process group that the grader
-   kills with SIGKILL (no signal handler can delay that);
-2. resource limits: address space (memory), CPU seconds, size of any file written, open files,
-   no core dumps, and a number of new processes (RLIMIT_NPROC counts all of the user's tasks, so
-   the limit is set to those running now plus ``Limits.processes``; it binds root too once its
-   capabilities are gone);
+1. the submission's cgroup (:mod:`autograder.cgroups`), joined first, so that the worker and all
+   its descendants count together against ``Limits.processes`` and ``Limits.memory_bytes``, root
+   included; and a new session, so that they form one process group that the grader kills with
+   SIGKILL (no signal handler can delay that);
+2. resource limits per process: address space, CPU seconds, size of any file written, open
+   files, no core dumps, and a number of new processes (RLIMIT_NPROC counts all of the user's
+   tasks, so the limit is those running now plus ``Limits.processes``; the kernel exempts root
+   from it, which is why the cgroup exists);
 3. new network and mount namespaces: no network interface but a loopback that is down, the
    secret directories (hidden tests, solutions, other submissions, results, the installed dfkit
-   with its answers) covered by empty read-only tmpfs mounts, and the grader's copy of dfkit
-   (:mod:`autograder.redaction`) mounted read-only. As root this needs nothing; as an ordinary user it needs
-   unprivileged user namespaces (most distributions allow them);
+   with its answers) covered by empty read-only tmpfs mounts, the grader's copy of dfkit
+   (:mod:`autograder.redaction`) mounted read-only, and a tmpfs of ``Limits.disk_bytes`` over the
+   scratch folder (all the worker may write). As root this needs nothing; as an ordinary user it
+   needs unprivileged user namespaces (most distributions allow them);
 4. as root, every capability is dropped for good (securebits locked), so the worker cannot undo
    the mounts, load modules or bypass file permissions.
 
-The worker then restricts itself with Landlock (see :mod:`autograder.landlock`) once its imports
+A worker forked from a template (:mod:`autograder.template`) joins its cgroup from the grader right
+after the fork, and its scratch tmpfs is mounted in the template's namespace just before
+(:mod:`autograder.mounter`). The worker then restricts itself with Landlock (see :mod:`autograder.landlock`) once its imports
 are done. The worker gets a scratch directory as its home and an environment with no variable of
 the grader's: neither the environment nor its arguments name a secret path.
 
@@ -49,7 +54,7 @@ class Limits:
     cell_seconds: float = 20.0          # running one graded cell
     setup_seconds: float = 60.0         # starting a worker (imports numpy, torch, dfkit)
     submission_seconds: float = 180.0   # everything for one submission, restarts included
-    memory_bytes: int = 4 * 2**30       # address space of the worker
+    memory_bytes: int = 4 * 2**30       # address space of each process, and resident memory of the tree together
     output_bytes: int = 1 * 2**20       # stdout + stderr of the worker, all calls together
     file_bytes: int = 16 * 2**20        # largest file the worker may write
     disk_bytes: int = 256 * 2**20       # everything the worker writes to its scratch folder, together
@@ -193,7 +198,7 @@ class _Confinement:
             (resource.RLIMIT_NOFILE, 256),
         ]
         if self.process_limit is not None:
-            wanted.append((resource.RLIMIT_NPROC, self.process_limit))     # binding once capabilities are dropped
+            wanted.append((resource.RLIMIT_NPROC, self.process_limit))     # not for root: the cgroup is
         for kind, value in wanted:
             try:
                 soft, hard = resource.getrlimit(kind)
@@ -231,30 +236,6 @@ def _mount_scratch(libc, path: str, size: int) -> bool:
     """A tmpfs of ``size`` bytes over the scratch folder: the cap on everything the worker writes."""
     options = f"size={int(size)},mode=0700".encode()
     return libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
-
-
-def mount_scratch_in(pid: int, path: str, size: int) -> bool:
-    """Mount the scratch tmpfs at ``path`` inside the mount namespace of process ``pid`` (a template,
-    before it forks the worker that will use ``path``); True when it worked.
-
-    Done in a forked child of the grader, which enters the template's user (if it has its own) and
-    mount namespaces; the grader itself stays where it is.
-    """
-    child = os.fork()
-    if child == 0:
-        code = 1
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            for kind, flag in (("user", CLONE_NEWUSER), ("mnt", CLONE_NEWNS)):
-                if os.readlink(f"/proc/{pid}/ns/{kind}") != os.readlink(f"/proc/self/ns/{kind}"):
-                    fd = os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY)
-                    if libc.setns(fd, flag) != 0:
-                        os._exit(2)
-            code = 0 if _mount_scratch(libc, path, size) else 3
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(child, 0)
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def scratch_is_tmpfs(pid: int, path: str) -> bool:

@@ -145,19 +145,21 @@ class LocalBackend:
         self.switch = ReferenceSwitch(assignment.references())
         self.printed = io.StringIO()
 
-    def call(self, question: str, function: str, args, kwargs):
+    def call(self, question: str, function: str, args, kwargs, no_grad: bool = False):
         target = self.namespace.get(function)
         if target is None:
             raise SubmissionFailure("error", f"the notebook does not define {function} yet: run the cell that defines it")
         if not callable(target):
             raise SubmissionFailure("error", f"{function} is a {type(target).__name__}, not a function")
-        from autograder.worker import _to_worker_values
+        from autograder.worker import InputsModified, _to_worker_values, call_checked
         args = _to_worker_values(protocol.decode(protocol.encode(tuple(args))))
         kwargs = _to_worker_values(protocol.decode(protocol.encode(dict(kwargs or {}))))
         self.switch.block_only(question)
         try:
             with contextlib.redirect_stdout(self.printed), contextlib.redirect_stderr(self.printed):
-                value = target(*args, **kwargs)
+                value = call_checked(target, function, args, kwargs, no_grad=no_grad)
+        except InputsModified as error:
+            raise SubmissionFailure("failed", str(error)) from None
         except MemoryError as error:
             raise SubmissionFailure("memory", f"{function}() ran out of memory: {error}") from None
         except BaseException as error:          # KeyboardInterrupt too: a check must never stop the notebook

@@ -44,7 +44,7 @@ class WorkerProcess:
         self.scratch = tempfile.mkdtemp(prefix="dfkit-worker-", dir=scratch_root)   # mode 0700: the worker keeps our uid
         self.oom_kills = group.oom_kills() if group else 0
         if template is not None:
-            sandbox.mount_scratch_in(template.process.pid, self.scratch, limits.disk_bytes)
+            template.mount_scratch(self.scratch, limits.disk_bytes)
             self.process = template.fork(self.scratch)
             if group is not None:
                 try:
@@ -179,6 +179,8 @@ class WorkerProcess:
             raise SubmissionFailure("memory", f"{what} ran out of memory (limit {self.limits.memory_bytes // 2**20} MiB): {kind}: {message}")
         if redaction.REMOVED_MARKER in message:
             raise SubmissionFailure("error", message)
+        if kind == "InputsModified":
+            raise SubmissionFailure("failed", message)
         if kind == "NotImplementedError" and not message:
             raise SubmissionFailure("error", NOT_WRITTEN.format(what=what))
         raise SubmissionFailure("error", f"{what} raised {kind}: {message}\n{trace}".rstrip())
@@ -308,8 +310,9 @@ class Session:
                     return          # the loop in ensure_worker starts a fresh worker without this cell
         worker.take_output()
 
-    def call(self, question: str, function: str, args=(), kwargs=None):
-        """Call the student's ``function`` on plain data; returns what it returned, decoded."""
+    def call(self, question: str, function: str, args=(), kwargs=None, no_grad: bool = False):
+        """Call the student's ``function`` on plain data (under ``torch.no_grad()`` with ``no_grad``);
+        returns what it returned, decoded."""
         while True:     # start workers until one holds this question's cell, or the cell is known to fail
             if question in self.question_failures:
                 raise self.question_failures[question]
@@ -321,7 +324,7 @@ class Session:
         worker = self.worker
         message = {
             "op": "call", "question": question, "function": function,
-            "args": protocol.encode(tuple(args)), "kwargs": protocol.encode(dict(kwargs or {})),
+            "args": protocol.encode(tuple(args)), "kwargs": protocol.encode(dict(kwargs or {})), "no_grad": bool(no_grad),
         }
         try:
             return worker.request(message, self._budget(self.limits.call_seconds), f"{function}()")

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 
 from autograder import landlock, sandbox
@@ -64,6 +65,8 @@ class WorkerTemplate:
             theirs.close()
         self.control = ours
         self.control.settimeout(limits.setup_seconds)
+        self.mounter = subprocess.Popen([sys.executable, "-I", "-m", "autograder.mounter", str(self.process.pid)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         reply = self._ask({"op": "prepare", "modules": modules, "library": library})
         if not reply.get("ok"):
             self.close()
@@ -80,6 +83,15 @@ class WorkerTemplate:
             self.close()
             raise RuntimeError("the worker template exited")
         return json.loads(data)
+
+    def mount_scratch(self, scratch: str, size: int) -> bool:
+        """A tmpfs of ``size`` bytes at ``scratch`` in the template's mount namespace (before the fork that uses it)."""
+        try:
+            self.mounter.stdin.write(f"{int(size)} {scratch}\n")
+            self.mounter.stdin.flush()
+            return self.mounter.stdout.readline().strip() == "ok"
+        except (OSError, ValueError):
+            return False
 
     def fork(self, scratch: str) -> ForkedWorker:
         request_read, request_write = os.pipe()
@@ -114,6 +126,10 @@ class WorkerTemplate:
             self.control.close()
         except OSError:
             pass
+        mounter = getattr(self, "mounter", None)
+        if mounter is not None:
+            mounter.kill()
+            mounter.wait()
         sandbox.kill_group(self.process)
         shutil.rmtree(self.scratch, ignore_errors=True)
 

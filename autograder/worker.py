@@ -119,7 +119,66 @@ class Worker:
             raise TypeError(f"{name} is a {type(function).__name__}, not a function")
         args = _to_worker_values(protocol.decode(request.get("args", [])))
         kwargs = _to_worker_values(protocol.decode(request.get("kwargs", {"$": "dict", "items": []})))
-        return function(*args, **kwargs)
+        return call_checked(function, name, args, kwargs, no_grad=bool(request.get("no_grad")))
+
+
+INPUTS_MODIFIED = "changed its input"
+
+
+class InputsModified(Exception):
+    """The student's function wrote into one of its arguments (a test failure, not a crash)."""
+
+
+def call_checked(function, name: str, args, kwargs, no_grad: bool = False):
+    """``function(*args, **kwargs)``, under ``torch.no_grad()`` if asked (as the library calls some
+    exercises); raises :class:`InputsModified` if it changed an array or tensor it was given."""
+    inputs = list(_arrays(args, kwargs, function))
+    before = [_copy(value) for _, value in inputs]
+    if no_grad:
+        import torch
+        with torch.no_grad():
+            result = function(*args, **kwargs)
+    else:
+        result = function(*args, **kwargs)
+    changed = [label for (label, value), copy in zip(inputs, before) if not _same(value, copy)]
+    if changed:
+        raise InputsModified(f"{name}() {INPUTS_MODIFIED} {', '.join(changed)} in place: the caller's data must stay as it was "
+                             f"(work on a copy, e.g. x = x.clone(), or build a new tensor)")
+    return result
+
+
+def _arrays(args, kwargs, function):
+    """(label, array or tensor) for every argument, looking inside lists, tuples and dicts."""
+    import numpy as np
+    try:
+        import inspect
+        names = list(inspect.signature(function).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        names = []
+    labelled = [(names[i] if i < len(names) else f"argument {i + 1}", value) for i, value in enumerate(args)]
+    labelled += list(kwargs.items())
+    torch = sys.modules.get("torch")
+    stack = list(labelled)
+    while stack:
+        label, value = stack.pop(0)
+        if isinstance(value, np.ndarray) or (torch is not None and isinstance(value, torch.Tensor)):
+            yield f"`{label}`", value
+        elif isinstance(value, (list, tuple)):
+            stack += [(f"{label}[{i}]", item) for i, item in enumerate(value)]
+        elif isinstance(value, dict):
+            stack += [(f"{label}[{key!r}]", item) for key, item in value.items()]
+
+
+def _copy(value):
+    return value.detach().clone() if hasattr(value, "detach") else value.copy()
+
+
+def _same(value, copy) -> bool:
+    """Same shape, dtype and values (NaN equal to NaN)."""
+    import numpy as np
+    if hasattr(value, "detach"):
+        value, copy = value.detach().cpu().numpy(), copy.cpu().numpy()
+    return value.shape == copy.shape and value.dtype == copy.dtype and np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc")
 
 
 def prepare(modules, library: str) -> None:

@@ -345,3 +345,23 @@ def probe():
     assert imported_from.startswith(session.library), imported_from
     if "NOT out of reach" not in sandbox["reference_answers"]:
         assert readable == [], readable
+
+
+# ----------------------------------------------------------------------------- what a call may not do besides returning
+
+def test_a_function_that_writes_into_its_input_fails_with_the_reason(warmup, tmp_path):
+    source = load_assignment(ASSIGNMENT).catalog()["00_warmup.bounce_step"]["moves the caller's position array in place"]
+    notebook = testing.with_cells(testing.load(testing.solution_path(ASSIGNMENT)), {"00_warmup.bounce_step": source})
+    results = grade_notebook(testing.write(notebook, tmp_path / "in_place.ipynb"), warmup, question="00_warmup.bounce_step")
+    assert results["score"] == 0 and {t["status"] for t in results["tests"]} == {"failed"}, results["tests"]
+    assert all("changed its input `position` in place" in t["output"] for t in results["tests"] if t["visibility"] == "visible")
+
+
+def test_a_nan_answer_never_passes_even_against_values_built_from_it():
+    from autograder.expect import expect_array, expect_number
+
+    with pytest.raises(AssertionError, match="NaN or infinite"):
+        expect_array(np.array([1.0, np.nan]), np.array([1.0, np.nan]), call="f()")
+    with pytest.raises(AssertionError, match="finite number"):
+        expect_number(float("inf"), float("inf"), call="f()")
+    expect_array(np.array([1.0, np.nan]), np.array([1.0, np.nan]), call="f()", finite=False)

@@ -5,6 +5,14 @@
 
 WRONG = {
     "00_warmup.bounce_step": {
+        "moves the caller's position array in place": '''
+import numpy as np
+def bounce_step(position, velocity, limit):
+    position += velocity
+    low, high = position < 0, position > limit
+    np.clip(position, 0, limit, out=position)
+    return position, np.where(low | high, -velocity, velocity), low, high
+''',
         "no clamping at the wall": '''
 import numpy as np
 def bounce_step(position, velocity, limit):

@@ -58,6 +58,13 @@ def full_sequence_noise(clips, k, noise, schedule):
 ''',
     },
     "05_full_sequence.replace_known": {
+        "writes the known frames into the caller's x": '''
+def replace_known(x, levels, known, noise, schedule):
+    a = known.shape[1]
+    ab = schedule.alpha_bars[levels[:, :a]].to(x.dtype)[..., None, None, None]
+    x[:, :a] = ab.sqrt() * known + (1 - ab).sqrt() * noise
+    return x
+''',
         "known frames replaced by the clean truth (no noise)": '''
 import torch
 def replace_known(x, levels, known, noise, schedule):
@@ -111,6 +118,14 @@ def replace_known(x, levels, known, noise, schedule):
 ''',
     },
     "05_full_sequence.reconstruction_gradient": {
+        "relies on the caller's gradient mode (no torch.enable_grad)": '''
+import torch
+def reconstruction_gradient(denoiser, x_k, levels, known):
+    x = x_k.detach().requires_grad_(True)
+    error = ((denoiser(x, levels)[:, :known.shape[1]] - known) ** 2).sum()
+    (gradient,) = torch.autograd.grad(error, x)
+    return gradient
+''',
         "the gradient with respect to x0_hat instead of x_k": '''
 import torch
 def reconstruction_gradient(denoiser, x_k, levels, known):

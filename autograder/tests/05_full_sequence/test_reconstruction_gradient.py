@@ -84,8 +84,11 @@ def known_mistakes(denoiser, x_k, levels, known) -> dict:
     }.items()}
 
 
-def check_against_reference(submission, denoiser, x_k, levels, known):
+def check_against_reference(submission, denoiser, x_k, levels, known, no_grad=False):
     call = describe_call("reconstruction_gradient", denoiser=shown(denoiser), x_k=shown(x_k), levels=shown(levels), known=shown(known))
+    if no_grad:        # the sampler calls it inside torch.no_grad(): the gradient must not depend on the caller's mode
+        call = f"with torch.no_grad(): {call}"
+        submission = submission.no_grad
     got = submission.reconstruction_gradient(denoiser.as_argument(), x_k, levels, known)
     expected = reference(denoiser, x_k.double(), levels, known.double())
     expect_close(got, expected, call=call, name="the gradient", levels=levels,
@@ -103,3 +106,6 @@ def test_gradient_through_a_denoiser_that_mixes_frames(submission, rng):
     for B, W, a, denoiser in ((2, 5, 2, ToyJointDenoiser(0.8, 1.5, 0.3)), (3, 4, 3, ToyJointDenoiser(1.2, -0.7, 0.5))):
         levels = full_sequence_levels(rng, B, W)
         check_against_reference(submission, denoiser, tensor(rng, B, W, 1, 4, 4), levels, tensor(rng, B, a, 1, 4, 4))
+    levels = full_sequence_levels(rng, 2, 4)
+    check_against_reference(submission, ToyJointDenoiser(0.9, 1.1, 0.4), tensor(rng, 2, 4, 1, 3, 3), levels, tensor(rng, 2, 2, 1, 3, 3),
+                            no_grad=True)

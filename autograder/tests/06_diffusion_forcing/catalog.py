@@ -5,6 +5,13 @@
 
 WRONG = {
     "06_diffusion_forcing.noisy_clips": {
+        "NaN noise and NaN inputs (consistent with each other, but not numbers)": '''
+import torch
+def noisy_clips(frames, schedule, min_level=0, generator=None):
+    levels = torch.randint(min_level, schedule.num_levels + 1, frames.shape[:2], generator=generator)
+    nan = torch.full_like(frames, float("nan"))
+    return nan, levels, nan.clone()
+''',
         "one level per clip (full-sequence noise)": '''
 import torch
 def noisy_clips(frames, schedule, min_level=0, generator=None):
