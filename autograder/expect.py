@@ -156,3 +156,85 @@ def expect_number(got, expected: float, *, call: str, name: str = "the result", 
         raise AssertionError(f"{call}: expected {name} {float(expected)!r}, got {value!r}; it must be a finite number")
     if not np.isclose(value, float(expected), rtol=rtol, atol=atol, equal_nan=True):
         raise AssertionError(f"{call}: expected {name} {float(expected)!r}, got {value!r}")
+
+
+# ----------------------------------------------------------------------------- helpers the assignments' tests share
+
+class Shown:
+    """How an argument appears in a failure message: a short description instead of all its numbers."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def shown(value):
+    """An argument as a message shows it: a small array or tensor by its values, a large one by dtype
+    and shape, a noise schedule as the ``make_schedule`` call that builds it, anything else as itself."""
+    if hasattr(value, "num_levels") and hasattr(value, "kind"):
+        return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
+    if type(value).__module__.startswith("torch") and hasattr(value, "dtype") and hasattr(value, "shape"):
+        if value.dim() <= 2 and value.numel() <= SUMMARIZE_ABOVE * 2:
+            return value.detach().cpu().numpy()
+        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
+    if isinstance(value, np.ndarray) and value.size > SUMMARIZE_ABOVE * 2:
+        return Shown(f"{value.dtype} array of shape {value.shape}")
+    return value
+
+
+def expect_tensor(got, shape, *, call: str, name: str) -> None:
+    """A torch tensor (it travels back as a TensorArray) of the given shape."""
+    if type(got) is not TensorArray:
+        kind = type(got).__name__ if type(got) is not np.ndarray else "numpy array"
+        raise AssertionError(f"{call}: expected {name} to be a torch tensor of shape {tuple(shape)}, got a {kind}")
+    if got.shape != tuple(shape):
+        raise AssertionError(f"{call}: expected {name} of shape {tuple(shape)}, got shape {got.shape}")
+
+
+def expect_close(got, expected, *, call: str, name: str = "the result", rtol: float = 2e-3, where=None, levels=None,
+                 mistakes: dict | None = None) -> None:
+    """A float32 tensor close to the float64 reference ``expected`` (a tensor or an array).
+
+    Within ``rtol`` and within 1e-4 of each sample's largest |value| (plus 1e-7): float32 arithmetic
+    stays well inside, every catalogued mistake far outside. The message says where the first wrong
+    value is: with ``where(b)``, a description of sample b (its levels, say); with ``levels``
+    ``(B, T)``, the clip, frame and level.
+    """
+    expected = np.asarray(expected.double().cpu().numpy() if hasattr(expected, "double") else expected, dtype=np.float64)
+    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
+    atol = 1e-4 * scale + 1e-7
+    if (where is not None or levels is not None) and type(got) is TensorArray and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=rtol, atol=atol, equal_nan=True)
+        if wrong.any():
+            first = np.argwhere(wrong)[0]
+            if where is not None:
+                call = f"{call}, where sample {int(first[0])} is at {where(int(first[0]))}"
+            else:
+                clip, frame = int(first[0]), int(first[1])
+                call = f"{call}: the first wrong value is in clip {clip}, frame {frame} (level {int(levels[clip, frame])})"
+    expect_array(got, expected, call=call, name=name, rtol=rtol, atol=atol, tensor=True, mistakes=mistakes)
+    if got.dtype != np.float32:
+        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+
+
+def expect_level_matrix(got, expected, *, call: str, mistakes: dict | None = None) -> None:
+    """An integer tensor equal to ``expected`` (a scheduling matrix); the message names the first wrong
+    row and frame, and the concept when the matrix is one of ``mistakes`` (concept -> matrix)."""
+    expected = np.asarray(expected.numpy() if hasattr(expected, "numpy") else expected)
+    if type(got) is TensorArray and got.shape != expected.shape:
+        raise AssertionError(f"{call}: expected the matrix of shape {expected.shape}, got shape {got.shape}."
+                             f"{known_mistake(got.view(np.ndarray), mistakes)}")
+    expect_tensor(got, expected.shape, call=call, name="the matrix")
+    if got.dtype.kind not in "iu":
+        raise AssertionError(f"{call}: expected an integer matrix of levels (e.g. dtype torch.long), got dtype {got.dtype}")
+    got = got.view(np.ndarray)
+    wrong = got != expected
+    if wrong.any():
+        row, frame = (int(i) for i in np.argwhere(wrong)[0])
+        raise AssertionError(
+            f"{call}: at row {row}, frame {frame} expected level {expected[row, frame]}, got {got[row, frame]} "
+            f"({int(wrong.sum())} of {wrong.size} entries differ).{known_mistake(got, mistakes)}"
+            f"\n  expected:\n{expected}\n  got:\n{got}")

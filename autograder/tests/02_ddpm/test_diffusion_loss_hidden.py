@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import describe_call, expect_array, shown
 from dfkit.diffusion.ddpm import diffusion_loss as reference
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.ddpm import ToyDenoiser, schedule_argument
@@ -20,22 +20,6 @@ RTOL = 2e-3
 
 def tensor(rng, *shape):
     return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor):
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
 def check_against_reference(submission, denoiser, x0, k, noise, schedule):

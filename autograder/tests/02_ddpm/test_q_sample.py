@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
-from autograder.protocol import is_tensor
+from autograder.expect import describe_call, expect_close, shown
 from dfkit.diffusion.ddpm import q_sample as reference
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.ddpm import schedule_argument
@@ -13,48 +12,9 @@ from dfkit.lessons.ddpm import schedule_argument
 pytestmark = pytest.mark.question("02_ddpm.q_sample")
 COURSE = make_schedule("cosine", 1000)
 
-# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
-# near k = 1), stay well inside it; every catalogued mistake is far outside.
-RTOL = 2e-3
-
 
 def tensor(rng, *shape):
     return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor):
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
-
-
-def expect_close(got, expected, *, call, name="the result", where=None, mistakes=None):
-    """Close to the float64 reference (relative to each sample's largest value) and still float32.
-
-    ``where(b)`` describes sample b (its levels); the message names the sample of the first wrong value.
-    """
-    expected = expected.double().numpy()
-    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
-    atol = 1e-4 * scale + 1e-7
-    if where is not None and is_tensor(got) and got.shape == expected.shape:
-        with np.errstate(all="ignore"):
-            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
-        if wrong.any():
-            sample = int(np.argwhere(wrong)[0][0])
-            call = f"{call}, where sample {sample} is at {where(sample)}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
-    if got.dtype != np.float32:
-        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
 
 
 def known_mistakes(x0, k, noise, schedule) -> dict:

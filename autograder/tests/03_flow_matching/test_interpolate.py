@@ -3,14 +3,10 @@
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import describe_call, expect_array, shown
 from dfkit.diffusion.flow import interpolate as reference
 
 pytestmark = pytest.mark.question("03_flow_matching.interpolate")
-
-
-def shown(value):
-    return value.numpy() if isinstance(value, torch.Tensor) else value
 
 
 def known_mistakes(noise, data, t) -> dict:

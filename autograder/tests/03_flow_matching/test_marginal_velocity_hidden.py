@@ -4,14 +4,10 @@
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import describe_call, expect_array, shown
 from dfkit.lessons.flow_matching import marginal_velocity as reference
 
 pytestmark = pytest.mark.question("03_flow_matching.marginal_velocity")
-
-
-def shown(value):
-    return value.numpy() if isinstance(value, torch.Tensor) else value
 
 
 def check_against_reference(submission, x_t, t, points):

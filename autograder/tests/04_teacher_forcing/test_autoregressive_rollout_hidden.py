@@ -5,21 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import Shown, describe_call, expect_array
 from dfkit.lessons.teacher_forcing import ToyNextFrame
 from dfkit.lessons.teacher_forcing import autoregressive_rollout as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.autoregressive_rollout")
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
 
 
 def tensor(rng, *shape):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, expect_tuple
+from autograder.expect import describe_call, expect_array, expect_tuple, shown
 from autograder.protocol import is_tensor
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.arguments import schedule_argument
@@ -12,22 +12,6 @@ from dfkit.lessons.teacher_forcing import teacher_forcing_input as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.teacher_forcing_input")
 COURSE = make_schedule("cosine", 1000)
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor):
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
 def tensor(rng, *shape, dtype=np.float32):

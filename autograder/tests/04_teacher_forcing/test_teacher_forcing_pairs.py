@@ -4,20 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, expect_tuple
+from autograder.expect import Shown, describe_call, expect_array, expect_tuple
 from dfkit.lessons.teacher_forcing import teacher_forcing_pairs as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.teacher_forcing_pairs")
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
 
 
 def numbered_clips(batch, frames, shape=(1, 2, 2)):

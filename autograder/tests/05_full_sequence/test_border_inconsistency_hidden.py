@@ -7,21 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import Shown, describe_call, expect_array
 from autograder.protocol import is_tensor
 from dfkit.lessons.full_sequence import border_inconsistency as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.border_inconsistency")
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
 
 
 def check_against_reference(submission, angles, borders):

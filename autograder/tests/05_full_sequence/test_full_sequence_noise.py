@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import describe_call, expect_array, expect_close, shown
 from autograder.protocol import is_tensor
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.arguments import schedule_argument
@@ -13,49 +13,9 @@ from dfkit.lessons.full_sequence import full_sequence_noise as reference
 pytestmark = pytest.mark.question("05_full_sequence.full_sequence_noise")
 COURSE = make_schedule("cosine", 1000)
 
-# Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
-# at small levels), stay well inside it; every catalogued mistake is far outside.
-RTOL = 2e-3
-
 
 def tensor(rng, *shape):
     return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor):
-        if value.numel() <= 12 and not value.is_floating_point():
-            return Shown(repr(value.tolist()))
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
-
-
-def expect_close(got, expected, *, call, name="the result", levels=None, mistakes=None):
-    """Close to the float64 reference (relative to each clip's largest value) and still float32; names the first wrong frame."""
-    expected = expected.double().numpy()
-    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
-    atol = 1e-4 * scale + 1e-7
-    if is_tensor(got) and got.shape == expected.shape:
-        with np.errstate(all="ignore"):
-            wrong = ~np.isclose(got.view(np.ndarray).astype(np.float64), expected, rtol=RTOL, atol=atol, equal_nan=True)
-        if wrong.any():
-            clip, frame = (int(i) for i in np.argwhere(wrong)[0][:2])
-            at = f" (level {int(levels[clip, frame])})" if levels is not None else ""
-            call = f"{call}: the first wrong value is in clip {clip}, frame {frame}{at}"
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=atol, tensor=True, mistakes=mistakes)
-    if got.dtype != np.float32:
-        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
-
 
 
 def known_mistakes(clips, k, noise) -> dict:

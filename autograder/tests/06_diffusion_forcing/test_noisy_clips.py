@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, expect_tuple
-from autograder.protocol import TensorArray
+from autograder.expect import Shown, describe_call, expect_array, expect_tensor, expect_tuple, shown
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.arguments import schedule_argument
 from dfkit.lessons.diffusion_forcing import generator_argument
@@ -13,31 +12,6 @@ from dfkit.lessons.diffusion_forcing import generator_argument
 pytestmark = pytest.mark.question("06_diffusion_forcing.noisy_clips")
 COURSE = make_schedule("cosine", 1000)
 SHORT = make_schedule("linear", 10)
-
-
-def expect_tensor(got, shape, *, call, name):
-    """A torch tensor (it travels back as a TensorArray) of the given shape."""
-    if type(got) is not TensorArray:
-        kind = type(got).__name__ if type(got) is not np.ndarray else "numpy array"
-        raise AssertionError(f"{call}: expected {name} to be a torch tensor of shape {tuple(shape)}, got a {kind}")
-    if got.shape != tuple(shape):
-        raise AssertionError(f"{call}: expected {name} of shape {tuple(shape)}, got shape {got.shape}")
-
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor):
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
 def call(submission, frames, schedule, min_level, seed):

@@ -4,42 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, expect_tuple
+from autograder.expect import describe_call, expect_array, expect_close, expect_tuple, shown
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.arguments import schedule_argument
 from dfkit.lessons.diffusion_forcing import stabilized_history as reference
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.stabilized_history")
 COURSE = make_schedule("cosine", 1000)
-
-# float32 arithmetic, and 1 - ᾱ_k computed from ᾱ_k, stay well inside this; every catalogued mistake is far outside.
-RTOL = 2e-3
-
-class Shown:
-    """How an argument appears in a failure message: a short description instead of all its numbers."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor):
-        if value.dtype in (torch.int32, torch.int64) and value.dim() == 2:
-            return Shown("tensor(" + " ".join(str(value.tolist()).split()) + ")")
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
-
-
-def expect_close(got, expected, *, call, name="the result", mistakes=None):
-    """Close to the float64 reference, relative to each sample's largest value, in the dtype of the input."""
-    expected = expected.double().numpy()
-    scale = np.abs(expected).reshape(len(expected), -1).max(axis=1).reshape((-1,) + (1,) * (expected.ndim - 1))
-    expect_array(got, expected, call=call, name=name, rtol=RTOL, atol=1e-4 * scale + 1e-6, tensor=True, mistakes=mistakes)
-    if got.dtype != np.float32:
-        raise AssertionError(f"{call}: expected {name} in float32 like the noise, got dtype {got.dtype}")
 
 
 def tensor(rng, *shape, dtype=np.float32):

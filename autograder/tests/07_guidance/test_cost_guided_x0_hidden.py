@@ -5,29 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
+from autograder.expect import describe_call, expect_array, shown
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.lessons.arguments import schedule_argument
 from dfkit.lessons.guidance import cost_guided_x0 as reference
 
 pytestmark = pytest.mark.question("07_guidance.cost_guided_x0")
 SHORT = (make_schedule("linear", 10), make_schedule("cosine", 20))
-
-
-class Shown:
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
-def shown(value):
-    if isinstance(value, torch.Tensor) and value.dim() > 2:
-        return Shown(f"{str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}")
-    if isinstance(value, torch.Tensor):
-        return value.numpy()
-    return Shown(f"make_schedule({value.kind!r}, {value.num_levels})")
 
 
 def tensors(rng, shape):
