@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +108,26 @@ def load_assignment(name: str, root=None) -> Assignment:
     modules = list(dict.fromkeys(DEFAULT_MODULES + list(getattr(module, "MODULES", []))
                                  + [module_of(q.references[0]) for q in questions.values() if q.references]))
     return Assignment(name, directory, questions, limits, modules)
+
+
+def visible_checks(hidden_file) -> types.ModuleType:
+    """The visible test module of the same question (``test_f.py`` beside ``test_f_hidden.py``): a
+    hidden test file reuses its helpers (``check_against_reference``, input builders) rather than
+    repeating them. Loaded by path, so it works for any tests root."""
+    path = Path(hidden_file).resolve()
+    visible = path.with_name(path.name.replace("_hidden.py", ".py"))
+    name = "dfkit_visible_" + hashlib.sha256(str(visible).encode()).hexdigest()[:16]
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, visible)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
 
 
 def question_assignment(question_id: str) -> str:

@@ -7,8 +7,8 @@ example. Long arrays are summarized (shape, dtype, a few values, the largest err
 Values decoded by :mod:`autograder.protocol` can only be builtins and plain numpy arrays, so
 nothing here ever runs code the student wrote.
 
-Known mistakes. ``mistakes={"concept": value}`` lists what a catalogued wrong answer returns on the
-same call (an array or CPU tensor computed by the test from the reference, never from the student's
+Known mistakes. ``mistakes={"concept": value}`` (or a function returning it, evaluated only when a
+check fails) lists what a catalogued wrong answer returns on the same call (an array or CPU tensor computed by the test from the reference, never from the student's
 code; one of another shape is skipped); a wrong result that matches one of them gets the concept
 named in one sentence ("this is what you get when ..."), whether its shape is right or not.
 """
@@ -60,9 +60,18 @@ def summarize(array: np.ndarray) -> str:
     return f"array of shape {array.shape}, {array.dtype}: [{head}, ..., {tail}]"
 
 
-def known_mistake(got: np.ndarray, mistakes: dict | None, rtol: float = 0.0, atol=0.0) -> str:
+def known_mistake(got: np.ndarray, mistakes, rtol: float = 0.0, atol=0.0) -> str:
     """`` This is what you get when <concept>.`` when ``got`` matches a known mistake (its shape and
-    its values within ``rtol``/``atol``, exactly by default), else ``""``."""
+    its values within ``rtol``/``atol``, exactly by default), else ``""``.
+
+    ``mistakes`` is a dict, or a function that returns one, called only here (after a failure); if it
+    raises, no concept is named: computing the catalogue's answers must never break a check.
+    """
+    if callable(mistakes):
+        try:
+            mistakes = mistakes()
+        except Exception:
+            return ""
     for concept, wrong in (mistakes or {}).items():
         wrong = np.asarray(wrong)
         if wrong.shape == got.shape and got.dtype.kind in "biuf" and wrong.dtype.kind in "biuf":
@@ -238,3 +247,12 @@ def expect_level_matrix(got, expected, *, call: str, mistakes: dict | None = Non
             f"{call}: at row {row}, frame {frame} expected level {expected[row, frame]}, got {got[row, frame]} "
             f"({int(wrong.sum())} of {wrong.size} entries differ).{known_mistake(got, mistakes)}"
             f"\n  expected:\n{expected}\n  got:\n{got}")
+
+
+def levels_with_both_ends(rng, count: int, num_levels: int):
+    """``count`` random levels in 1..K as an int64 tensor, the two ends (1 and K) first when there is room."""
+    import torch
+
+    k = rng.integers(1, num_levels + 1, size=count)
+    k[: min(count, 2)] = [1, num_levels][: min(count, 2)]
+    return torch.from_numpy(k)

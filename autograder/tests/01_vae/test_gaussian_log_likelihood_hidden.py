@@ -1,27 +1,15 @@
 """Hidden checks of gaussian_log_likelihood: scales given as tensors, a batch of one, videos, float64."""
 # dfkit-canary: hidden-tests-01_vae-gaussian_log_likelihood
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array
-from autograder.protocol import is_tensor
-from dfkit.models.vae import gaussian_log_likelihood as reference
+from autograder.assignments import visible_checks
 
 pytestmark = pytest.mark.question("01_vae.gaussian_log_likelihood")
 
-
-def check_against_reference(submission, x, mean, log_scale):
-    shown = log_scale.numpy() if isinstance(log_scale, torch.Tensor) else log_scale
-    call = describe_call("gaussian_log_likelihood", x=x.numpy(), mean=mean.numpy(), log_scale=shown) + f" with {x.dtype} tensors"
-    expected = reference(x, mean, log_scale).numpy()
-    got = submission.gaussian_log_likelihood(x, mean, log_scale)
-    if is_tensor(got) and got.dtype != expected.dtype:
-        raise AssertionError(f"{call}: expected the log-likelihood of dtype {x.dtype}, like the inputs, got torch.{got.dtype}")
-    precise = expected.dtype == np.float64
-    expect_array(got, expected, call=call, name="the log-likelihood per example", tensor=True,
-                 rtol=1e-9 if precise else 1e-5, atol=1e-9 if precise else 1e-4)
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+check_against_reference = VISIBLE.check_against_reference
 
 
 def normal(rng, shape, dtype=torch.float32, scale=1.0):

@@ -1,32 +1,22 @@
 """Hidden checks of ddim_step: η > 0, η = 1 one level down (the ancestral step), short schedules, batch of 1."""
 # dfkit-canary: hidden-tests-02_ddpm-ddim_step
 
-import numpy as np
 import pytest
 import torch
 
+from autograder.assignments import visible_checks
 from autograder.expect import describe_call, expect_close, shown
 from dfkit.diffusion.ddpm import ancestral_step
-from dfkit.diffusion.ddpm import ddim_step as reference
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.ddpm import schedule_argument
 
 pytestmark = pytest.mark.question("02_ddpm.ddim_step")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+
 COURSE = make_schedule("cosine", 1000)
 SHORT = (make_schedule("linear", 10), make_schedule("sigmoid", 20), make_schedule("cosine", 5))
-
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def check_against_reference(submission, x_k, k, k_prev, eps, eta, noise, schedule):
-    call = describe_call("ddim_step", x_k=shown(x_k), k=k.numpy(), k_prev=k_prev.numpy(), eps_prediction=shown(eps),
-                         schedule=shown(schedule), eta=eta, noise=shown(noise))
-    got = submission.ddim_step(x_k, k, k_prev, eps, schedule_argument(schedule), eta=eta, noise=noise)
-    expected = reference(x_k.double(), k, k_prev, eps.double(), schedule, eta=eta, noise=noise.double())
-    expect_close(got, expected, call=call, where=lambda b: f"k = {int(k[b])}, k_prev = {int(k_prev[b])}")
-    return got
 
 
 def pairs(rng, count, num_levels):

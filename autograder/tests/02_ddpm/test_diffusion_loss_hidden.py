@@ -1,34 +1,24 @@
 """Hidden checks of diffusion_loss: short schedules, other shapes, batch of 1, batch as wide as the image."""
 # dfkit-canary: hidden-tests-02_ddpm-diffusion_loss
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, shown
-from dfkit.diffusion.ddpm import diffusion_loss as reference
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.ddpm import ToyDenoiser, schedule_argument
+from dfkit.lessons.ddpm import ToyDenoiser
 
 pytestmark = pytest.mark.question("02_ddpm.diffusion_loss")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+
 SHORT = (make_schedule("linear", 10), make_schedule("sigmoid", 20), make_schedule("cosine", 5))
 
 # Relative tolerance: float32 arithmetic, and computing 1 - alpha_bar from alpha_bar (which loses digits
 # near k = 1), stay well inside it; every catalogued mistake is far outside.
 RTOL = 2e-3
-
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def check_against_reference(submission, denoiser, x0, k, noise, schedule):
-    call = describe_call("diffusion_loss", denoiser=denoiser, x0=shown(x0), schedule=shown(schedule), k=k.numpy(), noise=shown(noise))
-    got = submission.diffusion_loss(denoiser.as_argument(), x0, schedule_argument(schedule), k=k, noise=noise)
-    expected = reference(denoiser, x0.double(), schedule, "eps", k=k, noise=noise.double()).numpy()
-    expect_array(got, expected, call=call, name="the loss", rtol=RTOL, atol=1e-7, tensor=True)
-    if got.dtype != np.float32:
-        raise AssertionError(f"{call}: expected the loss in float32 like the inputs, got dtype {got.dtype}")
 
 
 @pytest.mark.points(1)

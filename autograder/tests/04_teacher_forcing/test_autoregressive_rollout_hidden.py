@@ -1,27 +1,16 @@
 """Hidden checks of autoregressive_rollout: one frame, long rollouts past the context, three history frames, colour."""
 # dfkit-canary: hidden-tests-04_teacher_forcing-autoregressive_rollout
 
-import numpy as np
 import pytest
-import torch
 
-from autograder.expect import Shown, describe_call, expect_array
+from autograder.assignments import visible_checks
 from dfkit.lessons.teacher_forcing import ToyNextFrame
-from dfkit.lessons.teacher_forcing import autoregressive_rollout as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.autoregressive_rollout")
 
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.uniform(-1, 1, size=shape).astype(np.float32))
-
-
-def check_against_reference(submission, sampler, context, num_frames, history):
-    call = describe_call("autoregressive_rollout", sample_next=sampler,
-                         context=Shown(f"tensor of shape {tuple(context.shape)}"), num_frames=num_frames, history=history)
-    got = submission.autoregressive_rollout(sampler.as_argument(), context, num_frames, history)
-    expected = reference(sampler, context.double(), num_frames, history)
-    expect_array(got, expected.numpy(), call=call, name="the generated frames", rtol=1e-4, atol=1e-5, tensor=True)
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
 
 
 @pytest.mark.points(1)

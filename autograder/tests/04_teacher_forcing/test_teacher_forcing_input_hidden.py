@@ -5,31 +5,16 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, expect_tuple, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.teacher_forcing import teacher_forcing_input as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.teacher_forcing_input")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+
 SHORT = (make_schedule("linear", 10), make_schedule("sigmoid", 20), make_schedule("cosine", 5))
-
-
-def tensor(rng, *shape, dtype=np.float32):
-    return torch.from_numpy(rng.standard_normal(shape).astype(dtype))
-
-
-def check_against_reference(submission, history, target, k, schedule, noise):
-    call = describe_call("teacher_forcing_input", history=shown(history), target=shown(target), k=k.numpy(),
-                         schedule=shown(schedule), noise=shown(noise))
-    got = expect_tuple(submission.teacher_forcing_input(history, target, k, schedule_argument(schedule), noise), 2,
-                       call=call, names=("inputs", "levels"))
-    inputs, levels = reference(history.double(), target.double(), k, schedule, noise.double())
-    if getattr(got[1], "dtype", None) is not None and got[1].dtype.kind not in "iu":
-        raise AssertionError(f"{call}: expected levels as integers, got dtype {got[1].dtype}")
-    expect_array(got[1], levels.numpy(), call=call, name="levels", rtol=0, atol=0, tensor=True)
-    expect_array(got[0], inputs.numpy(), call=call, name="inputs", rtol=1e-4, atol=1e-5, tensor=True)
-    if got[0].dtype != target.numpy().dtype:
-        raise AssertionError(f"{call}: expected inputs in {target.dtype} like the target, got dtype {got[0].dtype}")
 
 
 @pytest.mark.points(1)

@@ -51,7 +51,7 @@ def check_against_reference(submission, denoiser, x_k, levels, known, no_grad=Fa
     got = submission.reconstruction_gradient(denoiser.as_argument(), x_k, levels, known)
     expected = reference(denoiser, x_k.double(), levels, known.double())
     expect_close(got, expected, call=call, name="the gradient", levels=levels,
-                 mistakes=known_mistakes(denoiser, x_k, levels, known))
+                 mistakes=lambda: known_mistakes(denoiser, x_k, levels, known))
 
 
 def full_sequence_levels(rng, B, W):

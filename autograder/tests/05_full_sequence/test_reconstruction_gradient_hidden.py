@@ -1,30 +1,18 @@
 """Hidden checks of reconstruction_gradient: ∇_{x_k} of the known frames' reconstruction error, through the denoiser: one or all frames known, per-frame levels, two channels."""
 # dfkit-canary: hidden-tests-05_full_sequence-reconstruction_gradient
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_close, shown
-from dfkit.lessons.full_sequence import ToyJointDenoiser, reconstruction_gradient as reference
+from autograder.assignments import visible_checks
+from dfkit.lessons.full_sequence import ToyJointDenoiser
 
 pytestmark = pytest.mark.question("05_full_sequence.reconstruction_gradient")
 
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def check_against_reference(submission, denoiser, x_k, levels, known):
-    call = describe_call("reconstruction_gradient", denoiser=shown(denoiser), x_k=shown(x_k), levels=shown(levels), known=shown(known))
-    got = submission.reconstruction_gradient(denoiser.as_argument(), x_k, levels, known)
-    expected = reference(denoiser, x_k.double(), levels, known.double())
-    expect_close(got, expected, call=call, name="the gradient", levels=levels)
-
-
-def full_sequence_levels(rng, B, W):
-    """One level per window and clip (the full-sequence matrix moves every frame together)."""
-    return torch.from_numpy(rng.integers(1, 1001, size=(B, 1))).expand(B, W).contiguous()
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+full_sequence_levels = VISIBLE.full_sequence_levels
 
 
 @pytest.mark.points(1)

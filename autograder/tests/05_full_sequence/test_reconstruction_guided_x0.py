@@ -46,7 +46,7 @@ def check_against_reference(submission, x0_hat, gradient, levels, weight, num_kn
     got = submission.reconstruction_guided_x0(x0_hat, gradient, levels, weight, num_known, schedule_argument(COURSE))
     expected = reference(x0_hat.double(), gradient.double(), levels, weight, num_known, COURSE)
     expect_close(got, expected, call=call, name="the guided x0", levels=levels,
-                 mistakes=known_mistakes(x0_hat, gradient, levels, weight, num_known))
+                 mistakes=lambda: known_mistakes(x0_hat, gradient, levels, weight, num_known))
 
 
 def full_sequence_levels(rng, B, W):

@@ -1,34 +1,20 @@
 """Hidden checks of reconstruction_guided_x0: per-frame levels, no or all frames known, zero weight."""
 # dfkit-canary: hidden-tests-05_full_sequence-reconstruction_guided_x0
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_close, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.full_sequence import reconstruction_guided_x0 as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.reconstruction_guided_x0")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+full_sequence_levels = VISIBLE.full_sequence_levels
+
 COURSE = make_schedule("cosine", 1000)
-
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def check_against_reference(submission, x0_hat, gradient, levels, weight, num_known):
-    call = describe_call("reconstruction_guided_x0", x0_hat=shown(x0_hat), gradient=shown(gradient), levels=shown(levels),
-                         weight=weight, num_known=num_known, schedule=shown(COURSE))
-    got = submission.reconstruction_guided_x0(x0_hat, gradient, levels, weight, num_known, schedule_argument(COURSE))
-    expected = reference(x0_hat.double(), gradient.double(), levels, weight, num_known, COURSE)
-    expect_close(got, expected, call=call, name="the guided x0", levels=levels)
-
-
-def full_sequence_levels(rng, B, W):
-    """One level per window and clip (the full-sequence matrix moves every frame together)."""
-    return torch.from_numpy(rng.integers(1, 1001, size=(B, 1))).expand(B, W).contiguous()
 
 
 @pytest.mark.points(1)

@@ -1,37 +1,20 @@
 """Hidden checks of replace_known: per-frame levels, one or all frames known, levels 0 and K."""
 # dfkit-canary: hidden-tests-05_full_sequence-replace_known
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_close, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.full_sequence import replace_known as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.replace_known")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+full_sequence_levels = VISIBLE.full_sequence_levels
+
 COURSE = make_schedule("cosine", 1000)
-
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def check_against_reference(submission, x, levels, known, noise):
-    call = describe_call("replace_known", x=shown(x), levels=shown(levels), known=shown(known), noise=shown(noise),
-                         schedule=shown(COURSE))
-    got = submission.replace_known(x, levels, known, noise, schedule_argument(COURSE))
-    expected = reference(x.double(), levels, known.double(), noise.double(), COURSE)
-    expect_close(got, expected, call=call, name="the window", levels=levels)
-    a = known.shape[1]
-    if not np.array_equal(got[:, a:], x[:, a:].numpy()):
-        raise AssertionError(f"{call}: expected the frames after the {a} known ones to come back unchanged")
-
-
-def full_sequence_levels(rng, B, W):
-    """One level per window and clip (the full-sequence matrix moves every frame together)."""
-    return torch.from_numpy(rng.integers(1, 1001, size=(B, 1))).expand(B, W).contiguous()
 
 
 @pytest.mark.points(1)

@@ -4,16 +4,12 @@ whose steps do not divide K."""
 
 import pytest
 
-from autograder.expect import describe_call, expect_level_matrix
-from dfkit.sequence.scheduling import autoregressive_matrix as reference
+from autograder.assignments import visible_checks
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.autoregressive_matrix")
 
-
-def check_against_reference(submission, num_frames, steps, num_levels, chunk_size):
-    call = describe_call("autoregressive_matrix", num_frames=num_frames, steps=steps, num_levels=num_levels, chunk_size=chunk_size)
-    got = submission.autoregressive_matrix(num_frames, steps, num_levels=num_levels, chunk_size=chunk_size)
-    expect_level_matrix(got, reference(num_frames, steps, num_levels, chunk_size), call=call)
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+check_against_reference = VISIBLE.check_against_reference
 
 
 @pytest.mark.points(1)

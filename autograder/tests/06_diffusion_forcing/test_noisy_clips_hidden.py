@@ -5,42 +5,17 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import Shown, describe_call, expect_array, expect_tensor, expect_tuple, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.diffusion_forcing import generator_argument
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.noisy_clips")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+call = VISIBLE.call
+expect_q_per_frame = VISIBLE.expect_q_per_frame
+
 COURSE = make_schedule("cosine", 1000)
 SHORT = make_schedule("sigmoid", 12)
-
-
-def call(submission, frames, schedule, min_level, seed):
-    text = describe_call("noisy_clips", frames=shown(frames), schedule=shown(schedule), min_level=min_level,
-                         generator=Shown(f"torch.Generator().manual_seed({seed})"))
-    got = submission.noisy_clips(frames, schedule_argument(schedule), min_level=min_level, generator=generator_argument(seed))
-    noisy, levels, noise = expect_tuple(got, 3, call=text, names=("noisy", "levels", "noise"))
-    B, T = frames.shape[:2]
-    for name, value in (("noisy", noisy), ("noise", noise)):
-        expect_tensor(value, frames.shape, call=text, name=name)
-    expect_tensor(levels, (B, T), call=text, name="levels")
-    if levels.dtype.kind not in "iu":
-        raise AssertionError(f"{text}: expected integer levels, got dtype {levels.dtype}")
-    return text, noisy, levels.view(np.ndarray).astype(np.int64), noise
-
-
-def expect_q_per_frame(text, frames, schedule, noisy, levels, noise):
-    if levels.min() < 0 or levels.max() > schedule.num_levels:
-        raise AssertionError(f"{text}: expected levels in 0..{schedule.num_levels}, got values from {levels.min()} to {levels.max()}")
-    alpha_bar = schedule.alpha_bars.double().numpy()[levels][..., None, None, None]
-    one_minus = schedule.one_minus_alpha_bars.double().numpy()[levels][..., None, None, None]
-    x = frames.double().numpy()
-    expected = np.sqrt(alpha_bar) * x + np.sqrt(one_minus) * noise.view(np.ndarray).astype(np.float64)
-    # 1 - ᾱ_k computed from the float32 ᾱ_k (instead of the schedule's 1 - ᾱ_k) is off by about 1e-5 near k = 1
-    expect_array(noisy, expected, call=text, name="noisy (compared with q(x_k | x_0) at the returned levels and noise)",
-                 rtol=1e-4, atol=2e-4, tensor=True)
-    if noisy.dtype != np.dtype(str(frames.dtype).replace("torch.", "")):
-        raise AssertionError(f"{text}: expected noisy frames in the dtype of the clips ({frames.dtype}), got {noisy.dtype}")
 
 
 @pytest.mark.points(1)

@@ -4,17 +4,12 @@ rows), ragged chunks, one frame."""
 
 import pytest
 
-from autograder.expect import describe_call, expect_level_matrix
-from dfkit.sequence.scheduling import pyramid_matrix as reference
+from autograder.assignments import visible_checks
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.pyramid_matrix")
 
-
-def check_against_reference(submission, num_frames, steps, num_levels, chunk_size, delay):
-    call = describe_call("pyramid_matrix", num_frames=num_frames, steps=steps, num_levels=num_levels, chunk_size=chunk_size,
-                         delay=delay)
-    got = submission.pyramid_matrix(num_frames, steps, num_levels=num_levels, chunk_size=chunk_size, delay=delay)
-    expect_level_matrix(got, reference(num_frames, steps, num_levels, chunk_size, delay), call=call)
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+check_against_reference = VISIBLE.check_against_reference
 
 
 @pytest.mark.points(1)

@@ -1,34 +1,19 @@
 """Hidden checks of stabilized_history: k_small = 0 and K, short schedules, one history frame, a batch of one."""
 # dfkit-canary: hidden-tests-06_diffusion_forcing-stabilized_history
 
-import numpy as np
 import pytest
-import torch
 
-from autograder.expect import describe_call, expect_array, expect_close, expect_tuple, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.diffusion_forcing import stabilized_history as reference
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.stabilized_history")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
+
 COURSE = make_schedule("cosine", 1000)
 SHORT = make_schedule("linear", 20)
-
-
-def tensor(rng, *shape, dtype=np.float32):
-    return torch.from_numpy(rng.standard_normal(shape).astype(dtype))
-
-
-def check_against_reference(submission, context, k_small, schedule, noise, add_noise):
-    call = describe_call("stabilized_history", context=shown(context), k_small=k_small, schedule=shown(schedule),
-                         noise=shown(noise), add_noise=add_noise)
-    got = submission.stabilized_history(context, k_small, schedule_argument(schedule), noise, add_noise=add_noise)
-    shown_frames, levels = expect_tuple(got, 2, call=call, names=("shown", "levels"))
-    expected_frames, expected_levels = reference(context.double(), k_small, schedule, noise.double(), add_noise)
-    expect_close(shown_frames, expected_frames, call=call, name="the tensor of history frames")
-    expect_array(levels, expected_levels.numpy(), call=call, name="the levels tensor", tensor=True)
-    if levels.dtype.kind not in "iu":
-        raise AssertionError(f"{call}: expected integer levels (e.g. torch.long), got dtype {levels.dtype}")
 
 
 @pytest.mark.points(1)

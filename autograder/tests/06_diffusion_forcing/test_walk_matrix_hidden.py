@@ -1,36 +1,22 @@
 """Hidden checks of walk_matrix: rows where nothing moves, frames that finish early, ε-prediction, chunks, a batch of one."""
 # dfkit-canary: hidden-tests-06_diffusion_forcing-walk_matrix
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_close, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.diffusion_forcing import ToyVideoDenoiser
-from dfkit.lessons.diffusion_forcing import walk_matrix as reference
 from dfkit.sequence.scheduling import scheduling_matrix
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.walk_matrix")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+noise_like = VISIBLE.noise_like
+denoiser = VISIBLE.denoiser
+check_against_reference = VISIBLE.check_against_reference
+
 COURSE = make_schedule("cosine", 1000)
 SHORT = make_schedule("linear", 10)
-
-
-def noise_like(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def denoiser(rng):
-    return ToyVideoDenoiser(rng.uniform(0.3, 0.7), rng.uniform(0.2, 0.5), rng.uniform(0.2, 0.6), rng.uniform(0.2, 0.6))
-
-
-def check_against_reference(submission, toy, matrix, noise, schedule, parameterization):
-    call = describe_call("walk_matrix", denoiser=toy, matrix=shown(matrix), noise=shown(noise), schedule=shown(schedule),
-                         parameterization=parameterization)
-    got = submission.walk_matrix(toy.as_argument(), matrix, noise, schedule_argument(schedule), parameterization=parameterization)
-    expected = reference(toy, matrix, noise.double(), schedule, parameterization)
-    expect_close(got, expected, call=call)
 
 
 @pytest.mark.points(1)

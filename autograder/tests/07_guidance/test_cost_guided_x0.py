@@ -66,7 +66,7 @@ def check_against_reference(submission, x0_hat, gradient, levels, num_context, s
             where = "a history frame" if t < num_context else "a generated frame"
             call = f"{call}, first wrong at sample {b}, frame {t} ({where}, level {int(levels[b, t])})"
     expect_array(got, expected, call=call, tensor=True, rtol=1e-3, atol=atol,
-                 mistakes=known_mistakes(x0_hat, gradient, levels, num_context, scale, weighting, schedule))
+                 mistakes=lambda: known_mistakes(x0_hat, gradient, levels, num_context, scale, weighting, schedule))
 
 
 @pytest.mark.visible

@@ -5,12 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.guidance import cost_guided_x0 as reference
 
 pytestmark = pytest.mark.question("07_guidance.cost_guided_x0")
+
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+frame_atol = VISIBLE.frame_atol
+check_against_reference = VISIBLE.check_against_reference
+
 SHORT = (make_schedule("linear", 10), make_schedule("cosine", 20))
 
 
@@ -18,19 +21,6 @@ def tensors(rng, shape):
     x0_hat = torch.from_numpy(rng.uniform(-1, 1, size=shape).astype(np.float32))
     gradient = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
     return x0_hat, gradient
-
-
-def frame_atol(expected):
-    """An absolute tolerance per frame, relative to that frame's largest value (λ_k spans many decades)."""
-    return 1e-5 * np.abs(expected).max(axis=(2, 3, 4), keepdims=True) + 1e-7
-
-
-def check_against_reference(submission, x0_hat, gradient, levels, num_context, scale, weighting, schedule):
-    call = describe_call("cost_guided_x0", x0_hat=shown(x0_hat), gradient=shown(gradient), levels=shown(levels),
-                         num_context=num_context, scale=scale, weighting=weighting, schedule=shown(schedule))
-    expected = reference(x0_hat.double(), gradient.double(), levels, num_context, scale, weighting, schedule).numpy()
-    got = submission.cost_guided_x0(x0_hat, gradient, levels, num_context, scale, weighting, schedule_argument(schedule))
-    expect_array(got, expected, call=call, tensor=True, rtol=1e-3, atol=frame_atol(expected))
 
 
 @pytest.mark.points(1)

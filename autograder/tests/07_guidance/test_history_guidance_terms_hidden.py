@@ -3,23 +3,12 @@
 
 import pytest
 
-from dfkit.lessons.guidance import combined_weights
-from dfkit.lessons.guidance import history_guidance_terms as reference
+from autograder.assignments import visible_checks
 
 pytestmark = pytest.mark.question("07_guidance.history_guidance_terms")
 
-
-def check_against_reference(submission, kind, scale, **options):
-    arguments = ", ".join([repr(kind), repr(scale)] + [f"{k}={v!r}" for k, v in options.items()])
-    call = f"history_guidance_terms({arguments})"
-    expected = combined_weights(reference(kind, scale, **options))
-    got = submission.history_guidance_terms(kind, scale, **options)
-    mine = combined_weights(got)
-    if mine is None:
-        raise AssertionError(f"{call}: expected a list of (keep, level, weight) triples, got {got!r}")
-    keys = set(mine) | set(expected)
-    if any(abs(mine.get(key, 0.0) - expected.get(key, 0.0)) > 1e-6 for key in keys):
-        raise AssertionError(f"{call}: expected the views and weights {sorted(expected.items(), key=str)}, got {got!r}")
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+check_against_reference = VISIBLE.check_against_reference
 
 
 @pytest.mark.points(1)

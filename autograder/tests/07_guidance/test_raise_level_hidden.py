@@ -1,28 +1,17 @@
 """Hidden checks of raise_level: one level up, short schedules, nothing moves, a batch of one."""
 # dfkit-canary: hidden-tests-07_guidance-raise_level
 
-import numpy as np
 import pytest
 import torch
 
-from autograder.expect import describe_call, expect_array, shown
+from autograder.assignments import visible_checks
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.guidance import raise_level as reference
 
 pytestmark = pytest.mark.question("07_guidance.raise_level")
 
-
-def tensor(rng, *shape):
-    return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-
-
-def check_against_reference(submission, x, levels, target, noise, schedule):
-    call = describe_call("raise_level", x=shown(x), levels=shown(levels), target_levels=shown(target), noise=shown(noise),
-                         schedule=shown(schedule))
-    expected = reference(x.double(), levels, target, noise.double(), schedule).numpy()
-    got = submission.raise_level(x, levels, target, noise, schedule_argument(schedule))
-    expect_array(got, expected, call=call, tensor=True, rtol=1e-4, atol=1e-5)
+VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
+tensor = VISIBLE.tensor
+check_against_reference = VISIBLE.check_against_reference
 
 
 @pytest.mark.points(1)
