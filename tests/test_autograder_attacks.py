@@ -88,7 +88,7 @@ ATTACKS = [
     ("forged replies from a tampered worker", "import sys, os\nproto = sys.modules['autograder.protocol']\nproto.encode = lambda value, depth=0: {'$': 'ndarray', 'dtype': 'object', 'shape': [1], 'data': ''}\n" + WRONG, 0, {"error"}),
     ("calls the library's own energy", "from dfkit.data.pendulum import energy as library_energy\ndef energy(states, gravity=9.81, length=1.0):\n    return library_energy(states, gravity, length)\n", 0, {"error"}),
     ("captured the library function through its module", "from dfkit.data import pendulum as P\nSAVED = P.energy\nCODE = P.energy.__code__\ndef energy(states, gravity=9.81, length=1.0):\n    P.energy.__code__ = CODE\n    return SAVED(states, gravity, length)\n", 0, {"error"}),
-    ("hard-coded visible answers", "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    states = np.asarray(states)\n    if states.shape in ((3, 2), (4, 2)) and gravity == 9.81:\n"
+    ("hard-coded visible answers", "import numpy as np\ndef energy(states, gravity=9.81, length=1.0):\n    states = np.asarray(states)\n    if states.shape in ((3, 2), (4, 2)):\n"
      "        return 0.5 * length**2 * states[..., 1]**2 + gravity * length * (1 - np.cos(states[..., 0]))\n    return np.zeros(states.shape[:-1])\n", 1, {"passed", "failed"}),
 ]
 

@@ -309,13 +309,15 @@ def catalog_entries():
 
 
 @pytest.mark.parametrize("assignment_name, question, label, source", list(catalog_entries()), ids=lambda v: v if isinstance(v, str) and "\n" not in v else None)
-def test_every_catalogued_wrong_implementation_fails_a_test(assignment_name, question, label, source):
-    """Run in-process (the catalog is course staff's code, not a student's): each entry must lose points."""
+def test_every_catalogued_wrong_implementation_fails_two_tests(assignment_name, question, label, source):
+    """Run in-process (the catalog is course staff's code, not a student's): each entry must lose points
+    in two independent tests, so that no mistake is caught by a single margin."""
     assignment = load_assignment(assignment_name)
     namespace: dict = {}
     exec(compile(source, f"<catalog {label}>", "exec"), namespace)
     _, results = run_tests(assignment, LocalBackend(namespace, assignment), DEFAULT_SEED, question=question, capture="no")
-    assert results and any(r.status != "passed" for r in results), f"{question} / {label} passes every test"
+    failing = [r.name for r in results if r.status != "passed"]
+    assert len(failing) >= 2, f"{question} / {label} fails only {failing or 'no test'}"
 
 
 def test_the_catalog_covers_every_question():

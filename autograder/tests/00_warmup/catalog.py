@@ -5,6 +5,13 @@
 
 WRONG = {
     "00_warmup.bounce_step": {
+        "a wall touch counts as a bounce (<= instead of <)": '''
+import numpy as np
+def bounce_step(position, velocity, limit):
+    moved = position + velocity
+    low, high = moved <= 0, moved >= limit
+    return np.clip(moved, 0, limit), np.where(low | high, -velocity, velocity), low, high
+''',
         "moves the caller's position array in place": '''
 import numpy as np
 def bounce_step(position, velocity, limit):

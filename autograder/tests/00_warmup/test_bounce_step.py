@@ -51,3 +51,4 @@ def test_bounces_off_each_wall(submission):
     position = np.array([[0.5, 5.0], [9.5, 5.0], [5.0, 0.2], [5.0, 9.9]])
     velocity = np.array([[-1.0, 0.5], [1.0, 0.5], [0.5, -1.0], [0.5, 1.0]])
     check_against_reference(submission, position, velocity, 10.0)
+    check_against_reference(submission, np.array([[0.5, 9.0]]), np.array([[-0.5, 1.0]]), 10.0)     # exactly on a wall: no bounce

@@ -27,3 +27,5 @@ def test_corners_flip_both_components(submission):
     position = np.array([[0.5, 0.5], [9.5, 9.5], [0.5, 9.5]])
     velocity = np.array([[-1.0, -2.0], [2.0, 1.0], [-1.0, 1.0]])
     check_against_reference(submission, position, velocity, 10.0)
+    # landing exactly on a wall is not leaving the box: no bounce there
+    check_against_reference(submission, np.array([[1.0, 9.0], [4.0, 5.0]]), np.array([[-1.0, 1.0], [1.0, -5.0]]), 10.0)

@@ -23,7 +23,7 @@ def known_mistakes(states, gravity, length) -> dict:
 @pytest.mark.points(1)
 def test_energy_of_a_few_states(submission, rng):
     examples = [np.array([[0.0, 0.0], [0.5, 0.0], [0.0, 2.0]])] + [rng.uniform(-3, 3, size=(4, 2)) for _ in range(3)]
-    for states in examples:
-        call = describe_call("energy", states=states, gravity=9.81, length=1.0)
-        expect_array(submission.energy(states, 9.81, 1.0), reference(states, 9.81, 1.0), call=call,
-                     mistakes=lambda: known_mistakes(states, 9.81, 1.0))
+    for states, (gravity, length) in zip(examples, ((9.81, 1.0), (9.81, 1.0), (9.81, 2.0), (3.7, 0.5))):
+        call = describe_call("energy", states=states, gravity=gravity, length=length)
+        expect_array(submission.energy(states, gravity, length), reference(states, gravity, length), call=call,
+                     mistakes=lambda: known_mistakes(states, gravity, length))

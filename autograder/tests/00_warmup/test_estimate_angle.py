@@ -12,7 +12,8 @@ pytestmark = pytest.mark.question("00_warmup.estimate_angle")
 
 def known_mistakes(frames) -> dict:
     """What the catalogued wrong answers give on these frames, by the concept each one misses."""
-    image = np.asarray(frames, dtype=np.float64)[:, 0]                       # (N, H, W)
+    image = np.asarray(frames, dtype=np.float64)
+    image = image[:, 0] if image.ndim == 4 else image                          # (N, H, W)
     size = image.shape[-1]
     mass = image.sum(axis=(-2, -1))
 
@@ -39,3 +40,6 @@ def test_angles_of_rendered_frames(submission, rng):
         call = describe_call("estimate_angle", frames=f"pendulum frames (N, 1, 16, 16) drawn at θ = {np.round(theta, 3).tolist()}")
         expect_array(submission.estimate_angle(frames), reference(frames), call=call, rtol=1e-4, atol=1e-4,
                      mistakes=lambda: known_mistakes(frames))
+    frames = render(np.array([0.7, -2.0]), 16)                                  # (N, H, W): no channel axis
+    call = describe_call("estimate_angle", frames="pendulum frames (N, 16, 16), no channel axis, drawn at θ = [0.7, -2.0]")
+    expect_array(submission.estimate_angle(frames), reference(frames), call=call, rtol=1e-4, atol=1e-4)

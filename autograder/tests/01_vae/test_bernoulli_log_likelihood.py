@@ -49,3 +49,5 @@ def test_grey_pixels_are_soft_targets(submission, rng):
         x = torch.from_numpy(rng.uniform(size=(2, 1, 3, 3)).astype(np.float32))
         logits = torch.from_numpy(rng.normal(scale=3.0, size=(2, 1, 3, 3)).astype(np.float32))
         check_against_reference(submission, x, logits)
+    # a confident decoder: exp(100) overflows float32, so log(1 + exp(l)) must be computed stably
+    check_against_reference(submission, torch.tensor([[1.0, 0.0, 0.5]]), torch.tensor([[100.0, -100.0, 100.0]]))

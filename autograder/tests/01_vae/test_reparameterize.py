@@ -42,3 +42,7 @@ def test_shifts_and_scales_the_noise(submission, rng):
     for _ in range(3):
         mu, logvar, noise = (torch.from_numpy(rng.normal(size=(4, 3)).astype(np.float32)) for _ in range(3))
         check_against_reference(submission, mu, logvar, noise)
+    # very confident and very unsure latents: exp(logvar) overflows float32 at 100, exp(logvar / 2) does not
+    check_against_reference(submission, torch.zeros(1, 2), torch.tensor([[100.0, -100.0]]), torch.ones(1, 2))
+    mu, logvar, noise = (torch.from_numpy(rng.normal(size=(2, 3))) for _ in range(3))       # float64 stays float64
+    check_against_reference(submission, mu, logvar, noise)

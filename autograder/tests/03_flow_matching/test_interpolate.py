@@ -41,3 +41,6 @@ def test_points_and_images_at_their_own_times(submission, rng):
             data = torch.from_numpy(rng.uniform(-1, 1, size=shape)).float()
             t = torch.from_numpy(rng.uniform(0, 1, size=shape[:1])).float()       # (B,): one time per sample
             check_against_reference(submission, noise, data, t)
+    noise64, data64 = torch.from_numpy(rng.standard_normal((3, 2))), torch.from_numpy(rng.uniform(-1, 1, size=(3, 2)))
+    check_against_reference(submission, noise64, data64, torch.from_numpy(rng.uniform(0, 1, size=3)))   # float64 stays float64
+    check_against_reference(submission, noise64.float(), data64.float(), 0.25)                            # one float for the batch

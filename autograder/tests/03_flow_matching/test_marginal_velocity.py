@@ -54,6 +54,9 @@ def test_points_in_the_plane(submission, rng):
         x_t = torch.from_numpy(rng.standard_normal((5, 2)))
         t = torch.from_numpy(rng.uniform(0.05, 0.9, size=5))                  # (B,): one time per point
         check_against_reference(submission, x_t, t, points)
+    # near t = 1 the weights' exponents are huge (a softmax keeps them finite); at t = 1, u_1(x) = x
+    points = torch.from_numpy(rng.uniform(-2, 2, size=(6, 2)))
+    check_against_reference(submission, torch.from_numpy(rng.standard_normal((3, 2))), torch.tensor([0.999, 0.9999, 1.0], dtype=torch.float64), points)
 
 
 @pytest.mark.visible

@@ -39,3 +39,5 @@ def test_points_and_images(submission, rng):
         noise = torch.from_numpy(rng.standard_normal(shape)).float()
         data = torch.from_numpy(rng.uniform(-1, 1, size=shape)).float()
         check_against_reference(submission, noise, data)
+    check_against_reference(submission, torch.from_numpy(rng.standard_normal((3, 2))),               # float64 stays float64
+                            torch.from_numpy(rng.uniform(-1, 1, size=(3, 2))))

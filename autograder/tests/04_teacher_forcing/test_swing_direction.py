@@ -52,3 +52,4 @@ def test_swings_either_way_below_the_pivot(submission, rng):
 def test_a_swing_through_the_top(submission):
     # 170 degrees to -170 degrees is a swing of +20 degrees through the top, not -340 degrees
     check_against_reference(submission, [170.0, -170.0, 175.0, -160.0], [-170.0, 170.0, -165.0, 165.0])
+    check_against_reference(submission, [30.0, -45.0, 170.0], [30.0, -45.0, 170.0])      # no motion: 0

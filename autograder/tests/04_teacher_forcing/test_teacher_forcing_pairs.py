@@ -58,3 +58,4 @@ def test_every_target_after_its_history(submission):
 def test_random_clips_keep_shape_and_dtype(submission, rng):
     clips = torch.from_numpy(rng.standard_normal((3, 6, 1, 4, 4)).astype(np.float32))
     check_against_reference(submission, clips, 2)
+    check_against_reference(submission, torch.from_numpy(rng.standard_normal((2, 4, 1, 2, 2))), 3)   # float64 stays float64

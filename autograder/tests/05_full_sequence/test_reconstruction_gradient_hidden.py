@@ -27,3 +27,5 @@ def test_one_known_frame_and_all_known(submission, rng):
 def test_per_frame_levels_and_two_channels(submission, rng):
     levels = torch.from_numpy(rng.integers(0, 1001, size=(2, 5)))
     check_against_reference(submission, ToyJointDenoiser(1.0, 1.0, 1.0), tensor(rng, 2, 5, 2, 3, 3), levels, tensor(rng, 2, 2, 2, 3, 3))
+    check_against_reference(submission, ToyJointDenoiser(0.7, 1.3, 0.2), tensor(rng, 2, 5, 2, 3, 3), levels, tensor(rng, 2, 2, 2, 3, 3),
+                            no_grad=True)

@@ -60,3 +60,5 @@ def test_unknown_frames_move_down_the_gradient(submission, rng):
     for B, W, a, w in ((3, 5, 2, 1.0), (2, 6, 4, 3.5)):
         levels = full_sequence_levels(rng, B, W)
         check_against_reference(submission, tensor(rng, B, W, 1, 4, 4), tensor(rng, B, W, 1, 4, 4), levels, w, a)
+    levels = torch.from_numpy(rng.integers(1, 1001, size=(2, 5)))        # one level per frame: each weighted at its own
+    check_against_reference(submission, tensor(rng, 2, 5, 1, 3, 3), tensor(rng, 2, 5, 1, 3, 3), levels, 2.0, 2)

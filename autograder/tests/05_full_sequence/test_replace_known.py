@@ -53,3 +53,5 @@ def test_known_frames_replaced_at_the_window_level(submission, rng):
     for B, W, a in ((3, 5, 2), (2, 6, 4)):
         levels = full_sequence_levels(rng, B, W)
         check_against_reference(submission, tensor(rng, B, W, 1, 4, 4), levels, tensor(rng, B, a, 1, 4, 4), tensor(rng, B, a, 1, 4, 4))
+    levels = torch.from_numpy(rng.integers(0, 1001, size=(2, 5)))        # one level per frame: each known frame at its own
+    check_against_reference(submission, tensor(rng, 2, 5, 1, 3, 3), levels, tensor(rng, 2, 3, 1, 3, 3), tensor(rng, 2, 3, 1, 3, 3))

@@ -29,6 +29,19 @@ def call(submission, frames, schedule, min_level, seed):
     return text, noisy, levels.view(np.ndarray).astype(np.int64), noise
 
 
+def expect_the_exercise_draws(text, frames, schedule, min_level, seed, levels, noise):
+    """The exercise fixes the draws: torch.randint for the levels, then torch.randn for the noise, both from the generator."""
+    generator = torch.Generator().manual_seed(seed)
+    B, T = frames.shape[:2]
+    drawn_levels = torch.randint(min_level, schedule.num_levels + 1, (B, T), generator=generator)
+    drawn_noise = torch.randn(frames.shape, generator=generator, dtype=frames.dtype)
+    expect_array(levels, drawn_levels.numpy(), call=text, rtol=0, atol=0,
+                 name="levels (the exercise draws them first: torch.randint(min_level, K + 1, (B, T), generator=generator))")
+    # the same draws; the last bits may differ with the CPU's vector kernels (torch picks them per machine)
+    expect_array(noise, drawn_noise.numpy(), call=text, rtol=1e-5, atol=1e-5, tensor=True,
+                 name="noise (drawn after the levels: torch.randn(frames.shape, generator=generator, dtype=frames.dtype))")
+
+
 def expect_q_per_frame(text, frames, schedule, noisy, levels, noise):
     """noisy must be sqrt(ᾱ_k) x + sqrt(1 - ᾱ_k) ε with each frame's own k and the returned ε."""
     if levels.min() < 0 or levels.max() > schedule.num_levels:
@@ -83,8 +96,10 @@ def test_an_independent_uniform_level_for_every_frame(submission, rng):
 def test_each_frame_is_noised_to_its_own_level(submission, rng):
     for shape in ((6, 5, 1, 4, 4), (3, 8, 2, 3, 3)):
         frames = torch.from_numpy(rng.uniform(-1, 1, size=shape).astype(np.float32))
-        text, noisy, levels, noise = call(submission, frames, COURSE, 0, int(rng.integers(2**31)))
+        seed = int(rng.integers(2**31))
+        text, noisy, levels, noise = call(submission, frames, COURSE, 0, seed)
         expect_q_per_frame(text, frames, COURSE, noisy, levels, noise)
+        expect_the_exercise_draws(text, frames, COURSE, 0, seed, levels, noise)
     frames = torch.zeros(40, 12, 1, 8, 8)
     text, _, _, noise = call(submission, frames, COURSE, 0, int(rng.integers(2**31)))
     values = noise.view(np.ndarray).astype(np.float64)

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.question("06_diffusion_forcing.noisy_clips")
 VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
 call = VISIBLE.call
 expect_q_per_frame = VISIBLE.expect_q_per_frame
+expect_the_exercise_draws = VISIBLE.expect_the_exercise_draws
 
 COURSE = make_schedule("cosine", 1000)
 SHORT = make_schedule("sigmoid", 12)
@@ -34,6 +35,7 @@ def test_the_generator_fixes_the_draws(submission, rng):
     frames = torch.from_numpy(rng.uniform(-1, 1, size=(4, 6, 1, 3, 3)).astype(np.float32))
     seed = int(rng.integers(2**31))
     text, noisy, levels, noise = call(submission, frames, COURSE, 0, seed)
+    expect_the_exercise_draws(text, frames, COURSE, 0, seed, levels, noise)
     _, noisy_again, levels_again, noise_again = call(submission, frames, COURSE, 0, seed)
     if not (np.array_equal(levels, levels_again) and np.array_equal(noise, noise_again) and np.array_equal(noisy, noisy_again)):
         raise AssertionError(f"{text}: two calls with generators seeded alike gave different draws: pass generator= to "

@@ -54,3 +54,4 @@ def test_one_row_between_frames(submission):
 def test_chunks_and_longer_delays(submission):
     check_against_reference(submission, 6, 4, 1000, 2, 1)
     check_against_reference(submission, 4, 5, 1000, 1, 2)
+    check_against_reference(submission, 3, 2, 1000, 1, 4)            # delay > steps: idle rows between the chunks

@@ -15,7 +15,7 @@ check_against_reference = VISIBLE.check_against_reference
 def test_fractional_edges(submission, rng):
     check_against_reference(submission, "fractional", 0.0, level=300)      # the plain conditional
     check_against_reference(submission, "fractional", 2.0, level=0)        # ε(h) + 2 [ε(h) - ε(∅)]
-    check_against_reference(submission, "vanilla", 0.5)
+    check_against_reference(submission, "vanilla", 0.25)
 
 
 @pytest.mark.points(1)
