@@ -11,7 +11,7 @@
   ``pytestmark``), ``@pytest.mark.points(N)`` (default 1) and ``@pytest.mark.visible`` (default: hidden).
   A file holds only visible or only hidden tests, so the student bundle can ship visible files whole;
 * ``catalog.py`` (optional): ``WRONG``, plausible wrong implementations per question, each of which
-  must fail at least one test (checked by the course's own test suite).
+  must fail at least two tests (checked by the course's own test suite).
 """
 
 from __future__ import annotations

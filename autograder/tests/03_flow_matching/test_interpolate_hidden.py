@@ -31,3 +31,5 @@ def test_frames_float_times_and_float64(submission, rng):
     noise64 = torch.from_numpy(rng.standard_normal((3, 1, 2, 2)))
     data64 = torch.from_numpy(rng.uniform(-1, 1, size=(3, 1, 2, 2)))
     check_against_reference(submission, noise64, data64, torch.from_numpy(rng.uniform(0, 1, size=3)))
+    # float64 times with float32 data: the result keeps the data's dtype
+    check_against_reference(submission, noise64.float(), data64.float(), torch.from_numpy(rng.uniform(0, 1, size=3)))

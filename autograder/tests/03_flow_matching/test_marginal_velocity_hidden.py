@@ -41,3 +41,7 @@ def test_a_batch_of_one_float_times_and_float32(submission, rng):
     check_against_reference(submission, torch.from_numpy(rng.standard_normal((3, 1, 3, 3))), 0.4, points)   # one Python float
     x32 = torch.from_numpy(rng.standard_normal((3, 2))).float()
     check_against_reference(submission, x32, torch.tensor([0.2, 0.5, 0.7]), torch.from_numpy(rng.uniform(-1, 1, size=(4, 2))).float())
+    # mixed dtypes the exercise allows: the result has x_t's dtype whatever the points' and times'
+    points32 = torch.from_numpy(rng.uniform(-1, 1, size=(4, 2))).float()
+    check_against_reference(submission, x32.double(), torch.tensor([0.2, 0.5, 0.7]), points32)
+    check_against_reference(submission, x32, torch.tensor([0.2, 0.5, 0.7], dtype=torch.float64), points32.double())
