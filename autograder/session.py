@@ -236,6 +236,7 @@ class Session:
         # never cover a folder the worker needs (a submissions folder that holds the venv, say)
         self.hidden_paths = [p for p in self.hidden_paths if not _contains_any(p, self.read_paths)]
         self.hidden_paths.append(self.installed_library)        # the answers live there
+        self.hidden_paths = _outermost(self.hidden_paths)       # a folder inside a covered one is covered with it
         self.reference_calls: dict[str, list[str]] = {}         # question -> the removed answers it called
         self.group, self.group_reason = cgroups.open_group(limits.processes, limits.memory_bytes)   # the whole tree's caps
         self.question_failures = {q: SubmissionFailure("error", text) for q, text in submission.problems.items()}
@@ -387,6 +388,17 @@ def _all_but(paths: list[str], excluded: str) -> list[str]:
             continue
         result += _all_but([os.path.join(real, entry) for entry in entries], excluded)
     return result
+
+
+def _outermost(paths) -> list:
+    """``paths`` without those that lie inside another of them (and without repeats)."""
+    real = {str(p): os.path.realpath(p).rstrip("/") + "/" for p in paths}
+    kept = []
+    for path, resolved in real.items():
+        inside = any(other != resolved and resolved.startswith(other) for other in real.values())
+        if not inside and resolved not in (real[str(k)] for k in kept):
+            kept.append(path)
+    return kept
 
 
 def _contains_any(folder, paths) -> bool:

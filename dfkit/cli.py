@@ -6,6 +6,7 @@
     dfkit data build {moving_mnist,pendulum} [--split train|test] [--profile P] [params]
     dfkit course release [--check]
     dfkit course student-bundle DIR [--checkpoints PACK]
+    dfkit course gradescope ASSIGNMENT OUT.zip
     dfkit checkpoints status [--profile P] [--only LESSON ...] [--no-estimate]
     dfkit checkpoints train [--profile P] [--only LESSON ...]
     dfkit checkpoints pack OUT.tar [--profile P]
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                 sub.add_argument("--count", type=int, default=4, help="number of clips to show (default 4)")
             _add_config_arguments(sub, config_class)
             sub.set_defaults(handler=handler, config_class=config_class)
-    course = commands.add_parser("course", help="instructor tooling: release notebooks, build the student bundle")
+    course = commands.add_parser("course", help="instructor tooling: release notebooks, the student bundle, the Gradescope zip")
     course_commands = course.add_subparsers(title="course commands")
     release = course_commands.add_parser("release", help="regenerate notebooks/ from solutions/")
     release.add_argument("--check", action="store_true", help="write nothing; exit 1 if notebooks/ is out of date")
@@ -78,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("destination")
     bundle.add_argument("--checkpoints", metavar="PACK", help="a model pack (file or URL) to install into the bundle")
     bundle.set_defaults(handler=run_course_bundle)
+    gradescope = course_commands.add_parser("gradescope", help="write the Gradescope autograder zip of an assignment")
+    gradescope.add_argument("assignment")
+    gradescope.add_argument("out", metavar="OUT.zip")
+    gradescope.set_defaults(handler=run_course_gradescope)
 
     checkpoints = commands.add_parser("checkpoints", help="the reference models: status, train, pack, install")
     checkpoint_commands = checkpoints.add_subparsers(title="checkpoints commands")
@@ -171,6 +176,14 @@ def run_course_bundle(args) -> int:
 
     files = course.student_bundle(args.destination, checkpoints=args.checkpoints)
     print(f"wrote the student bundle to {args.destination} ({len(files)} files)")
+    return 0
+
+
+def run_course_gradescope(args) -> int:
+    from autograder.gradescope import build_zip
+
+    path = build_zip(args.assignment, args.out)
+    print(f"wrote {path}: upload it as the assignment's autograder on Gradescope (see autograder/README.md)")
     return 0
 
 

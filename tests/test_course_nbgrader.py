@@ -1,4 +1,5 @@
-"""nbgrader and dfkit-grade give an honest submission the same points (right, partly wrong, untouched)."""
+"""nbgrader, dfkit-grade and the Gradescope zip give an honest submission the same points (right,
+partly wrong, untouched)."""
 
 import os
 import shutil
@@ -11,6 +12,8 @@ import pytest
 from autograder import testing
 from autograder.assignments import load_assignment
 from autograder.grade import grade_notebook
+from autograder.gradescope import build_zip
+from helpers import gradescope_layout, run_autograder
 
 ASSIGNMENT = "00_warmup"
 HALF_BOUNCE = """
@@ -28,7 +31,7 @@ def nbgrader(course: Path, *args: str) -> None:
 
 
 @pytest.mark.slow
-def test_nbgrader_autograde_agrees_with_dfkit_grade(tmp_path):
+def test_nbgrader_autograde_dfkit_grade_and_gradescope_agree(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(testing.solution_path(ASSIGNMENT).parent, course / "source" / ASSIGNMENT)
     (course / "nbgrader_config.py").write_text(
@@ -56,5 +59,8 @@ def test_nbgrader_autograde_agrees_with_dfkit_grade(tmp_path):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         nbgrader_scores = {s: gradebook.find_submission(ASSIGNMENT, s).score for s in submissions}
     dfkit_scores = {s: grade_notebook(course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", warmup)["score"] for s in submissions}
+    zip_path = build_zip(ASSIGNMENT, tmp_path / "ag.zip")
+    gradescope_scores = {s: run_autograder(gradescope_layout(zip_path, tmp_path / "gradescope" / s, {f"{ASSIGNMENT}.ipynb": notebook}))["score"]
+                         for s, notebook in submissions.items()}
     assert dfkit_scores == {"right": 12, "partly_wrong": 9, "untouched": 0}
-    assert nbgrader_scores == dfkit_scores
+    assert nbgrader_scores == dfkit_scores == gradescope_scores

@@ -22,7 +22,7 @@ import pytest
 from dfkit import course, model_pack
 from dfkit.profiles import get_profile
 from dfkit.reference_models import train_missing
-from helpers import readme_command
+from helpers import FreshEnvironment, readme_command
 
 pytestmark = pytest.mark.student_path
 
@@ -40,41 +40,6 @@ def copy_of_the_course(destination: Path) -> Path:
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
     return destination
-
-
-class FreshEnvironment:
-    """A new virtual environment; commands run with it first on PATH and no dfkit setting inherited."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
-        self.bin = folder / "bin"
-        inherited = {key: value for key, value in os.environ.items()
-                     if not key.startswith(("DFKIT_", "PYTHON", "VIRTUAL_ENV", "JUPYTER", "MPLBACKEND"))}
-        self.env = {**inherited, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(folder),
-                    "PIP_DISABLE_PIP_VERSION_CHECK": "1", "MPLBACKEND": "Agg"}
-
-    def run(self, command, cwd: Path, timeout: float = 600, check: bool = True, **env) -> subprocess.CompletedProcess:
-        done = subprocess.run(command, cwd=cwd, shell=isinstance(command, str), capture_output=True, text=True,
-                              timeout=timeout, env={**self.env, **env})
-        if check:
-            assert done.returncode == 0, f"{command!r} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        return done
-
-    def execute_notebook(self, path: Path, **env) -> list[dict]:
-        """Run ``path`` top to bottom in a kernel of this environment; return its code cells with outputs."""
-        script = (
-            "import json, sys, nbformat\n"
-            "from nbclient import NotebookClient\n"
-            "notebook = nbformat.read(sys.argv[1], as_version=4)\n"
-            "NotebookClient(notebook, timeout=600, kernel_name='python3', allow_errors=True,\n"
-            "               resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
-            "cells = [{'grade': c.metadata.get('nbgrader', {}).get('grade', False), 'id': c.metadata.get('nbgrader', {}).get('grade_id'),\n"
-            "          'outputs': c.get('outputs', [])} for c in notebook.cells if c.cell_type == 'code']\n"
-            "print(json.dumps(cells))\n"
-        )
-        done = self.run([str(self.bin / "python"), "-c", script, str(path), str(path.parent)], cwd=path.parent, **env)
-        return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def printed(cell: dict) -> str:
