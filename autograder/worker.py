@@ -16,8 +16,9 @@ of its request. Nothing here needs to be trusted once student code has run: the 
 byte it gets back.
 
 ``python -m autograder.worker --template CONTROL_FD`` starts a *template* instead: it never runs
-student code; it imports numpy, torch and the (redacted) dfkit modules once, and then forks a fresh worker for each ``fork`` request that arrives on its Unix socket with the
-worker's three pipes attached. Each forked worker applies its own Landlock domain, so two of them
+student code; it imports numpy, torch and the (redacted) dfkit modules once, and then forks a fresh
+worker for each ``fork`` request that arrives on its Unix socket with the worker's three pipes
+attached. Each forked worker applies its own Landlock domain, so two of them
 cannot signal each other or the template.
 """
 
@@ -174,11 +175,14 @@ def _copy(value):
 
 
 def _same(value, copy) -> bool:
-    """Same shape, dtype and values (NaN equal to NaN)."""
+    """Same shape, dtype and values (NaN equal to NaN); what cannot be compared counts as unchanged."""
     import numpy as np
-    if hasattr(value, "detach"):
-        value, copy = value.detach().cpu().numpy(), copy.cpu().numpy()
-    return value.shape == copy.shape and value.dtype == copy.dtype and np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc")
+    try:
+        if hasattr(value, "detach"):
+            value, copy = value.detach().cpu().numpy(), copy.cpu().numpy()
+        return value.shape == copy.shape and value.dtype == copy.dtype and np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc")
+    except (TypeError, ValueError, RuntimeError):
+        return True
 
 
 def prepare(modules, library: str) -> None:
