@@ -11,7 +11,7 @@ A checkpoint called ``runs/unet`` is two (or three) files:
 >>> model, meta = load_checkpoint("runs/unet", expected_model=UNet)
 
 Nothing is ever unpickled: tensors are read with safetensors, everything else is JSON. A model
-class becomes loadable by name once it is registered:
+class becomes loadable by name once it is registered (:mod:`dfkit.models.registry`):
 
     @register_model(UNetConfig)
     class UNet(nn.Module): ...
@@ -37,25 +37,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+import dfkit.models  # noqa: F401  (the built-in models register themselves)
+from dfkit.models.registry import MODEL_REGISTRY
+
 FORMAT = "dfkit-checkpoint"
 FORMAT_VERSION = 1
 DEFAULT_NAME = "model"
-
-# model class name -> (model class, config dataclass)
-MODEL_REGISTRY: dict[str, tuple[type, type]] = {}
-
-
-def register_model(config_class: type):
-    """Class decorator: make ``load_checkpoint`` able to rebuild this model from ``config_class``."""
-    if not dataclasses.is_dataclass(config_class):
-        raise ValueError(f"expected a dataclass as the model's config class, got {config_class!r}")
-
-    def decorate(model_class: type) -> type:
-        MODEL_REGISTRY[model_class.__name__] = (model_class, config_class)
-        return model_class
-
-    return decorate
-
 
 # ----------------------------------------------------------------------------- where reference models live
 
@@ -362,8 +349,6 @@ def load_checkpoint(path: str | Path, expected_model: type | str | None = None, 
 
 def _import_registering_module(module: str | None) -> None:
     """Import the dfkit module that defines (and registers) a model class; never anything else."""
-    import dfkit.models  # noqa: F401  (registers the built-in models)
-
     if isinstance(module, str) and (module == "dfkit" or module.startswith("dfkit.")):
         try:
             importlib.import_module(module)

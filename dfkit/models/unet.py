@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dfkit.checkpoint import register_model
+from dfkit.models.registry import register_model
 
 
 @dataclass(frozen=True)

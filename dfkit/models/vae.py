@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dfkit.checkpoint import register_model
+from dfkit.models.registry import register_model
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 

@@ -62,7 +62,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dfkit.checkpoint import register_model
+from dfkit.models.registry import register_model
 
 TEMPORAL_KINDS = ("causal", "bidirectional", "gru")
 
