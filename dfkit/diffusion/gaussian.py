@@ -232,3 +232,12 @@ class GaussianMixture:
                 centred = members - means[m]
                 covariances[m] = centred.T @ centred / (members.shape[0] - 1)
         return weights, means, covariances
+
+
+def toy_mixture() -> GaussianMixture:
+    """The 2-D Gaussian mixture of the lectures' figures and the flow-matching lesson: three components."""
+    return GaussianMixture(
+        weights=[0.5, 0.3, 0.2],
+        means=[[-1.5, 0.0], [1.2, 1.0], [1.0, -1.3]],
+        covariances=[[[0.10, 0.04], [0.04, 0.08]], [[0.05, 0.0], [0.0, 0.12]], [[0.03, -0.01], [-0.01, 0.03]]],
+    )

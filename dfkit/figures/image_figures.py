@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dfkit.diffusion.gaussian import toy_mixture
 from dfkit.figures import register
+from dfkit.metrics.points import sliced_wasserstein
 
 SHOWN_LEVELS = (0, 100, 250, 400, 550, 700, 850, 1000)
 
@@ -89,26 +91,6 @@ def noise_low_pass(profile):
              title="digits fall off like a power law; noise is flat (dotted)")
     axis.legend(frameon=False, fontsize=8)
     return figure
-
-
-def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 128, seed: int = 0) -> float:
-    """Mean 1-D Wasserstein distance of two equally sized point clouds (N, D) over random directions."""
-    generator = torch.Generator().manual_seed(seed)
-    directions = torch.randn(a.shape[1], projections, generator=generator, dtype=torch.float64)
-    directions /= directions.norm(dim=0, keepdim=True)
-    pa, _ = (a.double() @ directions).sort(0)
-    pb, _ = (b.double() @ directions).sort(0)
-    return float((pa - pb).abs().mean())
-
-
-def toy_mixture():
-    from dfkit.diffusion.gaussian import GaussianMixture
-
-    return GaussianMixture(
-        weights=[0.5, 0.3, 0.2],
-        means=[[-1.5, 0.0], [1.2, 1.0], [1.0, -1.3]],
-        covariances=[[[0.10, 0.04], [0.04, 0.08]], [[0.05, 0.0], [0.0, 0.12]], [[0.03, -0.01], [-0.01, 0.03]]],
-    )
 
 
 def sampler_errors(steps_grid=(2, 5, 10, 20, 50, 100), samples: int = 2000, seed: int = 0) -> dict[str, list[float]]:

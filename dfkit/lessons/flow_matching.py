@@ -26,6 +26,8 @@ import torch.nn as nn
 
 from dfkit.diffusion import flow
 from dfkit.diffusion.ddpm import check_same_shape
+from dfkit.diffusion.gaussian import toy_mixture  # noqa: F401  (the lesson's 2-D data)
+from dfkit.metrics.points import sliced_wasserstein  # noqa: F401  (the lesson's distance)
 
 # ----------------------------------------------------------------------------- budgets
 
@@ -297,22 +299,6 @@ class VelocityMLP(nn.Module):
 
 
 # ----------------------------------------------------------------------------- numbers
-
-
-def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 128, seed: int = 0) -> float:
-    """Mean 1-D Wasserstein distance between two equally sized point clouds (N, D) over random directions."""
-    from dfkit.figures.image_figures import sliced_wasserstein as distance
-
-    if a.shape != b.shape:
-        raise ValueError(f"expected two point clouds of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    return distance(a, b, projections, seed)
-
-
-def toy_mixture():
-    """The 2-D Gaussian mixture of the lecture figure (three components), as a GaussianMixture."""
-    from dfkit.figures.image_figures import toy_mixture as mixture
-
-    return mixture()
 
 
 def nearest(samples: torch.Tensor, references: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
