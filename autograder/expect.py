@@ -8,9 +8,14 @@ Values decoded by :mod:`autograder.protocol` can only be builtins and plain nump
 nothing here ever runs code the student wrote.
 
 Known mistakes. ``mistakes={"concept": value}`` (or a function returning it, evaluated only when a
-check fails) lists what a catalogued wrong answer returns on the same call (an array or CPU tensor computed by the test from the reference, never from the student's
-code; one of another shape is skipped); a wrong result that matches one of them gets the concept
-named in one sentence ("this is what you get when ..."), whether its shape is right or not.
+check fails) lists what a catalogued wrong answer returns on the same call: an array or CPU tensor
+computed by the test from the reference, never from the student's code. A wrong result that
+matches one of them, shape and values, gets the concept named in one sentence ("this is what you
+get when ...").
+
+The second half of the module holds what the assignments' tests share (``Shown``/``shown`` for
+messages, ``expect_close`` for float32 results against a float64 reference, ``expect_level_matrix``,
+input builders), so that a test file holds only tests.
 """
 
 from __future__ import annotations
