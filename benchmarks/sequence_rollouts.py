@@ -180,15 +180,15 @@ def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = F
 def markov_experiment(profile, models: Models, seed: int = 0, progress: bool = False) -> dict:
     """Swing direction of the next frame sampled with 1, 2 and c context frames, beside two references.
 
-    The experiment of lesson 04 (:func:`dfkit.lessons.teacher_forcing.markov_experiment`): every clip
+    The experiment of lesson 04 (:func:`dfkit.sequence.evaluate.markov_experiment`): every clip
     predicts one frame at a random time t_i (uniform over the frames every model can reach, seeded),
     since clips start near a turning point and a fixed early t would make "swinging towards the
     bottom" right most of the time. References: that prior as a predictor (each frame redrawn at
     half its angle) and the true next frame (the ceiling of the angle reader).
     """
-    from dfkit.lessons import teacher_forcing
+    from dfkit.sequence.evaluate import markov_experiment as experiment
 
-    result = teacher_forcing.markov_experiment(models, profile, seed=seed, progress=progress)
+    result = experiment(models, profile, seed=seed, progress=progress)
     return {key: result[key] for key in ("rows", "clips", "target frames")}
 
 

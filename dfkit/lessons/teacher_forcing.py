@@ -30,9 +30,8 @@ from autograder import arguments
 from dfkit.data.pendulum import estimate_angle, render, wrap_angle
 from dfkit.diffusion.ddpm import q_sample
 from dfkit.diffusion.schedules import NoiseSchedule
-from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_report, rollout_start, swing_direction_accuracy
-
-MARKOV_MODELS = ("teacher_forcing_1frame", "teacher_forcing_2frame", "teacher_forcing")
+from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_report, rollout_start
+from dfkit.sequence.evaluate import MARKOV_MODELS, markov_experiment, markov_table, towards_bottom  # noqa: F401  (the lesson's)
 
 # ----------------------------------------------------------------------------- budgets
 
@@ -260,59 +259,6 @@ def one_step_predictions(sample_next, video: torch.Tensor, start: int, history: 
     _check_clips(video, "video")
     predictions = [sample_next(video[:, max(0, t - history):t]) for t in range(start, video.shape[1])]
     return torch.stack(predictions, dim=1)
-
-
-# ----------------------------------------------------------------------------- the Markov experiment
-
-
-def towards_bottom(last: torch.Tensor) -> torch.Tensor:
-    """The 1-frame prior as a predictor: each frame redrawn at half its angle, a swing towards the bottom. (B, 1, H, W)."""
-    return torch.from_numpy(render(0.5 * estimate_angle(last), last.shape[-1]))[:, None]
-
-
-def markov_experiment(models: dict, profile, seed: int = 0, progress: bool = False) -> dict:
-    """Swing direction of the next frame sampled with 1, 2 and c context frames (the benchmark's Markov table).
-
-    ``models`` maps the names of :data:`MARKOV_MODELS` to trained models. Every test clip predicts
-    one frame at a random time t_i (seeded; uniform over the frames every model can reach); the
-    benchmark ``benchmarks/sequence_rollouts.py`` runs this function. Returns {"rows", "clips",
-    "target frames", "last", "states", "predicted"}: the table rows (the swing-towards-the-bottom
-    prior and the true next frame included), the range of t_i (0-based), and per model its
-    predicted frames (B, 1, H, W) with the last frames it saw and the true states.
-    """
-    from dfkit.sequence.recipes import dataset_split, history_length, presets, rollout
-
-    chosen = presets("pendulum", profile)
-    clips = dataset_split("pendulum", profile, "test", progress)
-    count = min(chosen.markov_clips, len(clips))
-    frames = clips.frames(range(count))                                                   # (B, T, 1, H, W)
-    earliest = max(history_length(name, "pendulum", profile) for name in MARKOV_MODELS)
-    targets = torch.from_numpy(np.random.default_rng(seed).integers(earliest, frames.shape[1], size=count))   # (B,)
-    rows_index = torch.arange(count)
-    last = frames[rows_index, targets - 1]                                                # (B, 1, H, W)
-    state = clips.truth["states"][rows_index, targets].numpy()                            # (B, 2) at t_i
-    rows, predicted = [], {}
-    for name in MARKOV_MODELS:
-        c = history_length(name, "pendulum", profile)
-        context = frames[rows_index[:, None], targets[:, None] + torch.arange(-c, 0)]      # (B, c, 1, H, W)
-        predicted[name] = rollout(name, models[name], context, 1, profile, dataset="pendulum", seed=seed)[:, 0]
-        score = swing_direction_accuracy(predicted[name], last, state, profile.pendulum)
-        rows.append({"method": f"teacher forcing, {c} context frame{'s' if c > 1 else ''}", "context frames": c, **score})
-    rows.append({"method": "swing towards the bottom (1-frame prior)", "context frames": 1,
-                 **swing_direction_accuracy(towards_bottom(last), last, state, profile.pendulum)})
-    rows.append({"method": "true next frame (ceiling)", "context frames": None,
-                 **swing_direction_accuracy(frames[rows_index, targets], last, state, profile.pendulum)})
-    return {"rows": rows, "clips": count, "target frames": (earliest, frames.shape[1] - 1), "last": last, "states": state,
-            "predicted": predicted}
-
-
-def markov_table(rows: list[dict]) -> str:
-    """The Markov rows as text: accuracy ± standard error over the clips that move fast enough."""
-    lines = [f"{'method':42s} {'accuracy':>9s} {'± stderr':>9s} {'clips':>6s}"]
-    for row in rows:
-        lines.append(f"{row['method']:42s} {row['accuracy']:9.1%} {row['stderr']:9.1%} {row['included']:6d}")
-    lines.append(f"{'chance':42s} {0.5:9.1%}")
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- rollouts past the horizon
