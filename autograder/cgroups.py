@@ -25,6 +25,8 @@ import os
 import signal
 import time
 
+from autograder.sandbox import write_file
+
 ROOT = "/sys/fs/cgroup"
 _counter = itertools.count()
 
@@ -41,11 +43,6 @@ def _own_path(hierarchy: str) -> str:
             if (hierarchy == "" and controllers == "") or hierarchy in controllers.split(","):
                 return path
     raise CgroupUnavailable(f"the grader is in no {hierarchy or 'unified'} cgroup")
-
-
-def _write(path: str, value) -> None:
-    with open(path, "w") as handle:
-        handle.write(str(value))
 
 
 def _read_counter(path: str, key: str) -> int:
@@ -87,7 +84,7 @@ class SubmissionGroup:
             enabled = open(os.path.join(parent, "cgroup.subtree_control")).read().split()
             missing = [c for c in ("pids", "memory") if c not in enabled]
             if missing:
-                _write(os.path.join(parent, "cgroup.subtree_control"), " ".join("+" + c for c in missing))
+                write_file(os.path.join(parent, "cgroup.subtree_control"), " ".join("+" + c for c in missing))
             folder = os.path.join(parent, name)
             os.mkdir(folder)
         except OSError as error:      # e.g. EBUSY: the grader's own cgroup holds processes (no internal processes in v2)
@@ -109,16 +106,16 @@ class SubmissionGroup:
     def _set_limits(self) -> None:
         if self.version == 2:
             folder = self.folders[0]
-            _write(os.path.join(folder, "pids.max"), self.processes)
-            _write(os.path.join(folder, "memory.max"), self.memory_bytes)
+            write_file(os.path.join(folder, "pids.max"), str(self.processes))
+            write_file(os.path.join(folder, "memory.max"), str(self.memory_bytes))
             if os.path.exists(os.path.join(folder, "memory.swap.max")):
-                _write(os.path.join(folder, "memory.swap.max"), 0)
+                write_file(os.path.join(folder, "memory.swap.max"), "0")
             return
         pids, memory = self.folders
-        _write(os.path.join(pids, "pids.max"), self.processes)
-        _write(os.path.join(memory, "memory.limit_in_bytes"), self.memory_bytes)
+        write_file(os.path.join(pids, "pids.max"), str(self.processes))
+        write_file(os.path.join(memory, "memory.limit_in_bytes"), str(self.memory_bytes))
         if os.path.exists(os.path.join(memory, "memory.memsw.limit_in_bytes")):
-            _write(os.path.join(memory, "memory.memsw.limit_in_bytes"), self.memory_bytes)
+            write_file(os.path.join(memory, "memory.memsw.limit_in_bytes"), str(self.memory_bytes))
 
     def procs_files(self) -> list[str]:
         """The files a process writes its pid to (``"0"``: itself) to join the group."""
@@ -126,7 +123,7 @@ class SubmissionGroup:
 
     def add(self, pid: int) -> None:
         for path in self.procs_files():
-            _write(path, pid)
+            write_file(path, str(pid))
 
     def oom_kills(self) -> int:
         """How many tasks of the group the kernel has killed for exceeding the memory limit."""

@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.assignments import load_assignment, tests_root
-from autograder.grade import _grader_failure, gradescope_statuses, grade_notebook
+from autograder.grade import _grader_failure, gradescope_statuses, grade_notebook, write_atomic
 from autograder.plugin import DEFAULT_SEED
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,14 +125,8 @@ def run(root, assignment_name: str, tests=None) -> dict:
     results = gradescope_statuses(results)
     results["execution_time"] = round(time.monotonic() - started, 3)
     results["stdout_visibility"] = "hidden"
-    _write_atomically(results_folder / "results.json", json.dumps(results, indent=1))
+    write_atomic(results_folder / "results.json", json.dumps(results, indent=2, allow_nan=False))
     return results
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def main(argv=None) -> int:

@@ -53,6 +53,13 @@ def removal_message(path: str, question: str) -> str:
             f"write the function yourself (you may use numpy and torch)")
 
 
+def removed_path(message: str) -> str | None:
+    """The dotted path named by a :func:`removal_message` (``None`` for any other message)."""
+    if REMOVED_MARKER not in message or " is dfkit's own answer" not in message:
+        return None
+    return message.split(" is dfkit's own answer")[0].split()[-1]
+
+
 def redact_source(source: str, functions: dict[str, str], filename: str = "<module>") -> str:
     """``source`` with the bodies of ``functions`` (``{"name" or "Class.name": message}``) replaced by a raise.
 
@@ -92,12 +99,18 @@ def _module_file(package: Path, dotted: str) -> tuple[Path, str]:
     raise ValueError(f"no dfkit module holds {dotted!r}")
 
 
-def module_of(dotted: str) -> str:
-    """The module that defines ``dotted`` (``dfkit.a.b.f`` -> ``dfkit.a.b``; ``dfkit.a.C.m`` -> ``dfkit.a``)."""
+def split_path(dotted: str) -> tuple[str, str]:
+    """``dotted`` as (the module that defines it, the name inside it), read from the installed files
+    without importing anything: ``dfkit.a.b.f`` -> (``dfkit.a.b``, ``f``); ``dfkit.a.C.m`` -> (``dfkit.a``, ``C.m``)."""
     package = installed_package()
     path, qualified = _module_file(package, dotted)
     parts = path.relative_to(package.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts), qualified
+
+
+def module_of(dotted: str) -> str:
+    """The module that defines ``dotted`` (see :func:`split_path`)."""
+    return split_path(dotted)[0]
 
 
 def write_redacted_copy(references: dict[str, list[str]], root: Path, package: Path | None = None) -> Path:

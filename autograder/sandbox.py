@@ -213,9 +213,9 @@ class _Confinement:
         if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0:
             return False
         try:   # keep our own uid and gid inside the new user namespace
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{self.uid} {self.uid} 1")
-            _write("/proc/self/gid_map", f"{self.gid} {self.gid} 1")
+            write_file("/proc/self/setgroups", "deny")
+            write_file("/proc/self/uid_map", f"{self.uid} {self.uid} 1")
+            write_file("/proc/self/gid_map", f"{self.gid} {self.gid} 1")
         except OSError:
             return False
         return True
@@ -284,7 +284,8 @@ def _tasks_of_user(uid: int):
     return count
 
 
-def _write(path: str, text: str) -> None:
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` into an existing file (a /proc or cgroup control file) with plain os calls."""
     fd = os.open(path, os.O_WRONLY)
     try:
         os.write(fd, text.encode())

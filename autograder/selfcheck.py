@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from autograder import protocol
 from autograder.assignments import load_assignment, question_assignment
 from autograder.plugin import DEFAULT_SEED, TestResult, run_tests
+from autograder.redaction import split_path
 from autograder.session import NOT_WRITTEN, SubmissionFailure
 
 _last_results: dict[str, "CheckResult"] = {}
@@ -84,16 +85,12 @@ class ReferenceSwitch:
 
 def _owner(path: str):
     """``dfkit.a.b.f`` -> (module dfkit.a.b, "f"); ``dfkit.a.C.m`` -> (class C, "m")."""
-    parts = path.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        try:
-            owner = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for name in parts[split:-1]:
-            owner = getattr(owner, name)
-        return owner, parts[-1]
-    raise ImportError(f"no module holds {path!r}")
+    module, qualified = split_path(path)
+    *classes, attribute = qualified.split(".")
+    owner = importlib.import_module(module)
+    for name in classes:
+        owner = getattr(owner, name)
+    return owner, attribute
 
 
 @dataclass

@@ -330,11 +330,9 @@ class Session:
         try:
             return worker.request(message, self._budget(self.limits.call_seconds), f"{function}()")
         except SubmissionFailure as failure:
-            if redaction.REMOVED_MARKER in failure.message:
-                called = failure.message.split(" is dfkit's own answer")[0].split()[-1]
-                self.reference_calls.setdefault(question, [])
-                if called not in self.reference_calls[question]:
-                    self.reference_calls[question].append(called)
+            called = redaction.removed_path(failure.message)
+            if called and called not in self.reference_calls.setdefault(question, []):
+                self.reference_calls[question].append(called)
             if failure.status == "timeout" and "time budget" not in failure.message:
                 self.question_failures[question] = SubmissionFailure("timeout", f"{failure.message} (in an earlier test; not run again)")
             raise
@@ -361,46 +359,39 @@ def default_read_paths(hidden_paths, library: str | None = None) -> list[str]:
     candidates.update(site.getsitepackages())
     if library:
         candidates.add(library)
-    secrets = [os.path.realpath(p) for p in hidden_paths]
-    allowed = []
-    for path in sorted(candidates):
-        real = os.path.realpath(path)
-        if any(secret == real or secret.startswith(real.rstrip("/") + "/") for secret in secrets):
-            continue        # would expose a secret directory
-        allowed.append(path)
-    return _all_but(allowed, str(redaction.installed_package()))
+    allowed = [path for path in sorted(candidates) if not any(_within(secret, path) for secret in hidden_paths)]
+    return _all_but(allowed, str(redaction.installed_package()))      # never a secret folder, never the answers
+
+
+def _within(path, folder) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (symbolic links resolved)."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder).rstrip("/")
+    return path == folder or path.startswith(folder + "/")
 
 
 def _all_but(paths: list[str], excluded: str) -> list[str]:
     """``paths`` with ``excluded`` left out: a folder that holds it is replaced by its other entries, recursively."""
-    excluded = os.path.realpath(excluded)
     result = []
     for path in paths:
-        real = os.path.realpath(path)
-        if real == excluded:
-            continue
-        if not excluded.startswith(real.rstrip("/") + "/"):
+        if not _within(excluded, path):
             result.append(path)
-            continue
-        try:
-            entries = sorted(os.listdir(real))
-        except OSError:
-            continue
-        result += _all_but([os.path.join(real, entry) for entry in entries], excluded)
+        elif os.path.realpath(path) != os.path.realpath(excluded):
+            try:
+                entries = sorted(os.listdir(path))
+            except OSError:
+                continue
+            result += _all_but([os.path.join(os.path.realpath(path), entry) for entry in entries], excluded)
     return result
 
 
 def _outermost(paths) -> list:
-    """``paths`` without those that lie inside another of them (and without repeats)."""
-    real = {str(p): os.path.realpath(p).rstrip("/") + "/" for p in paths}
+    """``paths`` without those that lie inside another of them (or repeat one)."""
     kept = []
-    for path, resolved in real.items():
-        inside = any(other != resolved and resolved.startswith(other) for other in real.values())
-        if not inside and resolved not in (real[str(k)] for k in kept):
-            kept.append(path)
+    for path in paths:
+        if not any(_within(path, other) for other in kept):
+            kept = [other for other in kept if not _within(other, path)] + [path]
     return kept
 
 
 def _contains_any(folder, paths) -> bool:
-    folder = os.path.realpath(folder).rstrip("/") + "/"
-    return any((os.path.realpath(p).rstrip("/") + "/").startswith(folder) for p in paths)
+    return any(_within(path, folder) for path in paths)
