@@ -14,8 +14,8 @@ matches one of them, shape and values, gets the concept named in one sentence ("
 get when ...").
 
 The second half of the module holds what the assignments' tests share (``Shown``/``shown`` for
-messages, ``expect_close`` for float32 results against a float64 reference, ``expect_level_matrix``,
-input builders), so that a test file holds only tests.
+messages, ``expect_close`` for float32 results (or the dtype an exercise fixes) against a float64
+reference, ``expect_level_matrix``, input builders), so that a test file holds only tests.
 """
 
 from __future__ import annotations
@@ -208,8 +208,9 @@ def expect_tensor(got, shape, *, call: str, name: str) -> None:
 
 
 def expect_close(got, expected, *, call: str, name: str = "the result", rtol: float = 2e-3, where=None, levels=None,
-                 mistakes: dict | None = None) -> None:
-    """A float32 tensor close to the float64 reference ``expected`` (a tensor or an array).
+                 mistakes: dict | None = None, dtype="float32") -> None:
+    """A tensor of ``dtype`` close to the float64 reference ``expected`` (a tensor or an array): float32
+    by default, else the dtype the exercise fixes (``dtype=x0.dtype`` where the result keeps x0's).
 
     Within ``rtol`` and within 1e-4 of each sample's largest |value| (plus 1e-7): float32 arithmetic
     stays well inside, every catalogued mistake far outside. The message says where the first wrong
@@ -230,8 +231,9 @@ def expect_close(got, expected, *, call: str, name: str = "the result", rtol: fl
                 clip, frame = int(first[0]), int(first[1])
                 call = f"{call}: the first wrong value is in clip {clip}, frame {frame} (level {int(levels[clip, frame])})"
     expect_array(got, expected, call=call, name=name, rtol=rtol, atol=atol, tensor=True, mistakes=mistakes)
-    if got.dtype != np.float32:
-        raise AssertionError(f"{call}: expected {name} in float32 like the inputs, got dtype {got.dtype}")
+    dtype = np.dtype(str(dtype).replace("torch.", ""))
+    if got.dtype != dtype:
+        raise AssertionError(f"{call}: expected {name} in {dtype} like the inputs, got dtype {got.dtype}")
 
 
 def expect_level_matrix(got, expected, *, call: str, mistakes: dict | None = None) -> None:

@@ -40,7 +40,8 @@ def check_against_reference(submission, x0, k, noise, schedule):
     call = describe_call("q_sample", x0=shown(x0), k=k.numpy(), noise=shown(noise), schedule=shown(schedule))
     got = submission.q_sample(x0, k, noise, schedule_argument(schedule))
     expected = reference(x0.double(), k, noise.double(), schedule)
-    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}", mistakes=lambda: known_mistakes(x0, k, noise, schedule))
+    expect_close(got, expected, call=call, where=lambda b: f"level k = {int(k[b])}", mistakes=lambda: known_mistakes(x0, k, noise, schedule),
+                 dtype=x0.dtype)                       # the exercise: x_k has the dtype of x0
 
 
 @pytest.mark.visible

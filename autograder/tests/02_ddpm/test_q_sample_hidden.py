@@ -1,4 +1,5 @@
-"""Hidden checks of q_sample: short schedules, both ends of each, batch of 1, batch as wide as the image."""
+"""Hidden checks of q_sample: short schedules, both ends of each (level 0 included), batch of 1, batch as wide as the
+image, float64."""
 # dfkit-canary: hidden-tests-02_ddpm-q_sample
 
 import pytest
@@ -23,6 +24,9 @@ def test_short_schedules_and_other_shapes(submission, rng):
         for shape in ((3, 2, 3, 5), (9, 2), (2, 3, 4)):
             x0, noise = tensor(rng, *shape), tensor(rng, *shape)
             check_against_reference(submission, x0, levels_with_both_ends(rng, shape[0], schedule.num_levels), noise, schedule)
+        # the exercise's levels run from 0 (clean: x_0 itself) to K
+        x0, noise = tensor(rng, 3, 1, 3, 3), tensor(rng, 3, 1, 3, 3)
+        check_against_reference(submission, x0, torch.tensor([0, schedule.num_levels, 0]), noise, schedule)
 
 
 @pytest.mark.points(1)
@@ -32,3 +36,6 @@ def test_batch_of_one_and_batch_as_wide_as_the_image(submission, rng):
         check_against_reference(submission, x0, torch.tensor([schedule.num_levels]), noise, schedule)
         x0, noise = tensor(rng, 4, 1, 3, 4), tensor(rng, 4, 1, 3, 4)   # levels (4,) must not line up with the width
         check_against_reference(submission, x0, levels_with_both_ends(rng, 4, schedule.num_levels), noise, schedule)
+    # x_k has the shape and dtype of x0: float64 data stays float64
+    x0, noise = tensor(rng, 3, 1, 4, 4).double(), tensor(rng, 3, 1, 4, 4).double()
+    check_against_reference(submission, x0, torch.tensor([0, 1, 600]), noise, make_schedule("cosine", 1000))

@@ -1,4 +1,5 @@
-"""Hidden checks of teacher_forcing_input: short schedules, both ends of the ladder, colour, float64, a batch of one."""
+"""Hidden checks of teacher_forcing_input: short schedules, both ends of the ladder, colour, float64, a batch of one, a
+history whose dtype is not the target's."""
 # dfkit-canary: hidden-tests-04_teacher_forcing-teacher_forcing_input
 
 import numpy as np
@@ -32,3 +33,8 @@ def test_colour_float64_and_a_batch_of_one(submission, rng):
                             torch.tensor([3, 999]), course, tensor(rng, 2, 3, 2, 2, dtype=np.float64))
     check_against_reference(submission, tensor(rng, 1, 1, 1, 4, 4), tensor(rng, 1, 1, 4, 4), torch.tensor([500]), course,
                             tensor(rng, 1, 1, 4, 4))
+    # the inputs are in the dtype of the target, whatever the history's
+    history = tensor(rng, 2, 2, 1, 3, 3, dtype=np.float64)
+    check_against_reference(submission, history, tensor(rng, 2, 1, 3, 3), torch.tensor([1, 800]), course, tensor(rng, 2, 1, 3, 3))
+    check_against_reference(submission, history.float(), tensor(rng, 2, 1, 3, 3, dtype=np.float64), torch.tensor([1, 800]), course,
+                            tensor(rng, 2, 1, 3, 3, dtype=np.float64))

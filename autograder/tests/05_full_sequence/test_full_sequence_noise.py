@@ -47,7 +47,8 @@ def check_against_reference(submission, clips, k, noise):
     if not np.issubdtype(got[1].dtype, np.integer):
         raise AssertionError(f"{call}: expected integer levels (they index the schedule), got dtype {got[1].dtype}")
     expect_array(got[1], levels.numpy(), call=call, name="levels", tensor=True)
-    expect_close(got[0], x_k, call=call, name="x_k", levels=levels, mistakes=lambda: known_mistakes(clips, k, noise))
+    expect_close(got[0], x_k, call=call, name="x_k", levels=levels, mistakes=lambda: known_mistakes(clips, k, noise),
+                 dtype=clips.dtype)                   # the exercise: x_k has the shape and dtype of the clips
 
 
 @pytest.mark.visible

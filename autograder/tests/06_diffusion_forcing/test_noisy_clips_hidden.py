@@ -1,4 +1,4 @@
-"""Hidden checks of noisy_clips: min_level, the generator fixes the draws, float64, a single frame."""
+"""Hidden checks of noisy_clips: min_level, the generator fixes the draws, float64 (noisy frames and noise), a single frame."""
 # dfkit-canary: hidden-tests-06_diffusion_forcing-noisy_clips
 
 import numpy as np
@@ -48,8 +48,13 @@ def test_the_generator_fixes_the_draws(submission, rng):
 @pytest.mark.points(1)
 def test_float64_clips_and_a_single_frame(submission, rng):
     frames = torch.from_numpy(rng.uniform(-1, 1, size=(5, 3, 1, 4, 4)))                    # float64
-    text, noisy, levels, noise = call(submission, frames, COURSE, 0, int(rng.integers(2**31)))
+    seed = int(rng.integers(2**31))
+    text, noisy, levels, noise = call(submission, frames, COURSE, 0, seed)
     expect_q_per_frame(text, frames, COURSE, noisy, levels, noise)
+    # the noise too has the frames' dtype: torch.randn(frames.shape, generator=generator, dtype=frames.dtype)
+    if noise.dtype != np.float64:
+        raise AssertionError(f"{text}: expected the noise in the dtype of the clips (torch.float64), got dtype {noise.dtype}")
+    expect_the_exercise_draws(text, frames, COURSE, 0, seed, levels, noise)
     frames = torch.from_numpy(rng.uniform(-1, 1, size=(1, 1, 1, 2, 2)).astype(np.float32))
     text, noisy, levels, noise = call(submission, frames, SHORT, 0, int(rng.integers(2**31)))
     expect_q_per_frame(text, frames, SHORT, noisy, levels, noise)

@@ -45,6 +45,7 @@ def check_against_reference(submission, levels, num_context, keep, level, num_le
     got = submission.view_levels(levels, num_context, keep, level, num_levels)
     expect_array(got, expected.numpy(), call=call, tensor=True, rtol=0, atol=0,
                  mistakes=lambda: known_mistakes(levels, num_context, keep, level, num_levels))
+    return got
 
 
 @pytest.mark.visible

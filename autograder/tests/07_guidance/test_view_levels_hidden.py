@@ -1,15 +1,27 @@
-"""Hidden checks of view_levels: keep = all frames by number, one history frame, short ladders, k_f = 0 and K."""
+"""Hidden checks of view_levels: keep = all frames by number, one history frame, short ladders, k_f = 0 and K, the
+levels' dtype kept (int64 and int32)."""
 # dfkit-canary: hidden-tests-07_guidance-view_levels
 
 import pytest
 import torch
 
 from autograder.assignments import visible_checks
+from autograder.expect import describe_call
 
 pytestmark = pytest.mark.question("07_guidance.view_levels")
 
 VISIBLE = visible_checks(__file__)       # the visible tests of this question: their helpers
 check_against_reference = VISIBLE.check_against_reference
+
+
+def check_same_dtype(submission, levels, num_context, keep, level, num_levels):
+    """The exercise: the view's levels have the shape and dtype of `levels`, int32 as well as int64."""
+    got = check_against_reference(submission, levels, num_context, keep, level, num_levels)
+    wanted = levels.numpy().dtype
+    if got.dtype != wanted:
+        call = describe_call("view_levels", levels=levels.numpy(), num_context=num_context, keep=keep, level=level,
+                             num_levels=num_levels)
+        raise AssertionError(f"{call}: expected the levels of the view in {wanted}, the dtype of `levels`, got dtype {got.dtype}")
 
 
 @pytest.mark.points(1)
@@ -30,3 +42,7 @@ def test_history_levels_that_differ_and_no_generated_frame(submission, rng):
     history_only = torch.from_numpy(rng.integers(0, 60, size=(2, 5)))
     check_against_reference(submission, history_only, 5, 3, None, 1000)
     check_against_reference(submission, history_only, 5, 2, 500, 1000)
+    # same shape and dtype as `levels`: masking and showing at a level must not change the integer type
+    for dtype in (torch.long, torch.int32):
+        for keep, level in ((None, None), (0, None), (2, 200), (None, 300)):
+            check_same_dtype(submission, levels.to(dtype), 4, keep, level, 1000)
