@@ -43,10 +43,10 @@ import numpy as np
 import torch
 
 from dfkit.metrics.pendulum import pendulum_report, rollout_start
-from dfkit.metrics.video import digit_truth, format_markdown_table, video_report
+from dfkit.metrics.video import digit_truth, format_markdown_table, video_metrics, video_report
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import (
-    dataset_split, presets, rollout, sequence_model, training_config, training_record,
+    dataset_split, frame_codec, presets, rollout, sequence_model, training_config, training_record,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -74,13 +74,20 @@ GRU_METHODS = (
     ("GRU Diffusion Forcing, autoregressive, stabilized", "diffusion_forcing_gru", "stabilized"),
 )
 
+LATENT_METHODS = (   # the same objectives on the latents of a per-frame VAE (dfkit.sequence.latent)
+    ("teacher forcing in a frame VAE's latent space", "latent_teacher_forcing", "autoregressive"),
+    ("Diffusion Forcing in a frame VAE's latent space, stabilized", "latent_diffusion_forcing", "stabilized"),
+)
+
 
 def methods(dataset: str, profile) -> tuple[tuple[str, str, str], ...]:
-    """(label, recipe name, rollout method) of every rollout on ``dataset``; GRU variants when the presets ask."""
+    """(label, recipe name, rollout method) of every rollout on ``dataset``; GRU variants when the presets ask,
+    latent models when they have a frame VAE."""
     chosen = presets(dataset, profile)
     labels = {"teacher_forcing": f"teacher forcing, {chosen.context} context frames",
               "regressor": f"next-frame regressor, window {chosen.horizon}"}
-    listed = METHODS + (PENDULUM_METHODS if dataset == "pendulum" else ()) + (GRU_METHODS if chosen.gru_variants else ())
+    listed = METHODS + (PENDULUM_METHODS if dataset == "pendulum" else ()) + (GRU_METHODS if chosen.gru_variants else ()) \
+        + (LATENT_METHODS if chosen.frame_vae is not None else ())
     return tuple((labels.get(name, label), name, method) for label, name, method in listed)
 
 
@@ -101,7 +108,8 @@ class Models:
             self.rows[name] = {
                 "model": name, "backbone": f"{backbone.temporal}, widths {list(backbone.widths)}, d {backbone.d_model}, "
                                            f"{backbone.num_layers} layers, window {backbone.max_frames}"
-                                           + (", neighbor skips" if backbone.neighbor_skips else ""),
+                                           + (", neighbor skips" if backbone.neighbor_skips else "")
+                                           + (f", on {backbone.channels}-number latents" if not backbone.widths else ""),
                 "parameters": self.models[name].num_parameters(), "steps": record.get("steps", config.steps),
                 "batch": config.batch_size, "train (min)": record.get("train_seconds", math.nan) / 60,
                 "train (CPU min)": record.get("train_cpu_seconds", math.nan) / 60, "load": record.get("load_average"),
@@ -272,6 +280,11 @@ def moving_mnist_rollouts(profile, models: Models, classifier=None, seed: int = 
                      **{key: value for key, value in report[0].items() if key != "method"}})
         baselines = baselines or report[1:]
         print(f"mnist     {label:55s} MSE {rows[-1][f'MSE {bands[-1][0]}-{bands[-1][1]}']:8.2f}  {seconds:6.1f} s", flush=True)
+    if chosen.frame_vae is not None:          # the ceiling of the latent models: the frame VAE's reconstructions of the truth
+        codec = frame_codec("moving_mnist", profile, progress=progress)
+        reconstructed = codec.decode(codec.encode(target)).numpy()
+        baselines = [video_metrics(reconstructed, target, last, labels, positions, digit_size, classifier, bands,
+                                   "frame VAE reconstruction of the truth")] + list(baselines)
     rows += [{"method": row["method"], "train (min)": math.nan, "rollout (s)": math.nan,
               **{key: value for key, value in row.items() if key != "method"}} for row in baselines]
     return {"rows": rows, "bands": bands, "clips": len(clips), "sampling": sampling("moving_mnist", profile)}

@@ -93,6 +93,10 @@ class SequencePresets:
     eval_clips: int = 32                   # test clips rolled out by the benchmark
     markov_clips: int = 256                # test clips of the swing-direction experiment
     gru_variants: bool = False             # also train and roll out the GRU regressor and GRU DF
+    frame_vae: VAEConfig | None = None     # the per-frame VAE of the latent models (None: the dataset has none)
+    frame_vae_training: TrainConfig = field(default_factory=TrainConfig)
+    latent_backbone: VideoBackboneConfig = field(default_factory=lambda: VideoBackboneConfig(image_size=1, widths=()))
+    latent: TrainConfig = field(default_factory=TrainConfig)             # latent teacher forcing and Diffusion Forcing
 
     def __post_init__(self):
         object.__setattr__(self, "rollout_multiples", tuple(self.rollout_multiples))
@@ -143,10 +147,17 @@ class SequencePresets:
             raise ValueError(f"expected rollout_multiples to be ints >= 1, got {self.rollout_multiples}")
         if self.eval_clips < 1 or self.markov_clips < 1:
             raise ValueError(f"expected eval_clips >= 1 and markov_clips >= 1, got {self.eval_clips} and {self.markov_clips}")
-        for name in ("teacher_forcing", "markov", "regressor", "full_sequence", "diffusion_forcing"):
+        for name in ("teacher_forcing", "markov", "regressor", "full_sequence", "diffusion_forcing", "frame_vae_training", "latent"):
             getattr(self, name).validate()
+        if self.frame_vae is not None:
+            self.frame_vae.validate()
+            self.latent_backbone.validate()
+            if self.latent_backbone.widths:
+                raise ValueError(f"expected a latent backbone without convolutions (widths=()), got widths={self.latent_backbone.widths}")
         if dataset is not None:
             size = getattr(dataset, "image_size", None) or getattr(dataset, "canvas_size")
+            if self.frame_vae is not None and self.frame_vae.image_size != size:
+                raise ValueError(f"expected a frame VAE at the dataset's {size}x{size} frames, got image_size={self.frame_vae.image_size}")
             if self.backbone.image_size != size:
                 raise ValueError(f"expected a backbone at the dataset's {size}x{size} frames, got image_size={self.backbone.image_size}")
             if max(self.horizon, self.context + 1) > dataset.num_frames:
@@ -222,6 +233,12 @@ _CLASS_MOVING_MNIST = dataclasses.replace(
     teacher_forcing=dataclasses.replace(_CLASS_MOVING_MNIST_TRAINING, batch_size=48),     # 48 x 5 frames
     regressor=_CLASS_MOVING_MNIST_TRAINING,
     full_sequence=_CLASS_MOVING_MNIST_TRAINING, diffusion_forcing=_CLASS_MOVING_MNIST_TRAINING,
+    # latent models: a per-frame VAE with a 32-number latent (beta 0.5: sharper reconstructions than the ELBO's 1),
+    # and a backbone on latent frames that trains many more steps per minute than on pixels
+    frame_vae=VAEConfig(image_size=32, latent_dim=32, base_channels=32, channel_mults=(1, 2, 2), beta=0.5),
+    frame_vae_training=TrainConfig(steps=3_000, batch_size=128, lr=1e-3, ema_decay=None),
+    latent_backbone=VideoBackboneConfig(image_size=1, widths=(), max_frames=10),
+    latent=_sequence_training(15_000, 128, 5e-4, 200, 0.999, log_every=100),
 )
 
 # gpu: not measured yet; sized like the gpu UNet (about 20k steps), a 64x64 backbone with a wider encoder.
@@ -233,8 +250,14 @@ _GPU_PENDULUM = SequencePresets(
     regressor=_GPU_TRAINING, full_sequence=_GPU_TRAINING, diffusion_forcing=_GPU_TRAINING, level_shift=PENDULUM_LEVEL_SHIFT,
     full_sequence_level_shift=PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT,
 )
-_GPU_MOVING_MNIST = dataclasses.replace(_GPU_PENDULUM, horizon=16, chunk=8, level_shift=MOVING_MNIST_LEVEL_SHIFT, full_sequence_level_shift=None,
-                                        backbone=dataclasses.replace(_GPU_BACKBONE, max_frames=16, neighbor_skips=True))
+_GPU_MOVING_MNIST = dataclasses.replace(
+    _GPU_PENDULUM, horizon=16, chunk=8, level_shift=MOVING_MNIST_LEVEL_SHIFT, full_sequence_level_shift=None,
+    backbone=dataclasses.replace(_GPU_BACKBONE, max_frames=16, neighbor_skips=True),
+    frame_vae=VAEConfig(image_size=64, latent_dim=64, base_channels=64, channel_mults=(1, 2, 2, 2), beta=0.5),
+    frame_vae_training=TrainConfig(steps=10_000, batch_size=128, lr=1e-3, warmup_steps=200, ema_decay=None, log_every=100),
+    latent_backbone=VideoBackboneConfig(image_size=1, widths=(), d_model=512, num_layers=6, num_heads=8, max_frames=16),
+    latent=dataclasses.replace(_GPU_TRAINING, batch_size=256),
+)
 
 
 PROFILES = {
@@ -248,8 +271,13 @@ PROFILES = {
         vae_training=TrainConfig(steps=150, batch_size=32, lr=2e-3, ema_decay=None, log_every=10),
         pendulum_sequence=dataclasses.replace(_QUICK_SEQUENCE, level_shift=PENDULUM_LEVEL_SHIFT,
                                               full_sequence_level_shift=PENDULUM_FULL_SEQUENCE_LEVEL_SHIFT),
-        moving_mnist_sequence=dataclasses.replace(_QUICK_SEQUENCE, level_shift=MOVING_MNIST_LEVEL_SHIFT, backbone=dataclasses.replace(
-            _QUICK_SEQUENCE.backbone, image_size=32, widths=(8, 16, 16), neighbor_skips=True)),
+        moving_mnist_sequence=dataclasses.replace(
+            _QUICK_SEQUENCE, level_shift=MOVING_MNIST_LEVEL_SHIFT,
+            backbone=dataclasses.replace(_QUICK_SEQUENCE.backbone, image_size=32, widths=(8, 16, 16), neighbor_skips=True),
+            frame_vae=VAEConfig(image_size=32, latent_dim=8, base_channels=8, channel_mults=(1, 2, 2), beta=0.5),
+            frame_vae_training=dataclasses.replace(_QUICK_TRAINING, steps=60, batch_size=32, ema_decay=None),
+            latent_backbone=VideoBackboneConfig(image_size=1, widths=(), d_model=32, num_layers=2, num_heads=2, max_frames=8),
+            latent=_QUICK_TRAINING),
     ),
     "class": Profile(
         name="class",

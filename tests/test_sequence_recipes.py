@@ -10,6 +10,7 @@ import torch
 
 from dfkit.data.moving_mnist import MovingMNISTConfig
 from dfkit.data.pendulum import PendulumConfig
+from dfkit.models.vae import VAEConfig
 from dfkit.models.video import VideoBackboneConfig
 from dfkit.profiles import PROFILES, SEQUENCE_DATASETS, SequencePresets, get_profile
 from dfkit.sequence import recipes
@@ -26,6 +27,12 @@ TINY_PRESETS = SequencePresets(
     teacher_forcing=TINY_TRAINING, markov=TINY_TRAINING, regressor=TINY_TRAINING, full_sequence=TINY_TRAINING,
     diffusion_forcing=TINY_TRAINING,
 )
+TINY_MOVING_MNIST = dataclasses.replace(      # as the course's Moving-MNIST presets: neighbor skips, latent models
+    TINY_PRESETS, backbone=dataclasses.replace(TINY_PRESETS.backbone, neighbor_skips=True),
+    frame_vae=VAEConfig(image_size=16, latent_dim=4, base_channels=4, channel_mults=(1, 2), beta=0.5),
+    frame_vae_training=TINY_TRAINING, latent=TINY_TRAINING,
+    latent_backbone=VideoBackboneConfig(image_size=1, widths=(), d_model=16, num_layers=1, num_heads=2),
+)
 OBJECTIVES = {"teacher_forcing": TeacherForcing, "regression": NextFrameRegression,
               "full_sequence": FullSequenceDiffusion, "diffusion_forcing": DiffusionForcing}
 
@@ -38,8 +45,8 @@ def tiny_profile(tmp_path, monkeypatch):
         pendulum=PendulumConfig(num_sequences=12, num_frames=8, image_size=16),
         moving_mnist=MovingMNISTConfig(num_sequences=8, num_frames=8, canvas_size=16, num_digits=1, digit_size=8, speed=1.0),
         pendulum_sequence=TINY_PRESETS,
-        moving_mnist_sequence=dataclasses.replace(    # as the course's Moving-MNIST presets: with neighbor skips
-            TINY_PRESETS, backbone=dataclasses.replace(TINY_PRESETS.backbone, neighbor_skips=True)),
+        moving_mnist_sequence=TINY_MOVING_MNIST,
+
     )
 
 
@@ -63,7 +70,7 @@ def test_presets_validate_for_every_profile(profile_name, dataset):
     bands = chosen.bands
     assert bands[0] == (1, chosen.horizon) and bands[-1][1] == 10 * chosen.horizon
     assert all(later[0] == earlier[1] + 1 for earlier, later in zip(bands, bands[1:]))
-    for name in recipes.SEQUENCE_MODELS:
+    for name in recipes.available_models(dataset, profile):
         config = recipes.backbone_config(name, dataset, profile)
         assert config.max_frames == recipes.window_length(name, dataset, profile) <= data_config.num_frames
 
@@ -97,8 +104,10 @@ def test_presets_that_do_not_fit_fail_clearly():
 
 @pytest.mark.parametrize("name", recipes.SEQUENCE_MODELS)
 def test_every_name_builds_its_objective_and_backbone_kind(name, tiny_profile):
-    model, loss_fn, clips, config = recipes.build(name, "pendulum", tiny_profile, progress=False)
     spec = recipes.spec(name)
+    dataset = "moving_mnist" if spec.latent else "pendulum"
+    presets = recipes.presets(dataset, tiny_profile)
+    model, loss_fn, clips, config = recipes.build(name, dataset, tiny_profile, progress=False)
     assert isinstance(loss_fn, OBJECTIVES[spec.objective])
     assert model.config.temporal == spec.temporal
     bidirectional = ("full_sequence", "diffusion_forcing_bidirectional")
@@ -117,9 +126,14 @@ def test_every_name_builds_its_objective_and_backbone_kind(name, tiny_profile):
     if spec.objective == "diffusion_forcing":
         expected_share = TINY_PRESETS.clean_history_fraction if name == "diffusion_forcing_clean_history" else 0.0
         assert loss_fn.clean_history_fraction == expected_share and 0 < TINY_PRESETS.clean_history_fraction < 1
-    assert config == (TINY_PRESETS.markov if "frame" in name else getattr(TINY_PRESETS, spec.training))
-    batch = clips.frames(range(4))                                     # [0, 1]; the objective rescales
-    assert batch.min() >= 0 and batch.max() <= 1
+    assert config == (TINY_PRESETS.markov if "frame" in name else getattr(presets, spec.training))
+    if spec.latent:                                                    # standardized latents of the frame VAE, not rescaled
+        batch = clips[:4]
+        assert batch.shape[2:] == (presets.frame_vae.latent_dim, 1, 1) and not loss_fn.rescale
+        assert model.config.widths == () and model.config.channels == presets.frame_vae.latent_dim
+    else:
+        batch = clips.frames(range(4))                                 # [0, 1]; the objective rescales
+        assert batch.min() >= 0 and batch.max() <= 1 and loss_fn.rescale
     loss = loss_fn(model, batch, torch.Generator().manual_seed(0))
     assert torch.isfinite(loss) and loss > 0
 
@@ -136,6 +150,49 @@ def test_trains_once_then_loads_the_checkpoint(name, tiny_profile, tmp_path, mon
     assert loaded.config == trained.config and not loaded.training
     for (key, a), (_, b) in zip(trained.state_dict().items(), loaded.state_dict().items()):
         assert torch.equal(a, b), key
+
+
+def test_a_latent_model_trains_its_frame_vae_first_then_loads_and_rolls_out_frames(tiny_profile, tmp_path, monkeypatch):
+    from dfkit.sequence.latent import LatentSequenceModel
+
+    trained = recipes.sequence_model("latent_diffusion_forcing", "moving_mnist", tiny_profile, progress=False)
+    assert isinstance(trained, LatentSequenceModel) and not trained.training
+    for name in ("moving_mnist_frame_vae", "moving_mnist_latent_diffusion_forcing"):
+        assert (tmp_path / "quick" / f"{name}.json").exists()
+    context = torch.rand(2, 2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    for method in recipes.spec("latent_diffusion_forcing").rollouts:
+        frames = recipes.rollout("latent_diffusion_forcing", trained, context, 5, tiny_profile, dataset="moving_mnist", method=method)
+        assert frames.shape == (2, 5, 1, 16, 16) and frames.min() >= 0 and frames.max() <= 1
+    monkeypatch.setattr(recipes, "train", lambda *a, **k: pytest.fail("a saved frame VAE must not be retrained"))
+    monkeypatch.setattr(recipes, "train_resumable", lambda *a, **k: pytest.fail("a saved checkpoint must not be retrained"))
+    loaded = recipes.sequence_model("latent_diffusion_forcing", "moving_mnist", tiny_profile, progress=False)
+    again = recipes.rollout("latent_diffusion_forcing", loaded, context, 5, tiny_profile, dataset="moving_mnist")
+    assert torch.equal(again, recipes.rollout("latent_diffusion_forcing", trained, context, 5, tiny_profile, dataset="moving_mnist"))
+    # a pixel model under a latent name (and the reverse) is refused, not silently fed the wrong frames
+    pixel = trained.backbone
+    with pytest.raises(ValueError, match="expected a LatentSequenceModel"):
+        recipes.rollout("latent_diffusion_forcing", pixel, context, 2, tiny_profile, dataset="moving_mnist")
+
+
+def test_a_latent_model_of_another_frame_vae_is_refused(tiny_profile, tmp_path):
+    from dfkit.checkpoint import load_checkpoint, save_checkpoint
+
+    recipes.sequence_model("latent_teacher_forcing", "moving_mnist", tiny_profile, progress=False)
+    path = tmp_path / "quick" / "moving_mnist_frame_vae"
+    vae, meta = load_checkpoint(path)
+    with torch.no_grad():
+        vae.to_posterior.bias.add_(0.1)                                # a frame VAE trained anew
+    save_checkpoint(path, vae, step=meta["step"], extra_state=meta["extra_state"])
+    with pytest.raises(ValueError, match="another frame VAE"):
+        recipes.sequence_model("latent_teacher_forcing", "moving_mnist", tiny_profile, progress=False)
+    other = dataclasses.replace(tiny_profile, moving_mnist_sequence=dataclasses.replace(
+        TINY_MOVING_MNIST, frame_vae=dataclasses.replace(TINY_MOVING_MNIST.frame_vae, latent_dim=6)))
+    with pytest.raises(ValueError, match="retrain it or remove the checkpoint"):
+        recipes.frame_codec("moving_mnist", other, progress=False)
+    with pytest.raises(ValueError, match="no frame VAE, so no latent models"):
+        recipes.build("latent_teacher_forcing", "pendulum", tiny_profile, progress=False)
+    assert "latent_teacher_forcing" not in recipes.available_models("pendulum", tiny_profile)
+    assert "latent_teacher_forcing" in recipes.available_models("moving_mnist", tiny_profile)
 
 
 def test_initial_weights_come_from_the_training_seed_alone(tiny_profile):
@@ -229,6 +286,28 @@ def test_first_frames_benchmark_runs_on_a_tiny_profile(tiny_profile):
     causal = [name for name in first.MODELS if recipes.spec(name).temporal == "causal"]
     assert [row["model"] for row in one_call] == causal and "full_sequence" not in causal
     assert all(math.isfinite(row["MSE"]) and row["MSE"] > 0 and 0 <= row["identity"] <= 1 for row in one_call)
+
+
+def test_digit_loss_benchmark_runs_on_a_tiny_profile(tiny_profile):
+    from dfkit.metrics.classifier import DigitClassifier
+
+    benchmark = load_benchmark("moving_mnist_digit_loss")
+    classifier, bands = DigitClassifier().eval(), ((1, 1), (1, 3))
+    ladder = benchmark.along_the_ladder(tiny_profile, clips=3, seed=0, classifier=classifier)
+    rungs = [1000, 500]                                                 # 2 DDIM steps per frame in the tiny presets
+    assert [(row["model"], row["level k"]) for row in ladder] == [(name, k) for name in benchmark.LADDER_MODELS for k in rungs]
+    assert all(0 <= row["identity of sampled x̂_0"] <= 1 and row["MSE from the noised truth"] > 0 for row in ladder)
+    guided = benchmark.with_history_guidance(tiny_profile, 3, 3, 0, classifier, bands)
+    assert [row["history guidance w"] for row in guided] == list(benchmark.GUIDANCE_SCALES)
+    latent = benchmark.latent_against_pixels(tiny_profile, 3, 3, 0, classifier, bands)
+    assert [(row["model"], row["rollout"]) for row in latent[:-4]] == list(benchmark.LATENT_ROWS)
+    assert [row["model"] for row in latent[-4:]] == ["frame VAE reconstruction of the truth", "ground truth", "copy last frame",
+                                                     "all black"]
+    assert latent[-3]["MSE 1-3"] == 0 and latent[-4]["MSE 1-3"] > 0
+    # guidance with w = 1 is the plain conditional: the same frames as the stabilized rollout of the latent table
+    stabilized = next(row for row in latent if row["model"] == "diffusion_forcing")
+    assert guided[0]["MSE 1-3"] == pytest.approx(stabilized["MSE 1-3"], rel=1e-6)
+    assert guided[0]["identity 1-3"] == stabilized["identity 1-3"]
 
 
 def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):

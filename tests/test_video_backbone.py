@@ -286,3 +286,29 @@ def test_checkpoint_round_trip(tmp_path):
     frames = torch.randn(2, 3, 1, 16, 16)
     levels = torch.tensor([[0, 5, 999], [3, 0, 1]])
     assert torch.equal(model(frames, levels), loaded.eval()(frames, levels))
+
+
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_a_backbone_without_convolutions_runs_on_latent_frames(temporal):
+    """widths=(): a frame is a small latent (D x 1 x 1, or D x h x w) mapped to its token and back by linear maps."""
+    torch.manual_seed(0)
+    config = VideoBackboneConfig(image_size=1, channels=6, widths=(), d_model=16, num_layers=2, num_heads=2, max_frames=8,
+                                 temporal=temporal)
+    model = VideoBackbone(config).eval()
+    latents, levels = torch.randn(2, 6, 6, 1, 1), torch.randint(0, 1001, (2, 6))
+    assert torch.count_nonzero(model(latents, levels)) == 0, "the output map starts at zero: an untrained model predicts 0"
+    torch.nn.init.normal_(model.decoder.from_token.weight, std=0.1)
+    torch.nn.init.normal_(model.decoder.gain.weight, std=0.1)
+    out = model(latents, levels)
+    assert out.shape == latents.shape and model.decoder.to_pixels is None
+    if temporal == "bidirectional":
+        return
+    changed = latents.clone()
+    changed[:, 3:] = torch.randn_like(changed[:, 3:])
+    assert torch.equal(model(changed, levels)[:, :3], out[:, :3]), "a causal latent model saw a later frame"
+    history = model.encode_history(latents[:, :3], levels[:, :3])
+    torch.testing.assert_close(model(latents[:, 3:], levels[:, 3:], history=history), out[:, 3:], atol=1e-5, rtol=0)
+    spatial = VideoBackbone(VideoBackboneConfig(image_size=2, channels=3, widths=(), d_model=16, num_heads=2, temporal=temporal))
+    assert spatial(torch.randn(1, 2, 3, 2, 2), torch.zeros(1, 2, dtype=torch.long)).shape == (1, 2, 3, 2, 2)
+    with pytest.raises(ValueError, match="positive widths \\(empty: latent frames"):
+        VideoBackbone(VideoBackboneConfig(widths=(8, 0)))

@@ -30,6 +30,10 @@ per frame carries where things are and how they move, but not the details of the
 The encoder and the decoder otherwise work on each frame alone, and every normalization is per
 frame (GroupNorm / LayerNorm, never BatchNorm), so sample i of a batch never sees sample j.
 
+Latent frames. With ``widths=()`` there is no convolution: a frame is a small latent (D x 1 x 1
+for a VAE's vector latent, :mod:`dfkit.sequence.latent`) that one linear map turns into its token
+and one linear map (plus the gain times the noisy latent) turns back.
+
 Cost. On a CPU most of the time goes into convolutions at high resolution, so no layer runs at
 full resolution: the first conv already has stride 2, and the last one works at half
 resolution and rearranges 4·C channels into 2x2 pixels (pixel shuffle). The work is done at
@@ -89,8 +93,8 @@ class VideoBackboneConfig:
             raise ValueError(f"expected temporal in {TEMPORAL_KINDS}, got {self.temporal!r}")
         if self.channels < 1:
             raise ValueError(f"expected channels >= 1, got {self.channels}")
-        if not self.widths or any(w < 1 for w in self.widths):
-            raise ValueError(f"expected a non-empty tuple of positive widths, got {self.widths}")
+        if any(w < 1 for w in self.widths):
+            raise ValueError(f"expected a tuple of positive widths (empty: latent frames, no convolution), got {self.widths}")
         if self.image_size < 2 ** len(self.widths):
             raise ValueError(f"expected image_size >= 2**len(widths) = {2 ** len(self.widths)}, got {self.image_size}")
         if self.num_layers < 1 or self.num_heads < 1 or self.max_frames < 1 or self.num_levels < 1:
@@ -169,8 +173,8 @@ class FrameEncoder(nn.Module):
         super().__init__()
         widths, d = config.widths, config.d_model
         self.down = nn.ModuleList(FiLMBlock(c_in, c_out, d) for c_in, c_out in zip((config.channels,) + widths[:-1], widths))
-        side = config.feature_sizes[-1]
-        self.to_token = nn.Linear(widths[-1] * side * side, d)
+        side = config.feature_sizes[-1] if widths else config.image_size
+        self.to_token = nn.Linear((widths[-1] if widths else config.channels) * side * side, d)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         skips = []
@@ -194,17 +198,24 @@ class FrameDecoder(nn.Module):
     def __init__(self, config: VideoBackboneConfig):
         super().__init__()
         widths, d = config.widths, config.d_model
-        self.side = config.feature_sizes[-1]
-        self.from_token = nn.Linear(d, widths[-1] * self.side * self.side)
-        self.up = nn.ModuleList(FiLMBlock(widths[i], widths[i - 1], d, up=True) for i in reversed(range(1, len(widths))))
-        self.to_pixels = nn.Conv2d(widths[0], 4 * config.channels, 3, padding=1)
         self.gain = nn.Linear(d, config.channels)
-        for layer in (self.to_pixels, self.gain):            # the untrained model predicts 0
+        self.latent = not widths                              # latent frames: one linear map from the token, no convolution
+        if self.latent:
+            self.from_token = nn.Linear(d, config.channels * config.image_size * config.image_size)
+            self.up, self.to_pixels = nn.ModuleList(), None
+        else:
+            self.side = config.feature_sizes[-1]
+            self.from_token = nn.Linear(d, widths[-1] * self.side * self.side)
+            self.up = nn.ModuleList(FiLMBlock(widths[i], widths[i - 1], d, up=True) for i in reversed(range(1, len(widths))))
+            self.to_pixels = nn.Conv2d(widths[0], 4 * config.channels, 3, padding=1)
+        for layer in (self.from_token if self.latent else self.to_pixels, self.gain):   # the untrained model predicts 0
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
     def forward(self, tokens: torch.Tensor, skips: list[torch.Tensor], noisy: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         N, C, H, W = noisy.shape
+        if self.latent:
+            return self.from_token(tokens).view(N, C, H, W) + self.gain(embedding)[:, :, None, None] * noisy
         h = self.from_token(tokens).view(N, -1, self.side, self.side)                # (N, w_last, s, s)
         for block, skip, above in zip(self.up, reversed(skips[1:]), reversed(skips[:-1])):
             h = block(h + skip, embedding, above.shape[-2:])                         # (N, w_{i-1}, side_{i-1}, side_{i-1})

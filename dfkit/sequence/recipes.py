@@ -27,6 +27,8 @@ diffusion_forcing_bidirectional  bidirectional  DiffusionForcing           autor
 diffusion_forcing_clean_history  causal         DiffusionForcing(h)        autoregressive, stabilized, pyramid
 regressor_gru                    gru            NextFrameRegression        regressor
 diffusion_forcing_gru            gru            DiffusionForcing           autoregressive, stabilized, pyramid
+latent_teacher_forcing           causal         TeacherForcing(context=c)  autoregressive, stabilized
+latent_diffusion_forcing         causal         DiffusionForcing           autoregressive, stabilized, pyramid
 ===============================  =============  =========================  ===================================
 
 ``diffusion_forcing_bidirectional`` is the full-sequence model's backbone trained with Diffusion
@@ -41,7 +43,11 @@ experiment on how the training levels shape autoregressive rollouts
 trained on a history noised to one level in 0..k_small per clip
 (``TeacherForcing(history_noise=k_small)``, k_small the presets' ``stabilization_level``) and
 rolled out stabilized: noise augmentation of the context, teacher forcing's counterpart of
-Diffusion Forcing's stabilization.
+Diffusion Forcing's stabilization. ``latent_teacher_forcing`` and ``latent_diffusion_forcing`` are
+the same objectives on the latent frames of a per-frame VAE (:mod:`dfkit.sequence.latent`; the
+presets' ``frame_vae``, checkpoint ``<dataset>_frame_vae``): they load as a
+:class:`~dfkit.sequence.latent.LatentSequenceModel`, and :func:`rollout` encodes the context and
+decodes the frames, so they take and give frames like every other model.
 
 Rollout methods:
 
@@ -74,14 +80,16 @@ from dfkit import data
 from dfkit.checkpoint import (announce_training, checkpoint_root, load_checkpoint, refuse_training_unless_allowed, save_checkpoint,
                               training_folder)
 from dfkit.device import pick_device
+from dfkit.models.vae import VAE, vae_loss
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.profiles import SEQUENCE_DATASETS
 from dfkit.recipes import course_schedule
 from dfkit.sequence.objectives import (
     DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, to_model_range, to_unit_range,
 )
+from dfkit.sequence.latent import FrameCodec, LatentSequenceModel, latent_statistics
 from dfkit.sequence.rollout import RolloutConfig, extend_video, rollout_recurrent, rollout_regressor, rollout_sliding_window
-from dfkit.train import TrainConfig, train_resumable
+from dfkit.train import TrainConfig, train, train_resumable
 
 DATASETS = SEQUENCE_DATASETS                 # ("pendulum", "moving_mnist")
 
@@ -97,6 +105,7 @@ class ModelSpec:
     context: int | None = None       # teacher forcing: history frames (None: the presets' context)
     clean_history: bool = False      # Diffusion Forcing: mix in clips with a clean history (presets' share)
     history_noise: bool = False      # teacher forcing: history noised up to the presets' stabilization level
+    latent: bool = False             # trained on the latent frames of the presets' frame VAE
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -114,6 +123,8 @@ MODELS: dict[str, ModelSpec] = {
                                                  ("autoregressive", "stabilized", "pyramid"), clean_history=True),
     "regressor_gru": ModelSpec("gru", "regression", "regressor", ("regressor",)),
     "diffusion_forcing_gru": ModelSpec("gru", "diffusion_forcing", "diffusion_forcing", ("autoregressive", "stabilized", "pyramid")),
+    "latent_teacher_forcing": ModelSpec("causal", "teacher_forcing", "latent", ("autoregressive", "stabilized"), latent=True),
+    "latent_diffusion_forcing": ModelSpec("causal", "diffusion_forcing", "latent", ("autoregressive", "stabilized", "pyramid"), latent=True),
 }
 SEQUENCE_MODELS = tuple(MODELS)
 ROLLOUT_OPTIONS = tuple(field.name for field in dataclasses.fields(RolloutConfig)) + ("reconstruction_weight",)
@@ -127,6 +138,13 @@ def spec(name: str) -> ModelSpec:
     if name not in MODELS:
         raise ValueError(f"unknown sequence model {name!r}; expected one of {SEQUENCE_MODELS}")
     return MODELS[name]
+
+
+def available_models(dataset: str, profile) -> tuple[str, ...]:
+    """The recipe names ``dataset`` has in ``profile``: every one, but the latent models only where the
+    presets have a frame VAE."""
+    has_vae = presets(dataset, profile).frame_vae is not None
+    return tuple(name for name in SEQUENCE_MODELS if has_vae or not MODELS[name].latent)
 
 
 def presets(dataset: str, profile):
@@ -154,9 +172,14 @@ def window_length(name: str, dataset: str, profile) -> int:
 
 
 def backbone_config(name: str, dataset: str, profile) -> VideoBackboneConfig:
-    """The presets' backbone with the temporal kind of ``name`` and its window as ``max_frames``."""
-    config = dataclasses.replace(presets(dataset, profile).backbone, temporal=spec(name).temporal,
-                                 max_frames=window_length(name, dataset, profile))
+    """The presets' backbone with the temporal kind of ``name`` and its window as ``max_frames``; a latent
+    model's is the latent backbone on D x 1 x 1 frames, D the frame VAE's latent_dim."""
+    chosen = presets(dataset, profile)
+    if spec(name).latent:
+        base = dataclasses.replace(chosen.latent_backbone, image_size=1, channels=frame_vae_config(dataset, profile).latent_dim)
+    else:
+        base = chosen.backbone
+    config = dataclasses.replace(base, temporal=spec(name).temporal, max_frames=window_length(name, dataset, profile))
     config.validate()
     return config
 
@@ -165,17 +188,18 @@ def objective(name: str, dataset: str, profile):
     """The training loss of ``name`` (an instance of one of :mod:`dfkit.sequence.objectives`' classes)."""
     model_spec, chosen = spec(name), presets(dataset, profile)
     schedule, parameterization = course_schedule(), chosen.parameterization
-    shift = chosen.training_level_shift(model_spec.objective)
+    shift, rescale = chosen.training_level_shift(model_spec.objective), not model_spec.latent   # latents are standardized already
     if model_spec.objective == "teacher_forcing":
         return TeacherForcing(schedule, parameterization, context=history_length(name, dataset, profile),
-                              history_noise=chosen.stabilization_level if model_spec.history_noise else 0, level_shift=shift)
+                              history_noise=chosen.stabilization_level if model_spec.history_noise else 0, level_shift=shift,
+                              rescale=rescale)
     if model_spec.objective == "regression":
         return NextFrameRegression(window=chosen.horizon)
     if model_spec.objective == "full_sequence":
         return FullSequenceDiffusion(schedule, parameterization, window=chosen.horizon, level_shift=shift)
     return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction,
                             clean_history_fraction=chosen.clean_history_fraction if model_spec.clean_history else 0.0,
-                            level_shift=shift)
+                            level_shift=shift, rescale=rescale)
 
 
 def objective_record(loss_fn) -> dict:
@@ -218,12 +242,78 @@ def build(name: str, dataset: str, profile, progress: bool = True, seed: int | N
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model, loss_fn = model_and_loss(name, dataset, profile)
-    return model, loss_fn, dataset_split(dataset, profile, "train", progress), config
+    clips = dataset_split(dataset, profile, "train", progress)
+    if spec(name).latent:
+        clips = frame_codec(dataset, profile, progress=progress).encode(clips.frames())       # (N, T, D, 1, 1)
+    return model, loss_fn, clips, config
 
 
 def model_and_loss(name: str, dataset: str, profile):
     """An untrained backbone of ``name`` and its objective (no data, no seeding: see :func:`build`)."""
     return VideoBackbone(backbone_config(name, dataset, profile)), objective(name, dataset, profile)
+
+
+# --------------------------------------------------------------------------- the frame VAE of the latent models
+
+
+def frame_vae_config(dataset: str, profile):
+    """The presets' frame VAE; a ValueError when ``dataset`` has no latent models in ``profile``."""
+    config = presets(dataset, profile).frame_vae
+    if config is None:
+        raise ValueError(f"the {profile.name} presets of {dataset!r} have no frame VAE, so no latent models")
+    return config
+
+
+def frame_vae_path(dataset: str, profile) -> Path:
+    """``<checkpoints>/<profile>/<dataset>_frame_vae``: the VAE and its latent statistics."""
+    return checkpoint_root() / profile.name / f"{dataset}_frame_vae"
+
+
+def frame_codec(dataset: str, profile, retrain: bool = False, progress: bool = True, save: bool = True) -> FrameCodec:
+    """The trained frame VAE of ``dataset`` with its latent statistics (:class:`~dfkit.sequence.latent.FrameCodec`).
+
+    Loads :func:`frame_vae_path` unless it is missing or ``retrain``; else trains the presets'
+    ``frame_vae`` on every frame of the train split (``frame_vae_training``), measures the mean and
+    standard deviation of its posterior means there, and saves both.
+    """
+    path, config = frame_vae_path(dataset, profile), frame_vae_config(dataset, profile)
+    training = presets(dataset, profile).frame_vae_training
+    if not retrain and path.with_suffix(".json").exists():
+        vae, meta = load_checkpoint(path, expected_model=VAE)
+        if vae.config != config or meta.get("step") != training.steps:
+            raise ValueError(f"checkpoint {path} holds a frame VAE {vae.config} trained {meta.get('step')} steps, but the "
+                             f"{profile.name} presets train {config} for {training.steps}; retrain it or remove the checkpoint")
+        state = meta["extra_state"]
+        return FrameCodec(vae, state["latent_mean"], state["latent_std"])
+    what = f"the {profile.name} profile's {dataset} frame VAE"
+    refuse_training_unless_allowed(what, path)
+    if progress:
+        announce_training(what, path, training.steps)
+    frames = dataset_split(dataset, profile, "train", progress).frames_uint8      # (N, T, C, H, W) uint8
+    images = frames.flatten(0, 1)                                                # every frame on its own, kept as uint8
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(training.seed)
+        vae = VAE(config)
+    start = time.perf_counter()
+    result = train(vae, _unit_vae_loss, images, dataclasses.replace(training, progress=progress))
+    vae = (result.ema_model if result.ema_model is not None else result.model).eval()
+    mean, std = latent_statistics(vae, frames)
+    if save:
+        record = {"latent_mean": mean, "latent_std": std, "train_seconds": time.perf_counter() - start,
+                  "trained_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+        save_checkpoint(path, vae, step=result.steps, extra_state=record)
+    return FrameCodec(vae, mean, std)
+
+
+def _unit_vae_loss(model, images, generator=None):
+    """vae_loss on uint8 frames (0..255), scaled to [0, 1] batch by batch (the training set stays uint8)."""
+    return vae_loss(model, images.float() / 255.0, generator)
+
+
+def _frame_vae_digest(dataset: str, profile) -> str | None:
+    """The weights' sha256 of the frame VAE checkpoint, which a latent model records and checks."""
+    path = frame_vae_path(dataset, profile).with_suffix(".json")
+    return json.loads(path.read_text()).get("weights_sha256") if path.exists() else None
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -278,12 +368,20 @@ def load_sequence_model(name: str, dataset: str, profile, seed: int | None = Non
         raise ValueError(f"checkpoint {path} holds a backbone {model.config}, but the {profile.name} presets build "
                          f"{backbone_config(name, dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
     _check_training(path, meta, name, dataset, profile, seed)
+    if spec(name).latent:
+        recorded, current = (meta.get("extra") or {}).get("frame_vae_sha256"), _frame_vae_digest(dataset, profile)
+        if recorded != current:
+            raise ValueError(f"checkpoint {path} was trained on the latents of another frame VAE than "
+                             f"{frame_vae_path(dataset, profile)}; retrain it (retrain=True) or remove the checkpoint")
+        model = LatentSequenceModel(model, frame_codec(dataset, profile, progress=False))
     return model.to(pick_device(device)).eval()
 
 
 def sequence_model(name: str, dataset: str, profile, retrain: bool = False, progress: bool = True, save: bool = True,
                    device=None, seed: int | None = None) -> VideoBackbone:
-    """The trained model ``name`` on ``dataset`` for ``profile`` (EMA weights when kept), in eval mode.
+    """The trained model ``name`` on ``dataset`` for ``profile`` (EMA weights when kept), in eval mode;
+    a latent model comes as a :class:`~dfkit.sequence.latent.LatentSequenceModel` (its frame VAE is
+    loaded, or trained first).
 
     Loads ``<checkpoints>/<profile>/<dataset>_<name>`` unless it is missing or ``retrain``; else
     trains with :func:`dfkit.train.train` (resuming an interrupted training of the same checkpoint)
@@ -314,8 +412,12 @@ def sequence_model(name: str, dataset: str, profile, retrain: bool = False, prog
             "final_loss": sum(tail) / len(tail) if tail else None, "trained_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "objective": objective_record(loss_fn),
         }
+        if spec(name).latent:
+            record["frame_vae_sha256"] = _frame_vae_digest(dataset, profile)
         save_checkpoint(path, trained, step=result.steps, extra_state=record)
         shutil.rmtree(work, ignore_errors=True)
+    if spec(name).latent:
+        trained = LatentSequenceModel(trained, frame_codec(dataset, profile, progress=False)).to(target)
     return trained.eval()
 
 
@@ -372,7 +474,12 @@ def rollout(name: str, model, context: torch.Tensor, num_frames: int, profile, *
     if model_spec.objective == "teacher_forcing" and context.shape[1] < history:
         raise ValueError(f"expected at least {history} context frames for {name!r} (it was trained on {history}), got {context.shape[1]}")
     device = next(model.parameters()).device
-    known = to_model_range(context.to(device))                                    # (B, c, C, H, W) in [-1, 1]
+    latent = isinstance(model, LatentSequenceModel)
+    if model_spec.latent != latent:
+        raise ValueError(f"expected {'a LatentSequenceModel' if model_spec.latent else 'a pixel-space backbone'} for {name!r}, "
+                         f"got {type(model).__name__}")
+    # (B, c, C, H, W) frames in [-1, 1], or (B, c, D, 1, 1) standardized latents
+    known = model.encode(context.to(device)) if latent else to_model_range(context.to(device))
     generator = generator if generator is not None else torch.Generator().manual_seed(seed)
     schedule, parameterization = course_schedule(), chosen.parameterization
     window = window_length(name, dataset, profile)
@@ -390,4 +497,5 @@ def rollout(name: str, model, context: torch.Tensor, num_frames: int, profile, *
         shown = history if model_spec.objective == "teacher_forcing" else window - config.chunk
         frames = rollout_sliding_window(model, known[:, -shown:], num_frames, schedule, parameterization, config,
                                         window=window, generator=generator)
-    return to_unit_range(frames).to(context.device)                               # (B, N, C, H, W) in [0, 1]
+    frames = model.decode(frames) if latent else to_unit_range(frames)
+    return frames.to(context.device)                                              # (B, N, C, H, W) in [0, 1]
