@@ -34,11 +34,13 @@ from dfkit.sequence.objectives import to_model_range, to_unit_range
 from dfkit.sequence.recipes import dataset_split, frame_codec, presets, rollout, rollout_config, sequence_model, window_length
 from dfkit.sequence.rollout import rollout_sliding_window
 from dfkit.sequence.sampler import sample_with_matrix
+from dfkit.viz import save_strip
 from report import benchmark_parser, parse_arguments, write_report
 
 HERE = Path(__file__).resolve().parent
 LADDER_MODELS = ("teacher_forcing", "diffusion_forcing")
 GUIDANCE_SCALES = (1.0, 2.0, 4.0)
+PICTURE_CLIPS, PICTURE_FRAMES = 4, 20
 LATENT_ROWS = (("teacher_forcing", "autoregressive"), ("latent_teacher_forcing", "autoregressive"),
                ("latent_teacher_forcing", "stabilized"), ("diffusion_forcing", "stabilized"),
                ("latent_diffusion_forcing", "autoregressive"), ("latent_diffusion_forcing", "stabilized"))
@@ -128,11 +130,12 @@ def with_history_guidance(profile, clips: int, frames: int, seed: int, classifie
     return rows
 
 
-def latent_against_pixels(profile, clips: int, frames: int, seed: int, classifier, bands) -> list[dict]:
-    """Rollouts of the pixel and latent models from the same context, the VAE's reconstructions, the baselines."""
+def latent_against_pixels(profile, clips: int, frames: int, seed: int, classifier, bands) -> tuple[list[dict], torch.Tensor]:
+    """Rollouts of the pixel and latent models from the same context, the VAE's reconstructions, the baselines;
+    and a picture: the first ``PICTURE_CLIPS`` clips, each as its true frames then one row per rollout."""
     chosen = presets("moving_mnist", profile)
     video, labels = _test_clips(profile, clips, frames)
-    rows = []
+    rows, shown = [], [video[:PICTURE_CLIPS, chosen.context:]]
     for name, method in LATENT_ROWS:
         model = sequence_model(name, "moving_mnist", profile, progress=False)
         start = time.perf_counter()
@@ -140,6 +143,7 @@ def latent_against_pixels(profile, clips: int, frames: int, seed: int, classifie
         seconds = time.perf_counter() - start
         rows.append({**_row(generated.numpy(), video, labels, profile, classifier, bands, model=name, rollout=method),
                      "rollout (s)": seconds})
+        shown.append(generated[:PICTURE_CLIPS])
         print(f"{name} {method}: identity {rows[-1][f'identity {bands[0][0]}-{bands[0][1]}']:.2f}", flush=True)
     codec = frame_codec("moving_mnist", profile, progress=False)
     reconstructions = codec.decode(codec.encode(video[:, chosen.context:]))
@@ -149,7 +153,8 @@ def latent_against_pixels(profile, clips: int, frames: int, seed: int, classifie
                  "all black": torch.zeros_like(video[:, c:]).numpy()}
     for what, frames_of in baselines.items():
         rows.append({**_row(frames_of, video, labels, profile, classifier, bands, model=what, rollout="—"), "rollout (s)": float("nan")})
-    return rows
+    picture = torch.stack(shown, dim=1).flatten(0, 1)[:, :PICTURE_FRAMES]           # (clips x (1 + rollouts), frames, 1, H, W)
+    return rows, picture
 
 
 def main() -> None:
@@ -163,7 +168,8 @@ def main() -> None:
     classifier = get_classifier(progress=False)
     bands = ((1, 1), (1, 10), (11, args.frames)) if args.frames > 10 else ((1, 1), (1, args.frames))
     start = time.perf_counter()
-    latent = latent_against_pixels(profile, args.clips, args.frames, args.seed, classifier, bands)   # trains what is missing first
+    latent, picture = latent_against_pixels(profile, args.clips, args.frames, args.seed, classifier, bands)  # trains what is missing first
+    save_strip(picture, HERE / f"moving_mnist_digit_loss_{args.profile}.png", scale=2)
     ladder = along_the_ladder(profile, args.clips, args.seed, classifier)
     guided = with_history_guidance(profile, args.clips, args.frames, args.seed, classifier, bands)
     vae = chosen.frame_vae
@@ -177,7 +183,9 @@ def main() -> None:
         f"level; the last rung's x̂_0 is the sampled frame). Then {args.frames}-frame rollouts: Diffusion Forcing with vanilla history guidance, and the latent models "
         f"(frame VAE: latent_dim {vae.latent_dim}, beta {vae.beta:g}, {chosen.frame_vae_training.steps} steps; latent "
         f"backbone d_model {chosen.latent_backbone.d_model}, {chosen.latent_backbone.num_layers} layers, "
-        f"{chosen.latent.steps} steps of {chosen.latent.batch_size} clips) beside the pixel models.",
+        f"{chosen.latent.steps} steps of {chosen.latent.batch_size} clips) beside the pixel models. The picture "
+        f"`moving_mnist_digit_loss_{args.profile}.png` shows the first {PICTURE_FRAMES} generated frames of "
+        f"{PICTURE_CLIPS} clips: for each clip the truth, then one row per rollout of the last table, in its order.",
         ladder, sections=(("Diffusion Forcing, stabilized, with vanilla history guidance", guided),
                           ("Latent models beside the pixel models", latent)))
 

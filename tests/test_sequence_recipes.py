@@ -299,7 +299,8 @@ def test_digit_loss_benchmark_runs_on_a_tiny_profile(tiny_profile):
     assert all(0 <= row["identity of sampled x̂_0"] <= 1 and row["MSE from the noised truth"] > 0 for row in ladder)
     guided = benchmark.with_history_guidance(tiny_profile, 3, 3, 0, classifier, bands)
     assert [row["history guidance w"] for row in guided] == list(benchmark.GUIDANCE_SCALES)
-    latent = benchmark.latent_against_pixels(tiny_profile, 3, 3, 0, classifier, bands)
+    latent, picture = benchmark.latent_against_pixels(tiny_profile, 3, 3, 0, classifier, bands)
+    assert picture.shape == (3 * (1 + len(benchmark.LATENT_ROWS)), 3, 1, 16, 16)          # 3 clips < PICTURE_CLIPS, 3 frames
     assert [(row["model"], row["rollout"]) for row in latent[:-4]] == list(benchmark.LATENT_ROWS)
     assert [row["model"] for row in latent[-4:]] == ["frame VAE reconstruction of the truth", "ground truth", "copy last frame",
                                                      "all black"]
