@@ -432,3 +432,46 @@ def test_processes_memory_and_disk_are_capped_for_the_whole_tree_and_spare_an_ho
     filler = " ".join(t["output"] for t in graded["filler"]["tests"] if t["name"].startswith(ENERGY))
     stopped = int(filler.split("stopped after ")[1].split()[0])
     assert stopped <= limits.disk_bytes >> 20 and "No space left" in filler, filler
+
+
+def test_an_ordinary_user_gets_limits_that_hold_and_a_results_file_that_says_how(solution):
+    """Graded as an unprivileged uid, which can make no cgroup here: the fork storm stops at the user's
+    RLIMIT_NPROC, the honest student beside it gets full marks, and results.json says how each limit
+    holds (per user, per process, or NOT in total), never that a cgroup enforces it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("switching to an unprivileged uid needs root and setpriv")
+    unprivileged = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run(unprivileged + [sys.executable, "-c", "import subprocess, sys; subprocess.run([sys.executable, '-c', ''], check=True)"],
+                           capture_output=True, text=True, cwd="/")
+    if probe.returncode != 0:      # e.g. an interpreter installed under root's private home
+        pytest.skip(f"the unprivileged uid cannot start {sys.executable}: {probe.stderr.strip().splitlines()[-1:]}")
+    root = tempfile.mkdtemp(prefix="dfkit-ordinary-user-")        # pytest's tmp_path is private to root
+    try:
+        os.chmod(root, 0o777)
+        for name, source in (("forker", FORK_STORM), ("honest", RIGHT)):
+            testing.write(testing.with_cells(solution, {ENERGY: source}), f"{root}/class/{name}.ipynb")
+        for folder, _, files in os.walk(root):
+            os.chmod(folder, 0o777)
+            for file in files:
+                os.chmod(os.path.join(folder, file), 0o666)
+        env = {"PATH": os.environ["PATH"], "HOME": root, "PYTHONPATH": os.pathsep.join(sys.path)}
+        command = unprivileged + [sys.executable, "-m", "autograder.cli", "grade", f"{root}/class", "--assignment", ASSIGNMENT, "--out", f"{root}/out", "--no-progress"]
+        finished = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, timeout=600)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+        graded = {name: json.loads(open(f"{root}/out/{name}/results.json").read()) for name in ("forker", "honest")}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert graded["honest"]["score"] == 12, graded["honest"]["tests"]
+    assert graded["forker"]["score"] == 10, graded["forker"]["tests"]
+    enforced = graded["honest"]["extra_data"]["dfkit_grade"]["limits"]["enforced"]
+    assert "cgroup" not in enforced["processes"].split("(")[0] and "RLIMIT_NPROC" in enforced["processes"], enforced
+    assert "per process only" in enforced["memory"], enforced
+    forker = " ".join(t["output"] for t in graded["forker"]["tests"] if t["name"].startswith(ENERGY))
+    started = int(forker.split("started ")[1].split()[0])
+    assert started < Limits().processes, forker
