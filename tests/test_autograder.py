@@ -365,3 +365,64 @@ def test_a_nan_answer_never_passes_even_against_values_built_from_it():
     with pytest.raises(AssertionError, match="finite number"):
         expect_number(float("inf"), float("inf"), call="f()")
     expect_array(np.array([1.0, np.nan]), np.array([1.0, np.nan]), call="f()", finite=False)
+
+
+# ----------------------------------------------------------------------------- cgroup v2, on a stand-in cgroup tree
+
+def fake_unified_hierarchy(tmp_path, monkeypatch, controllers="cpu memory pids"):
+    """A folder laid out like a cgroup v2 mount with the grader in /grader; mkdir adds the control files as the kernel does."""
+    import os
+
+    from autograder import cgroups
+
+    parent = tmp_path / "grader"
+    parent.mkdir()
+    (tmp_path / "cgroup.controllers").write_text(controllers + "\n")
+    (parent / "cgroup.controllers").write_text(controllers + "\n")
+    (parent / "cgroup.subtree_control").write_text("")
+    real_mkdir = os.mkdir
+
+    def kernel_mkdir(path, mode=0o777):
+        real_mkdir(path, mode)
+        for name in ("cgroup.procs", "pids.max", "memory.max", "memory.swap.max", "memory.events"):
+            open(os.path.join(path, name), "w").close()
+
+    monkeypatch.setattr(cgroups, "ROOT", str(tmp_path))
+    monkeypatch.setattr(cgroups, "_own_path", lambda hierarchy: "/grader" if hierarchy == "" else pytest.fail("v1 asked on v2"))
+    monkeypatch.setattr(cgroups.os, "mkdir", kernel_mkdir)
+    return parent
+
+
+def test_a_cgroup_v2_group_gets_both_controllers_and_its_limits(tmp_path, monkeypatch):
+    from autograder import cgroups
+
+    parent = fake_unified_hierarchy(tmp_path, monkeypatch)
+    group, reason = cgroups.open_group(64, 2**30)
+    assert group is not None and reason == "" and group.version == 2
+    assert (parent / "cgroup.subtree_control").read_text() == "+pids +memory"      # enabled for the children first
+    folder = parent / group.folders[0].rsplit("/", 1)[1]
+    assert (folder / "pids.max").read_text() == "64" and (folder / "memory.max").read_text() == str(2**30)
+    assert (folder / "memory.swap.max").read_text() == "0"
+    assert group.procs_files() == [str(folder / "cgroup.procs")]
+    assert "cgroup v2" in group.describe()["processes"] and "cgroup v2" in group.describe()["memory"]
+    (folder / "memory.events").write_text("low 0\nhigh 0\nmax 5\noom 2\noom_kill 2\n")
+    assert group.oom_kills() == 2
+
+
+def test_a_cgroup_v2_tree_that_cannot_hold_the_limits_is_reported_not_used(tmp_path, monkeypatch):
+    import errno
+
+    from autograder import cgroups
+
+    fake_unified_hierarchy(tmp_path, monkeypatch, controllers="cpu pids")
+    group, reason = cgroups.open_group(64, 2**30)
+    assert group is None and "offers ['cpu', 'pids'], not pids and memory" in reason
+
+    def busy(path, mode=0o777):
+        raise OSError(errno.EBUSY, "Device or resource busy")
+
+    (tmp_path / "cgroup.controllers").write_text("memory pids\n")
+    (tmp_path / "grader" / "cgroup.controllers").write_text("memory pids\n")
+    monkeypatch.setattr(cgroups.os, "mkdir", busy)       # the grader's own group holds processes: no child group
+    group, reason = cgroups.open_group(64, 2**30)
+    assert group is None and reason.startswith("cannot make a cgroup v2 group under") and "busy" in reason
