@@ -15,6 +15,7 @@ Modules, in the order a submission meets them:
     landlock     the Landlock system calls
     worker       the only process that runs student code
     protocol     length-prefixed JSON with numpy arrays as raw bytes; strict decoding
+    standins     what tests pass to exercises (schedules, toy models): the only objects the worker rebuilds
     selfcheck    ``check()`` in a notebook (the student's kernel; visible tests)
     testing      building variants of a solution notebook for the course's own tests
 """

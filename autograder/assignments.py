@@ -104,7 +104,7 @@ def load_assignment(name: str, root=None) -> Assignment:
     if not questions:
         raise ValueError(f"{directory / 'questions.py'} lists no QUESTIONS")
     limits = Limits().replace(**getattr(module, "LIMITS", {}))
-    # the module of each question's own answer, which may register argument builders the tests need (ToyNextFrame)
+    # and the module of each question's own answer, so that every forked worker starts with it imported
     modules = list(dict.fromkeys(DEFAULT_MODULES + list(getattr(module, "MODULES", []))
                                  + [module_of(q.references[0]) for q in questions.values() if q.references]))
     return Assignment(name, directory, questions, limits, modules)

@@ -9,6 +9,10 @@ Values that JSON cannot say directly travel as tagged objects::
     {"$": "tensor",   ...same fields...}                    a torch tensor, sent as its numpy array
     {"$": "npscalar", "dtype": "float64", "data": base64}   a numpy scalar such as np.float64(1.5)
 
+The arguments of a call may hold *stand-ins* (a noise schedule, a toy denoiser): dicts
+``{"$standin": NAME, field: value, ...}`` that travel as ordinary dicts and that the worker rebuilds
+into an object of one of the few types :mod:`autograder.standins` declares.
+
 Two halves with different trust:
 
 * :func:`encode` runs in the worker, on whatever the student's function returned. It never has to be
@@ -30,6 +34,7 @@ import numpy as np
 HEADER = struct.Struct(">I")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
+STANDIN_KEY = "$standin"      # marks a stand-in among a call's arguments (see autograder.standins)
 
 # Only plain numeric and boolean dtypes cross the boundary (no objects, strings, records or pickles).
 ALLOWED_DTYPES = frozenset(

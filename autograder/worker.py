@@ -34,7 +34,7 @@ import socket
 import sys
 import traceback
 
-from autograder import arguments, landlock, protocol
+from autograder import landlock, protocol
 
 class Worker:
     def __init__(self, request_fd: int, reply_fd: int, prepared: bool = False):
@@ -293,9 +293,12 @@ def _describe_status(status: int) -> dict:
 
 
 def _to_worker_values(value):
-    """Arrays the grader marked as tensors become torch tensors; containers and tagged arguments are rebuilt."""
-    if arguments.is_tagged(value):
-        return arguments.rebuild({k: _to_worker_values(v) for k, v in value.items()})
+    """Arrays the grader marked as tensors become torch tensors; containers and stand-ins are rebuilt."""
+    if isinstance(value, dict) and protocol.STANDIN_KEY in value:
+        # imported here, not at the top: it imports dfkit, which the worker may import only once prepare()
+        # chose the grader's copy; an assignment that sends stand-ins imports it up front (its MODULES)
+        from autograder import standins
+        return standins.rebuild({k: _to_worker_values(v) for k, v in value.items()})
     if protocol.is_tensor(value):
         import torch
         return torch.from_numpy(protocol.as_array(value).copy())

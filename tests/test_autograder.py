@@ -253,6 +253,109 @@ def test_protocol_keeps_zero_dimensional_arrays_and_tensors_zero_dimensional():
     assert transposed.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
 
 
+# ----------------------------------------------------------------------------- stand-ins
+
+def through_the_wire(value):
+    """What the worker's function receives for ``value`` sent by a test."""
+    from autograder.worker import _to_worker_values
+
+    return _to_worker_values(roundtrip(value))
+
+
+def test_stand_ins_cross_the_wire_and_come_back_as_the_same_objects():
+    import torch
+
+    from autograder import standins
+    from dfkit.diffusion.schedules import make_schedule
+
+    schedule = make_schedule("sigmoid", 20)
+    sent = (standins.schedule_argument(schedule), standins.ToyDenoiser(0.3, -1.0).as_argument(), {"plain": 1})
+    rebuilt, denoiser, plain = through_the_wire(sent)
+    assert isinstance(rebuilt, type(schedule)) and rebuilt.num_levels == 20 and rebuilt.kind == "sigmoid"
+    for name in standins.SCHEDULE_TENSORS:
+        assert torch.equal(getattr(rebuilt, name), getattr(schedule, name))
+    assert isinstance(denoiser, standins.ToyDenoiser) and (denoiser.scale, denoiser.offset) == (0.3, -1.0)
+    assert plain == {"plain": 1}
+    generator = through_the_wire(standins.generator_argument(7))
+    assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=torch.Generator().manual_seed(7)))
+    window, frames, levels = torch.rand(3, 2, 1, 3, 3), torch.randn(2, 4, 1, 2, 2), torch.tensor([[0, 5, 900, 3], [1, 2, 3, 4]])
+    for toy, inputs in ((standins.ToyNextFrame([0.5, 0.25], -0.2), (window,)),
+                        (standins.ToyJointDenoiser(0.8, 1.5, 0.3), (frames, levels)),
+                        (standins.ToyVideoDenoiser(0.5, 0.25, 0.4, 0.2), (frames, levels))):
+        back = through_the_wire(toy.as_argument())
+        assert type(back) is type(toy) and repr(back) == repr(toy) and torch.equal(back(*inputs), toy(*inputs))
+
+
+def test_only_declared_stand_ins_are_rebuilt():
+    from autograder import standins
+    from dfkit.diffusion.schedules import make_schedule
+
+    with pytest.raises(ValueError, match="unknown stand-in 'os.system'"):
+        through_the_wire({protocol.STANDIN_KEY: "os.system", "command": "true"})
+    with pytest.raises(KeyError, match="not a declared stand-in"):
+        standins.tagged("nothing.declared")
+    schedule = standins.schedule_argument(make_schedule("linear", 5))
+    del schedule["betas"]
+    with pytest.raises(ValueError, match="exactly the tensors"):
+        through_the_wire(schedule)
+    with pytest.raises(ValueError, match="non-negative int"):
+        through_the_wire({protocol.STANDIN_KEY: "Generator", "seed": -1})
+
+
+def test_toy_denoiser_uses_both_inputs_and_keeps_the_dtype():
+    import torch
+
+    from autograder.standins import ToyDenoiser
+
+    denoiser = ToyDenoiser(0.5, 2.0)
+    x = torch.ones(2, 1, 3, 3)
+    out = denoiser(x, torch.tensor([0, 3]))
+    assert out.dtype == torch.float32 and out.shape == x.shape
+    torch.testing.assert_close(out[0], torch.full((1, 3, 3), 0.5 + 2.0))
+    torch.testing.assert_close(out[1], torch.full((1, 3, 3), 0.5 + 2.0 * float(np.cos(3.0))))
+
+
+def test_toy_next_frame_uses_every_frame_in_order_and_refuses_other_lengths():
+    import torch
+
+    from autograder.standins import ToyNextFrame
+
+    sampler = ToyNextFrame([0.9, -0.5, 0.3], 0.1)
+    window = torch.rand(2, 3, 1, 2, 2)
+    assert not torch.allclose(sampler(window), sampler(window.flip(1)))
+    for frame in range(3):
+        changed = window.clone()
+        changed[:, frame] += 0.5
+        assert not torch.allclose(sampler(window), sampler(changed))
+    with pytest.raises(ValueError, match=r"expected a window of the last 3 frames, shape \(B, 3, C, H, W\)"):
+        sampler(window[:, 1:])
+
+
+def test_toy_video_denoiser_is_causal_and_uses_every_input_it_may():
+    import torch
+
+    from autograder.standins import ToyVideoDenoiser
+
+    toy = ToyVideoDenoiser(0.5, 0.3, 0.4, 0.2)
+    x = torch.randn(2, 4, 1, 3, 3, generator=torch.Generator().manual_seed(7))
+    levels = torch.tensor([[0, 100, 500, 1000], [20, 20, 999, 3]])
+    out = toy(x, levels)
+    changed_future = x.clone()
+    changed_future[:, 2:] += 1
+    assert torch.equal(toy(changed_future, levels)[:, :2], out[:, :2])             # frames after t never matter
+    assert not torch.allclose(toy(changed_future, levels)[:, 2:], out[:, 2:])
+    changed_past = x.clone()
+    changed_past[:, 0] += 1
+    assert not torch.allclose(toy(changed_past, levels)[:, 1:], out[:, 1:])        # the history does
+    other_levels = levels.clone()
+    other_levels[:, 1] += 1
+    assert not torch.allclose(toy(x, other_levels)[:, 1:3], out[:, 1:3])           # its level and the next frame's
+    with pytest.raises(ValueError, match=r"expected levels of shape \(B, T\) = \(2, 4\)"):
+        toy(x, levels[0])
+    with pytest.raises(ValueError, match="expected integer levels"):
+        toy(x, levels.float())
+
+
 def test_constructs_worth_a_look_are_flagged_but_not_scored(tmp_path, warmup):
     from autograder.flags import flag_constructs
 

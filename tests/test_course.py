@@ -51,6 +51,27 @@ def test_course_command_line(tmp_path, capsys):
     assert main(["course", "student-bundle", str(tmp_path / "bundle")]) == 2     # refuses a non-empty folder
 
 
+def test_the_library_reaches_the_grader_only_through_the_check_bridge():
+    """dfkit imports autograder only in course.py (check() in a notebook, the bundle) and cli.py (its commands):
+    the grading stand-ins live on the grader's side (autograder/standins.py)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(course.__file__).parent
+    importers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            if any(name.split(".")[0] == "autograder" for name in names):
+                importers.add(path.relative_to(package).as_posix())
+    assert importers <= {"course.py", "cli.py"}, sorted(importers)
+
+
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     destination = tmp_path_factory.mktemp("bundle") / "dfkit-student"

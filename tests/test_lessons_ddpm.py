@@ -1,4 +1,4 @@
-"""Lesson 02 (DDPM and DDIM): the notebook helpers, the grading arguments, and the assignment's grading."""
+"""Lesson 02 (DDPM and DDIM): the notebook helpers and the assignment's grading."""
 
 import matplotlib
 
@@ -8,7 +8,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from autograder import protocol  # noqa: E402
 from autograder.assignments import load_assignment  # noqa: E402
 from autograder.plugin import DEFAULT_SEED, run_tests  # noqa: E402
 from autograder.selfcheck import LocalBackend  # noqa: E402
@@ -101,44 +100,6 @@ def test_one_thread_restores_the_thread_count():
     with lesson.one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
-
-# ----------------------------------------------------------------------------- grading arguments
-
-def test_toy_denoiser_uses_both_inputs_and_keeps_the_dtype():
-    denoiser = lesson.ToyDenoiser(0.5, 2.0)
-    x = torch.ones(2, 1, 3, 3)
-    out = denoiser(x, torch.tensor([0, 3]))
-    assert out.dtype == torch.float32 and out.shape == x.shape
-    torch.testing.assert_close(out[0], torch.full((1, 3, 3), 0.5 + 2.0))
-    torch.testing.assert_close(out[1], torch.full((1, 3, 3), 0.5 + 2.0 * float(np.cos(3.0))))
-
-
-def test_arguments_survive_the_wire_and_come_back_as_objects():
-    from autograder import worker
-
-    schedule = make_schedule("sigmoid", 20)
-    arguments = (lesson.schedule_argument(schedule), lesson.ToyDenoiser(0.3, -1.0).as_argument(), {"plain": 1})
-    decoded = worker._to_worker_values(protocol.decode(protocol.encode(arguments)))
-    rebuilt, denoiser, plain = decoded
-    assert isinstance(rebuilt, type(schedule)) and rebuilt.num_levels == 20 and rebuilt.kind == "sigmoid"
-    for name in ("betas", "alphas", "alpha_bars", "one_minus_alpha_bars"):
-        assert torch.equal(getattr(rebuilt, name), getattr(schedule, name))
-    assert isinstance(denoiser, lesson.ToyDenoiser) and (denoiser.scale, denoiser.offset) == (0.3, -1.0)
-    assert plain == {"plain": 1}
-
-
-def test_unknown_or_malformed_arguments_are_refused():
-    from autograder import arguments, worker
-
-    with pytest.raises(ValueError, match="unknown argument tag"):
-        worker._to_worker_values({arguments.TAG_KEY: "os.system", "command": "true"})
-    with pytest.raises(KeyError, match="no builder"):
-        arguments.tagged("nothing.registered")
-    schedule = lesson.schedule_argument(make_schedule("linear", 5))
-    del schedule["betas"]
-    with pytest.raises(ValueError, match="exactly the tensors"):
-        worker._to_worker_values(protocol.decode(protocol.encode(schedule)))
 
 
 # ----------------------------------------------------------------------------- the assignment

@@ -1,5 +1,4 @@
-"""Lesson 06 (Diffusion Forcing): the reference answers, the stand-ins of the graded checks, the pictures and
-the explorer, the rollout table, and the assignment's grading (solution full marks, release nothing,
+"""Lesson 06 (Diffusion Forcing): the reference answers, the pictures and the explorer, the rollout table, and the assignment's grading (solution full marks, release nothing,
 catalogued mistakes lose points)."""
 
 import sys
@@ -11,7 +10,7 @@ import torch
 
 matplotlib.use("Agg")
 
-from autograder import arguments  # noqa: E402
+from autograder.standins import ToyVideoDenoiser  # noqa: E402
 from dfkit.diffusion.ddpm import ddim_step, q_sample  # noqa: E402
 from dfkit.diffusion.schedules import make_schedule  # noqa: E402
 from dfkit.lessons import diffusion_forcing as lesson  # noqa: E402
@@ -66,7 +65,7 @@ def plain_loop(denoiser, matrix, noise, schedule, parameterization):
 
 @pytest.mark.parametrize("kind", ["full_sequence", "autoregressive", "pyramid", "trapezoid"])
 def test_walk_matrix_is_the_plain_row_loop_of_algorithm_2(kind):
-    toy = lesson.ToyVideoDenoiser(0.5, 0.3, 0.4, 0.2)
+    toy = ToyVideoDenoiser(0.5, 0.3, 0.4, 0.2)
     matrix = scheduling_matrix(kind, 5, 3, 1000, chunk_size=2)
     noise = torch.randn(2, 5, 1, 3, 3, generator=seeded(3))
     for parameterization in ("x0", "v"):
@@ -75,7 +74,7 @@ def test_walk_matrix_is_the_plain_row_loop_of_algorithm_2(kind):
 
 
 def test_the_autoregressive_walk_of_a_causal_denoiser_is_frame_by_frame_generation():
-    toy = lesson.ToyVideoDenoiser(0.6, 0.3, 0.3, 0.5)
+    toy = ToyVideoDenoiser(0.6, 0.3, 0.3, 0.5)
     noise = torch.randn(2, 3, 1, 2, 2, generator=seeded(4), dtype=torch.float64)
     whole = lesson.walk_matrix(toy, scheduling_matrix("autoregressive", 3, 4, 1000), noise, SCHEDULE, "x0")
     frames = noise[:, :0]
@@ -100,41 +99,6 @@ def test_stabilized_history_noises_or_only_labels_the_history():
     assert labelled is context and bool((levels == 50).all())
     clean, _ = lesson.stabilized_history(context, 0, SCHEDULE, noise)
     assert torch.equal(clean, context)                                             # ᾱ_0 = 1
-
-
-# ----------------------------------------------------------------------------- stand-ins of the graded checks
-
-
-def test_toy_denoiser_is_causal_and_uses_every_input_it_may():
-    toy = lesson.ToyVideoDenoiser(0.5, 0.3, 0.4, 0.2)
-    x = torch.randn(2, 4, 1, 3, 3, generator=seeded(7))
-    levels = torch.tensor([[0, 100, 500, 1000], [20, 20, 999, 3]])
-    out = toy(x, levels)
-    changed_future = x.clone()
-    changed_future[:, 2:] += 1
-    assert torch.equal(toy(changed_future, levels)[:, :2], out[:, :2])             # frames after t never matter
-    assert not torch.allclose(toy(changed_future, levels)[:, 2:], out[:, 2:])
-    changed_past = x.clone()
-    changed_past[:, 0] += 1
-    assert not torch.allclose(toy(changed_past, levels)[:, 1:], out[:, 1:])        # the history does
-    other_levels = levels.clone()
-    other_levels[:, 1] += 1
-    assert not torch.allclose(toy(x, other_levels)[:, 1:3], out[:, 1:3])           # its level and the next frame's
-    with pytest.raises(ValueError, match=r"expected levels of shape \(B, T\) = \(2, 4\)"):
-        toy(x, levels[0])
-    with pytest.raises(ValueError, match="expected integer levels"):
-        toy(x, levels.float())
-
-
-def test_stand_ins_travel_as_tagged_plain_data():
-    toy = lesson.ToyVideoDenoiser(0.5, 0.25, 0.4, 0.2)
-    rebuilt = arguments.rebuild(toy.as_argument())
-    x, levels = torch.randn(1, 3, 1, 2, 2), torch.tensor([[0, 5, 900]])
-    assert torch.equal(rebuilt(x, levels), toy(x, levels)) and "ToyVideoDenoiser" in repr(rebuilt)
-    generator = arguments.rebuild(lesson.generator_argument(7))
-    assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=seeded(7)))
-    with pytest.raises(ValueError, match="non-negative int"):
-        arguments.rebuild({arguments.TAG_KEY: "dfkit.Generator", "seed": -1})
 
 
 def test_every_profile_has_a_budget():

@@ -12,6 +12,7 @@ import torch
 
 matplotlib.use("Agg")
 
+from autograder.standins import ToyJointDenoiser  # noqa: E402
 from dfkit.data.pendulum import PendulumConfig, render, simulate, wrap_angle  # noqa: E402
 from dfkit.diffusion.ddpm import q_sample  # noqa: E402
 from dfkit.diffusion.schedules import make_schedule  # noqa: E402
@@ -92,7 +93,7 @@ def test_reconstruction_hook_with_the_reference_is_the_library_guidance(tiny_mod
 
 
 def test_reconstruction_gradient_flows_through_the_denoiser_to_every_frame():
-    denoiser = full_sequence.ToyJointDenoiser(0.8, 1.5, 0.3)
+    denoiser = ToyJointDenoiser(0.8, 1.5, 0.3)
     x_k, known = torch.randn(2, 4, 1, 3, 3, generator=seeded(13)), torch.randn(2, 2, 1, 3, 3, generator=seeded(14))
     levels = torch.full((2, 4), 300)
     gradient = full_sequence.reconstruction_gradient(denoiser, x_k, levels, known)
@@ -101,9 +102,6 @@ def test_reconstruction_gradient_flows_through_the_denoiser_to_every_frame():
     assert torch.allclose(gradient, x.grad) and gradient[:, 2:].abs().sum() > 0            # the unknown frames feel it
     with torch.no_grad():                                                                    # works inside sampling loops
         assert torch.allclose(full_sequence.reconstruction_gradient(denoiser, x_k, levels, known), gradient)
-    from autograder import arguments
-    rebuilt = arguments.rebuild(denoiser.as_argument())
-    assert torch.equal(rebuilt(x_k, levels), denoiser(x_k, levels)) and "mixing=1.5" in repr(rebuilt)
 
 
 def test_library_guided_x0_is_the_reference_formula(tiny_model):

@@ -13,11 +13,6 @@ plotting code lives here:
   over the density of a Gaussian mixture;
 * ``one_thread``: a context that keeps small tensor work on one CPU thread;
 * ``plot_trajectory``, ``plot_steps_vs_quality``: what a sampler visits and what fewer steps cost.
-
-The last section, ``ToyDenoiser`` and the grading arguments, serves the graded checks of this
-lesson: a noise schedule and a denoiser are objects, and the grader only sends plain data (numbers
-and tensors) to the process that runs a student's function, so they travel as tagged dicts of
-tensors and are rebuilt on arrival.
 """
 
 from __future__ import annotations
@@ -319,11 +314,3 @@ def plot_steps_vs_quality(steps, distances, fid_steps=None, fids=None, fid_floor
         axis.xaxis.set_minor_formatter(NullFormatter())
     figure.tight_layout()
     return figure
-
-
-# --------------------------------------------------------------------------- grading arguments
-# A NoiseSchedule and a denoiser reach a student's function in the grader's worker as tagged dicts
-# (see dfkit.lessons.arguments); the tests of 02_ddpm send `schedule_argument(schedule)` and
-# `ToyDenoiser(...).as_argument()`.
-
-from dfkit.lessons.arguments import ToyDenoiser, schedule_argument  # noqa: E402,F401  (re-exported for the tests)

@@ -1,5 +1,5 @@
-"""Lesson 06 (Diffusion Forcing): the reference answers, the stand-ins the graded checks send, the
-scheduling-matrix explorer and the rollout experiments of the notebook.
+"""Lesson 06 (Diffusion Forcing): the reference answers, the scheduling-matrix explorer and the
+rollout experiments of the notebook.
 
 The notebook keeps the ideas in view and calls these for the rest::
 
@@ -14,10 +14,6 @@ The notebook keeps the ideas in view and calls these for the rest::
 Frames are videos ``(B, T, C, H, W)``: in [-1, 1] where a model sees them, in [0, 1] where they
 are shown or scored. Levels are integers ``(B, T)``, 0 clean and K pure noise. A scheduling
 matrix is ``(M + 1, T)``: rows are sampling steps, columns frames, entries levels.
-
-The last section (``ToyVideoDenoiser``, ``generator_argument``) serves the graded checks: the
-grader sends a student's function only plain data, so a stand-in denoiser and a random generator
-travel as tagged dicts and are rebuilt on arrival by the builders registered here.
 """
 
 from __future__ import annotations
@@ -29,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from autograder import arguments
 from dfkit.diffusion.ddpm import q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
 from dfkit.sequence.sampler import sample_with_matrix
@@ -441,68 +436,9 @@ def pyramid_snapshot(model, context: torch.Tensor, schedule: NoiseSchedule, step
     return to_unit_range(trajectory[:, 0]), matrix
 
 
-# ----------------------------------------------------------------------------- stand-ins for the graded checks
-
-
-class ToyVideoDenoiser:
-    """A fixed, deterministic, causal stand-in for a video denoiser: ``(frames (B, T, C, H, W), levels (B, T))``.
-
-    Output at frame t: ``scale · x_t + mix · mean(x_1, …, x_t) + offset · cos(k_t / 150)
-    + tilt · sin(k_{t-1} / 90)`` (k_0 of the first frame's predecessor taken as 0). It uses every
-    input it may (the frame, the frames before it, its level and its predecessor's level) and none
-    after it, so a sampler that shows it the wrong levels, the wrong frames or one frame at a time
-    gets a different answer. It refuses levels that are not ``(B, T)`` integers, as the course's
-    backbone does.
-    """
-
-    def __init__(self, scale: float, mix: float, offset: float, tilt: float):
-        self.scale, self.mix, self.offset, self.tilt = float(scale), float(mix), float(offset), float(tilt)
-
-    def __call__(self, frames: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
-        if not isinstance(frames, torch.Tensor) or frames.dim() != 5:
-            got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
-            raise ValueError(f"expected frames of shape (B, T, C, H, W), got {got}")
-        B, T = frames.shape[:2]
-        if not isinstance(levels, torch.Tensor) or tuple(levels.shape) != (B, T):
-            got = tuple(levels.shape) if isinstance(levels, torch.Tensor) else type(levels).__name__
-            raise ValueError(f"expected levels of shape (B, T) = ({B}, {T}) to match the frames, got {got}")
-        if levels.is_floating_point() or levels.dtype == torch.bool:
-            raise ValueError(f"expected integer levels, got dtype {levels.dtype}")
-        k = levels.to(device=frames.device, dtype=torch.float64)                          # (B, T)
-        previous = torch.cat([torch.zeros_like(k[:, :1]), k[:, :-1]], dim=1)                # (B, T): k_{t-1}
-        counts = torch.arange(1, T + 1, device=frames.device, dtype=frames.dtype).reshape(1, T, 1, 1, 1)
-        history_mean = frames.cumsum(dim=1) / counts                                        # mean of x_1..x_t
-        shift = self.offset * torch.cos(k / 150) + self.tilt * torch.sin(previous / 90)     # (B, T)
-        return self.scale * frames + self.mix * history_mean + shift.to(frames.dtype)[..., None, None, None]
-
-    def as_argument(self) -> dict:
-        return arguments.tagged("dfkit.diffusion_forcing.ToyVideoDenoiser", scale=self.scale, mix=self.mix,
-                                offset=self.offset, tilt=self.tilt)
-
-    def __repr__(self) -> str:
-        return f"ToyVideoDenoiser(scale={self.scale:g}, mix={self.mix:g}, offset={self.offset:g}, tilt={self.tilt:g})"
-
-
-def generator_argument(seed: int) -> dict:
-    """A ``torch.Generator().manual_seed(seed)`` as plain data."""
-    return arguments.tagged("dfkit.Generator", seed=int(seed))
-
-
-@arguments.builder("dfkit.diffusion_forcing.ToyVideoDenoiser")
-def _toy_video_denoiser(scale, mix, offset, tilt) -> ToyVideoDenoiser:
-    return ToyVideoDenoiser(scale, mix, offset, tilt)
-
-
-@arguments.builder("dfkit.Generator")
-def _generator(seed) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ValueError(f"expected a generator seed as a non-negative int, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
-
-
 __all__ = [
-    "BUDGETS", "LessonBudget", "ToyVideoDenoiser", "angle_curves", "circular_spread", "explorer_frames", "future_spread",
-    "generator_argument", "lesson_budget", "matrix_explorer", "matrix_gallery", "model_calls", "noisy_clips",
+    "BUDGETS", "LessonBudget", "angle_curves", "circular_spread", "explorer_frames", "future_spread",
+    "lesson_budget", "matrix_explorer", "matrix_gallery", "model_calls", "noisy_clips",
     "pendulum_rollout_table", "pendulum_summary", "pendulum_truth", "plot_curves", "plot_matrix",
     "pyramid_snapshot", "render_truth", "torch_threads", "show_clips", "stabilized_history", "walk_matrix",
 ]

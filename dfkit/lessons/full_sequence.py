@@ -16,9 +16,6 @@ The notebook keeps the ideas in view and calls these for the rest (``full_sequen
 
 Frames are videos ``(B, T, C, H, W)``: in [-1, 1] where a model sees them, in [0, 1] where they
 are shown or scored. Levels are integers ``(B, T)``, 0 clean and K pure noise.
-
-``ToyJointDenoiser`` serves the graded checks: the grader sends a student's function only plain
-data, so the stand-in denoiser travels as a tagged dict and is rebuilt by the builder registered here.
 """
 
 from __future__ import annotations
@@ -31,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from autograder import arguments
 from dfkit.diffusion.ddpm import check_parameterization, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
@@ -519,40 +515,6 @@ def planning_sweep(model, context, true_states, targets: dict, target_frame: int
                          "median target error°": float(np.median(report["per_clip"]["target_error"]))})
             plans[(kind, scale)] = shown
     return rows, plans
-
-
-# ----------------------------------------------------------------------------- the stand-in the graded checks send
-
-
-class ToyJointDenoiser:
-    """A fixed, differentiable stand-in for a bidirectional video model's clean estimate:
-
-        x̂_0 = scale · x_k + mixing · tanh(mean_t x_k) + offset · cos(k)
-
-    Every frame's estimate depends on every frame (through the mean over the window) and on its
-    level, so a reconstruction gradient that ignores the other frames, the levels or the chain
-    rule through the model comes out different.
-    """
-
-    def __init__(self, scale: float, mixing: float, offset: float):
-        self.scale, self.mixing, self.offset = float(scale), float(mixing), float(offset)
-
-    def __call__(self, x_k: torch.Tensor, levels) -> torch.Tensor:
-        levels = torch.as_tensor(levels).to(device=x_k.device, dtype=torch.float64)
-        levels = levels.reshape(tuple(levels.shape) + (1,) * (x_k.dim() - levels.dim()))
-        mixed = torch.tanh(x_k.mean(dim=1, keepdim=True))                           # (B, 1, C, H, W)
-        return self.scale * x_k + self.mixing * mixed + (self.offset * torch.cos(levels)).to(x_k.dtype)
-
-    def as_argument(self) -> dict:
-        return arguments.tagged("dfkit.full_sequence.ToyJointDenoiser", scale=self.scale, mixing=self.mixing, offset=self.offset)
-
-    def __repr__(self) -> str:
-        return f"ToyJointDenoiser(scale={self.scale:g}, mixing={self.mixing:g}, offset={self.offset:g})"
-
-
-@arguments.builder("dfkit.full_sequence.ToyJointDenoiser")
-def _toy_joint_denoiser(scale, mixing, offset) -> ToyJointDenoiser:
-    return ToyJointDenoiser(scale, mixing, offset)
 
 
 # ----------------------------------------------------------------------------- plots

@@ -1,5 +1,5 @@
-"""Lesson 04 (teacher forcing): the exercises' reference functions, the stand-in sampler the
-grader passes to a student's rollout loop, and the lesson's experiments, tables and figures.
+"""Lesson 04 (teacher forcing): the exercises' reference functions and the lesson's experiments,
+tables and figures.
 
 The notebook keeps the ideas in view and calls these for the rest::
 
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from autograder import arguments
 from dfkit.data.pendulum import estimate_angle, render, wrap_angle
 from dfkit.diffusion.ddpm import q_sample
 from dfkit.diffusion.schedules import NoiseSchedule
@@ -173,44 +172,6 @@ def swing_direction(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
     """
     change = wrap_angle(estimate_angle(after) - estimate_angle(before))        # (B,) radians
     return torch.from_numpy(np.sign(change)).long()
-
-
-# ----------------------------------------------------------------------------- the stand-in sampler of the graded tests
-
-
-class ToyNextFrame:
-    """A deterministic stand-in for a next-frame sampler: ``window -> tanh(Σ_j w_j x_{t-j} + bias)``.
-
-    ``weights[0]`` multiplies the newest frame of the window, ``weights[1]`` the one before it, and
-    so on. The window must hold exactly ``len(weights)`` frames; any other length is refused with a
-    message, so a rollout loop that passes too much or too little history fails clearly, and one
-    that reverses the window or never slides it gets different frames.
-    """
-
-    def __init__(self, weights, bias: float):
-        self.weights = [float(w) for w in weights]
-        self.bias = float(bias)
-        if not self.weights:
-            raise ValueError("expected at least one weight")
-
-    def __call__(self, window: torch.Tensor) -> torch.Tensor:
-        h = len(self.weights)
-        if not isinstance(window, torch.Tensor) or window.dim() != 5 or window.shape[1] != h:
-            got = tuple(window.shape) if isinstance(window, torch.Tensor) else type(window).__name__
-            raise ValueError(f"expected a window of the last {h} frames, shape (B, {h}, C, H, W), got {got}")
-        w = torch.tensor(self.weights[::-1], dtype=window.dtype, device=window.device)      # oldest first
-        return torch.tanh((w.reshape(1, h, 1, 1, 1) * window).sum(dim=1) + self.bias)       # (B, C, H, W)
-
-    def as_argument(self) -> dict:
-        return arguments.tagged("dfkit.teacher_forcing.ToyNextFrame", weights=self.weights, bias=self.bias)
-
-    def __repr__(self) -> str:
-        return f"ToyNextFrame(weights={self.weights}, bias={self.bias:g})"
-
-
-@arguments.builder("dfkit.teacher_forcing.ToyNextFrame")
-def _toy_next_frame(weights, bias) -> ToyNextFrame:
-    return ToyNextFrame(list(weights), bias)
 
 
 # ----------------------------------------------------------------------------- next-frame samplers of the course models

@@ -5,8 +5,8 @@ switched off while that question is graded. The exercises share the library's si
 tests pass their keyword arguments by name (``noise=``, ``eta=``, ``k=``) so that the student's
 function and the library's, whose extra options come first, are called the same way.
 
-A noise schedule and a denoiser are objects, not plain data: the tests send them as tagged dicts
-that ``dfkit.lessons.arguments`` (imported by the worker, see MODULES) rebuilds into a
+A noise schedule and a denoiser are objects, not plain data: the tests send them as stand-ins
+that ``autograder.standins`` (imported by the worker, see MODULES) rebuilds into a
 ``NoiseSchedule`` and a ``ToyDenoiser``.
 """
 
@@ -25,7 +25,7 @@ QUESTIONS = [
         "dfkit.diffusion.ddpm.eps_from_x0", "dfkit.diffusion.ddpm.to_x0_eps", "dfkit.diffusion.flow.velocity_from_eps", *NOISING]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.arguments"]
+MODULES = ["torch", "autograder.standins"]
 
 # Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
 LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_close, shown
+from autograder.standins import schedule_argument
 from dfkit.diffusion.ddpm import ancestral_step as reference
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.ddpm import schedule_argument
 
 pytestmark = pytest.mark.question("02_ddpm.ancestral_step")
 COURSE = make_schedule("cosine", 1000)

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_array, shown
+from autograder.standins import ToyDenoiser, schedule_argument
 from dfkit.diffusion.ddpm import diffusion_loss as reference
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.ddpm import ToyDenoiser, schedule_argument
 
 pytestmark = pytest.mark.question("02_ddpm.diffusion_loss")
 COURSE = make_schedule("cosine", 1000)

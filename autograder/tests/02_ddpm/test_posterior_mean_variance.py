@@ -6,9 +6,9 @@ import torch
 
 from autograder.expect import describe_call, expect_close, expect_tuple, shown
 from autograder.protocol import TensorArray, is_tensor
+from autograder.standins import schedule_argument
 from dfkit.diffusion.ddpm import posterior_mean_variance as reference
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.ddpm import schedule_argument
 
 pytestmark = pytest.mark.question("02_ddpm.posterior_mean_variance")
 COURSE = make_schedule("cosine", 1000)

@@ -2,9 +2,8 @@
 
 Each question names the dfkit function that already does what the student is asked to write; it is
 switched off while that question is graded. The rollout loop takes a next-frame sampler as its
-first argument: the tests send a ``ToyNextFrame`` stand-in as a tagged dict that
-``dfkit.lessons.teacher_forcing`` (imported by the worker) rebuilds; noise schedules travel the same
-way through ``dfkit.lessons.arguments``.
+first argument: the tests send a ``ToyNextFrame`` stand-in that ``autograder.standins``
+(imported by the worker, see MODULES) rebuilds; noise schedules travel the same way.
 """
 
 from autograder.assignments import NOISING
@@ -21,7 +20,7 @@ QUESTIONS = [
         "dfkit.lessons.teacher_forcing.swing_direction", "dfkit.metrics.pendulum.swing_direction_accuracy"]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.diffusion.ddpm", "dfkit.data.pendulum"]
+MODULES = ["torch", "autograder.standins", "dfkit.diffusion.ddpm", "dfkit.data.pendulum"]
 
 # Every call works on a handful of small tensors: a call that takes seconds is a loop gone wrong.
 LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

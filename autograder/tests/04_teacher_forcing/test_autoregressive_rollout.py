@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from autograder.expect import Shown, describe_call, expect_array
-from dfkit.lessons.teacher_forcing import ToyNextFrame
+from autograder.standins import ToyNextFrame
 from dfkit.lessons.teacher_forcing import autoregressive_rollout as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.autoregressive_rollout")

@@ -3,9 +3,9 @@ reconstruction guidance, and measuring the inconsistency at the window borders.
 
 Each question names the dfkit function that already does what the student is asked to write; it is
 switched off while that question is graded (and the notebook falls back to it when a check fails).
-A noise schedule and a stand-in denoiser are objects, not plain data: the tests send them as tagged
-dicts that ``dfkit.lessons.arguments`` and ``dfkit.lessons.full_sequence`` (imported by the worker,
-see MODULES) rebuild into a ``NoiseSchedule`` and a ``ToyJointDenoiser``.
+A noise schedule and a denoiser are objects, not plain data: the tests send them as stand-ins
+that ``autograder.standins`` (imported by the worker, see MODULES) rebuilds into a ``NoiseSchedule``
+and a ``ToyJointDenoiser``.
 """
 
 from autograder.assignments import NOISING
@@ -26,7 +26,7 @@ QUESTIONS = [
         "dfkit.lessons.full_sequence.border_inconsistency", "dfkit.lessons.full_sequence.frame_surprise"]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.lessons.full_sequence"]
+MODULES = ["torch", "autograder.standins"]
 
 # Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
 LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}

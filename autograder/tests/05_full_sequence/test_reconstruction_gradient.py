@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_close, shown
-from dfkit.lessons.full_sequence import ToyJointDenoiser, reconstruction_gradient as reference
+from autograder.standins import ToyJointDenoiser
+from dfkit.lessons.full_sequence import reconstruction_gradient as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.reconstruction_gradient")
 

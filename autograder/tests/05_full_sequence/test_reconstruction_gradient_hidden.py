@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from autograder.assignments import visible_checks
-from dfkit.lessons.full_sequence import ToyJointDenoiser
+from autograder.standins import ToyJointDenoiser
 
 pytestmark = pytest.mark.question("05_full_sequence.reconstruction_gradient")
 

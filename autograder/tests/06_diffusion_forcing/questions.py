@@ -5,9 +5,8 @@ first one has the exercise's signature; the notebook falls back to it); they are
 while that question is graded. The matrix questions also switch off the library's other matrix
 builders, since a pyramid with ``delay = steps`` *is* the autoregressive matrix.
 
-A schedule, a random generator and a stand-in denoiser are objects, not plain data: the tests send
-them as tagged dicts that ``dfkit.lessons.arguments`` and ``dfkit.lessons.diffusion_forcing``
-(imported by the worker, see MODULES) rebuild on arrival.
+A schedule, a random generator and a denoiser are objects, not plain data: the tests send them as
+stand-ins that ``autograder.standins`` (imported by the worker, see MODULES) rebuilds on arrival.
 """
 
 from autograder.assignments import NOISING
@@ -32,7 +31,7 @@ QUESTIONS = [
         "dfkit.lessons.diffusion_forcing.stabilized_history", *NOISING_HERE]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.arguments", "dfkit.lessons.diffusion_forcing"]
+MODULES = ["torch", "autograder.standins"]
 
 # Every call works on small tensors (the largest: 20,000 levels and 60,000 noise values); a call
 # that takes seconds is a loop gone wrong.

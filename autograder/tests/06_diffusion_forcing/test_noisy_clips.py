@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from autograder.expect import Shown, describe_call, expect_array, expect_tensor, expect_tuple, shown
+from autograder.standins import generator_argument, schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.diffusion_forcing import generator_argument
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.noisy_clips")
 COURSE = make_schedule("cosine", 1000)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_array, expect_close, expect_tuple, shown
+from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
 from dfkit.lessons.diffusion_forcing import stabilized_history as reference
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.stabilized_history")

@@ -5,10 +5,9 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_close, shown
+from autograder.standins import ToyVideoDenoiser, schedule_argument
 from dfkit.diffusion.ddpm import ddim_step, to_x0_eps
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.arguments import schedule_argument
-from dfkit.lessons.diffusion_forcing import ToyVideoDenoiser
 from dfkit.lessons.diffusion_forcing import walk_matrix as reference
 from dfkit.sequence.scheduling import scheduling_matrix
 

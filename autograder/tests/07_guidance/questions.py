@@ -2,7 +2,7 @@
 
 Each question names the dfkit function that already does what the student is asked to write; it is
 switched off while that question is graded. The functions take tensors, numbers and a noise
-schedule; the schedule travels as a tagged dict that ``dfkit.lessons.arguments`` (imported by the
+schedule; the schedule travels as a stand-in that ``autograder.standins`` (imported by the
 worker, see MODULES) rebuilds. The combination of predictions under several views needs a model,
 so it runs in the notebook (``StudentHistoryGuidance``) and is not graded on its own: its three
 ingredients are.
@@ -22,7 +22,7 @@ QUESTIONS = [
         "dfkit.sequence.guidance.HistoryGuidance.fractional", "dfkit.sequence.guidance.HistoryGuidance.temporal"]},
 ]
 
-MODULES = ["torch", "dfkit.lessons.arguments"]
+MODULES = ["torch", "autograder.standins"]
 
 # Each call is a handful of tensor operations on small inputs: a call that takes seconds is a loop gone wrong.
 LIMITS = {"call_seconds": 10.0, "cell_seconds": 20.0, "submission_seconds": 150.0}
