@@ -21,6 +21,18 @@ def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def graded_reference(question: str):
+    """The graded reference of ``question`` (the first path its questions.py names), imported as
+    ``own_or_library`` imports it, and that path."""
+    import importlib
+
+    from autograder.assignments import load_assignment, question_assignment
+
+    path = load_assignment(question_assignment(question)).questions[question].references[0]
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name), path
+
+
 def load_benchmark(name: str):
     """The script ``benchmarks/<name>.py`` as a module (benchmarks are scripts, not a package; their
     shared ``report`` module is imported from their folder, as when a script runs)."""

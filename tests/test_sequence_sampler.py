@@ -37,9 +37,9 @@ from dfkit.diffusion.ddpm import ddim_sample, ddim_step
 from dfkit.diffusion.gaussian import GaussianMixture
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
-from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix, shift_prediction
+from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix, shift_prediction, stabilized_history
 from dfkit.sequence.scheduling import KINDS, scheduling_matrix
-from helpers import seeded
+from helpers import graded_reference, seeded
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -436,3 +436,26 @@ def test_double_precision_context_gives_double_frames():
     model = tiny_model().double()
     out = sample_with_matrix(model, matrix_of("autoregressive", 2, 3), COSINE, context=torch.zeros(1, 2, 1, 16, 16, dtype=torch.float64), generator=seeded(17))
     assert out.dtype == torch.float64 and out.shape == (1, 2, 1, 16, 16)
+
+
+def test_the_sampler_shows_its_history_through_the_graded_stabilized_history():
+    """Lesson 06's graded stabilized_history is the sampler's own function, and the sampler's window is what it returns."""
+    reference, path = graded_reference("06_diffusion_forcing.stabilized_history")
+    assert reference is stabilized_history and path == "dfkit.sequence.sampler.stabilized_history"
+    from dfkit.lessons import diffusion_forcing
+
+    assert diffusion_forcing.stabilized_history is stabilized_history
+    context = torch.rand(2, 3, 1, 4, 4, generator=seeded(30)) * 2 - 1
+    matrix = matrix_of("autoregressive", 2, 3)
+    for k_small, add_noise in ((0, True), (40, True), (40, False)):
+        seen = []
+
+        def model(x, levels):
+            seen.append((x[:, :3].clone(), levels[:, :3].clone()))
+            return torch.zeros_like(x)
+
+        sample_with_matrix(model, matrix, COSINE, context=context, stabilization_level=k_small,
+                           add_stabilization_noise=add_noise, generator=seeded(31))
+        noise = torch.randn(context.shape, generator=seeded(31))         # the sampler's first draw
+        shown, levels = stabilized_history(context, k_small, COSINE, noise, add_noise)
+        assert all(torch.equal(x, shown) and torch.equal(k, levels) for x, k in seen)

@@ -1,5 +1,6 @@
 """Lesson 06 (Diffusion Forcing): the reference answers, the scheduling-matrix explorer and the
-rollout experiments of the notebook.
+rollout experiments of the notebook. ``stabilized_history`` is the sampler's own
+(:func:`dfkit.sequence.sampler.stabilized_history`), re-exported here.
 
 The notebook keeps the ideas in view and calls these for the rest::
 
@@ -27,7 +28,7 @@ import torch
 
 from dfkit.diffusion.ddpm import q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
-from dfkit.sequence.sampler import sample_with_matrix
+from dfkit.sequence.sampler import sample_with_matrix, stabilized_history  # noqa: F401  (graded: the sampler's own)
 from dfkit.sequence.scheduling import KINDS, scheduling_matrix
 
 # ----------------------------------------------------------------------------- budgets
@@ -116,21 +117,6 @@ def walk_matrix(denoiser, matrix: torch.Tensor, noise: torch.Tensor, schedule: N
     """
     return sample_with_matrix(denoiser, matrix, schedule, shape=noise.shape, noise=noise, parameterization=parameterization,
                               clip_x0=None)
-
-
-def stabilized_history(context: torch.Tensor, k_small: int, schedule: NoiseSchedule, noise: torch.Tensor, add_noise: bool = True):
-    """History frames as a stabilized Diffusion Forcing rollout shows them (Chen et al. 2024, App. B.2).
-
-    Every history frame is reported at level k_small; with ``add_noise`` it is also noised to that
-    level, q(x_{k_small} | x) = sqrt(ᾱ_{k_small}) x + sqrt(1 - ᾱ_{k_small}) ε, otherwise it stays
-    clean and is only *labelled* k_small. Returns ``(shown (B, c, C, H, W), levels (B, c) int64)``.
-    """
-    _check_clips(context, "context")
-    B, c = context.shape[:2]
-    levels = torch.full((B, c), int(k_small), dtype=torch.long, device=context.device)        # (B, c)
-    if not add_noise:
-        return context, levels
-    return q_sample(context, levels, noise, schedule), levels
 
 
 # ----------------------------------------------------------------------------- pictures

@@ -32,7 +32,7 @@ import torch
 
 from dfkit.diffusion.ddpm import check_parameterization, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
-from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
+from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix, stabilized_history
 from dfkit.sequence.scheduling import KINDS, full_sequence_matrix, scheduling_matrix
 
 
@@ -108,14 +108,12 @@ class _History:
     def __init__(self, schedule: NoiseSchedule, level: int, add_noise: bool, generator):
         self.schedule, self.level, self.add_noise, self.generator = schedule, level, add_noise, generator
 
-    def show(self, frames: torch.Tensor) -> torch.Tensor:
-        if self.level == 0 or not self.add_noise:
-            return frames
-        noise = standard_normal(frames.shape, self.generator, frames.device, frames.dtype)
-        return q_sample(frames, self.levels(frames), noise, self.schedule)
-
-    def levels(self, frames: torch.Tensor) -> torch.Tensor:
-        return torch.full(frames.shape[:2], self.level, dtype=torch.long, device=frames.device)
+    def show(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(shown (B, n, C, H, W), levels (B, n))``: :func:`~dfkit.sequence.sampler.stabilized_history` with
+        noise drawn here (none at level 0 or without noise)."""
+        add_noise = self.level > 0 and self.add_noise
+        noise = standard_normal(frames.shape, self.generator, frames.device, frames.dtype) if add_noise else None
+        return stabilized_history(frames, self.level, self.schedule, noise, add_noise)
 
 
 # --------------------------------------------------------------------------- transformers: sliding window
@@ -155,7 +153,7 @@ def rollout_sliding_window(
     config.validate(schedule.num_levels)
     window = _window_size(model, window, config.chunk, context.shape[1])
     history = _History(schedule, config.stabilization_level, config.add_stabilization_noise, generator)
-    shown = history.show(context)                                                  # (B, c, C, H, W)
+    shown, _ = history.show(context)                                               # (B, c, C, H, W)
     new_frames, produced = [], 0
     full_window = not getattr(model, "is_causal", True)
     with torch.no_grad():
@@ -168,7 +166,7 @@ def rollout_sliding_window(
                 guidance=guidance, clip_x0=config.clip_x0, generator=generator,
             )                                                                          # (B, n, C, H, W)
             new_frames.append(frames)
-            shown = torch.cat([shown, history.show(frames)], dim=1)[:, -window:]
+            shown = torch.cat([shown, history.show(frames)[0]], dim=1)[:, -window:]
             produced += n
     return torch.cat(new_frames, dim=1)[:, :num_frames]
 
@@ -208,8 +206,8 @@ def rollout_recurrent(
     history = _History(schedule, config.stabilization_level, config.add_stabilization_noise, generator)
     new_frames, produced = [], 0
     with torch.no_grad():
-        shown = history.show(context)
-        _, state = model(shown, history.levels(shown), return_state=True)        # (num_layers, B, D), or (hidden, maps)
+        shown, levels = history.show(context)
+        _, state = model(shown, levels, return_state=True)                         # (num_layers, B, D), or (hidden, maps)
         while produced < num_frames:
             n = min(config.chunk, num_frames - produced)
 
@@ -222,8 +220,8 @@ def rollout_recurrent(
                 guidance=guidance, clip_x0=config.clip_x0, generator=generator, device=context.device,
             )                                                                      # (B, n, C, H, W)
             new_frames.append(frames)
-            shown = history.show(frames)
-            _, state = model(shown, history.levels(shown), state=state, return_state=True)
+            shown, levels = history.show(frames)
+            _, state = model(shown, levels, state=state, return_state=True)
             produced += n
     frames = torch.cat(new_frames, dim=1)
     return (frames, state) if return_state else frames

@@ -16,9 +16,10 @@ Frames whose level does not change are left exactly as they are. Both updates ar
 
 Context ("history") frames are given clean and put in front of the generated frames; they
 never change. By default they are shown to the model at level 0. With stabilization
-(Diffusion Forcing, App. B.2) they are shown at a small level k_small instead, either truly
-noised, q_sample(x, k_small) with noise drawn once per call, or only *labelled* k_small
-(``add_stabilization_noise=False``), which tells the model to trust them a little less.
+(Diffusion Forcing, App. B.2) they are shown at a small level k_small instead
+(:func:`stabilized_history`), either truly noised, q_sample(x, k_small) with noise drawn once
+per call, or only *labelled* k_small (``add_stabilization_noise=False``), which tells the model
+to trust them a little less.
 
 Special cases of this one sampler:
 
@@ -114,6 +115,28 @@ def shift_prediction(prediction: torch.Tensor, parameterization: str, delta: tor
     if parameterization == "eps":
         return prediction - alpha_bar.sqrt() / noise_std * delta
     return prediction - delta / noise_std
+
+
+def stabilized_history(context: torch.Tensor, k_small: int, schedule: NoiseSchedule, noise: torch.Tensor | None,
+                       add_noise: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """History frames as a stabilized Diffusion Forcing sampler shows them (Chen et al. 2024, App. B.2).
+
+    Every history frame is reported at level k_small; with ``add_noise`` it is also noised to that
+    level, q(x_{k_small} | x) = sqrt(ᾱ_{k_small}) x + sqrt(1 - ᾱ_{k_small}) ε, otherwise it stays
+    clean and is only *labelled* k_small (``noise`` is then not used and may be None). k_small = 0
+    is the plain clean history (ᾱ_0 = 1). :func:`sample_with_matrix` and the rollouts of
+    :mod:`dfkit.sequence.rollout` show their history through this function.
+
+    Returns ``(shown (B, c, C, H, W), levels (B, c) int64)``.
+    """
+    if not isinstance(context, torch.Tensor) or context.dim() != 5 or not context.is_floating_point():
+        got = tuple(context.shape) if isinstance(context, torch.Tensor) else type(context).__name__
+        raise ValueError(f"expected context as a float tensor of shape (B, c, C, H, W), got {got}")
+    B, c = context.shape[:2]
+    levels = torch.full((B, c), int(k_small), dtype=torch.long, device=context.device)        # (B, c)
+    if not add_noise:
+        return context, levels
+    return q_sample(context, levels, noise, schedule), levels                                  # (B, c, C, H, W)
 
 
 def _check_model_window(model, num_frames: int) -> None:
@@ -229,10 +252,9 @@ def sample_with_matrix(
     # 2. the history, as the model will see it at every row
     if c:
         context = context.to(device)
-        history_levels = torch.full((B, c), stabilization_level, dtype=torch.long, device=device)
-        if stabilization_level > 0 and add_stabilization_noise:
-            history_noise = standard_normal(context.shape, generator, device, context.dtype)
-            context = q_sample(context, history_levels, history_noise, schedule)
+        add_noise = stabilization_level > 0 and add_stabilization_noise
+        history_noise = standard_normal(context.shape, generator, device, context.dtype) if add_noise else None
+        context, history_levels = stabilized_history(context, stabilization_level, schedule, history_noise, add_noise)
     else:
         history_levels = torch.zeros((B, 0), dtype=torch.long, device=device)
     history = _encoded_history(model, context, history_levels) if c and cache_history and guidance is None else None

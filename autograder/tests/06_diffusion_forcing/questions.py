@@ -28,7 +28,7 @@ QUESTIONS = [
     {"id": "06_diffusion_forcing.walk_matrix", "references": [
         "dfkit.lessons.diffusion_forcing.walk_matrix", "dfkit.sequence.sampler.sample_with_matrix"]},
     {"id": "06_diffusion_forcing.stabilized_history", "references": [
-        "dfkit.lessons.diffusion_forcing.stabilized_history", *NOISING_HERE]},
+        "dfkit.sequence.sampler.stabilized_history", *NOISING_HERE]},
 ]
 
 MODULES = ["torch", "autograder.standins"]

@@ -7,7 +7,7 @@ import torch
 from autograder.expect import describe_call, expect_array, expect_close, expect_tuple, shown
 from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.diffusion_forcing import stabilized_history as reference
+from dfkit.sequence.sampler import stabilized_history as reference
 
 pytestmark = pytest.mark.question("06_diffusion_forcing.stabilized_history")
 COURSE = make_schedule("cosine", 1000)
