@@ -5,6 +5,7 @@ from dfkit.sequence.scheduling import (
     KINDS, autoregressive_matrix, full_sequence_matrix, level_ladder, pyramid_matrix, scheduling_matrix,
     trapezoid_matrix, validate_matrix,
 )
+from helpers import graded_reference
 
 CASES = [(kind, t, steps, k, chunk) for kind in KINDS for (t, steps, k) in [(1, 1, 1), (6, 4, 1000), (7, 10, 100), (5, 3, 7)] for chunk in (1, 2)]
 
@@ -92,3 +93,11 @@ def test_bad_parameters():
         scheduling_matrix("autoregressive", 4, 2, chunk_size=0)
     with pytest.raises(ValueError, match="num_frames"):
         scheduling_matrix("full_sequence", 0, 2)
+
+
+def test_the_graded_matrices_are_the_ones_scheduling_matrix_builds():
+    """Lesson 06's graded autoregressive_matrix and pyramid_matrix are this module's, which the sampler's callers use."""
+    assert graded_reference("06_diffusion_forcing.autoregressive_matrix")[0] is autoregressive_matrix
+    assert graded_reference("06_diffusion_forcing.pyramid_matrix")[0] is pyramid_matrix
+    assert torch.equal(scheduling_matrix("pyramid", 5, 3, 100, chunk_size=2, delay=2), pyramid_matrix(5, 3, 100, 2, 2))
+    assert torch.equal(scheduling_matrix("autoregressive", 5, 3, 100, chunk_size=2), autoregressive_matrix(5, 3, 100, 2))

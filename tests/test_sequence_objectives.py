@@ -8,11 +8,11 @@ import torch
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.sequence.objectives import (
-    DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, batch_frames, random_windows,
+    DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, batch_frames, noisy_clips, random_windows,
     to_model_range, to_unit_range,
 )
 from dfkit.train import TrainConfig, train
-from helpers import seeded
+from helpers import graded_reference, seeded
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -264,6 +264,22 @@ def test_diffusion_forcing_loss_sees_the_per_frame_levels():
     assert frames.shape == (32, 5, 1, 16, 16)
     assert float((levels != levels[:, :1]).any(1).double().mean()) == 1.0
     assert torch.equal(levels, loss_fn.draw_levels(32, 5, _after_window(seeded(11), 32, 6, 5)))
+
+
+@pytest.mark.parametrize("min_level", [0, 3])
+def test_diffusion_forcing_feeds_the_model_the_graded_noisy_clips(min_level):
+    """Lesson 06's graded noisy_clips is this module's, and Diffusion Forcing's default objective
+    shows the model exactly its noisy clips at its levels (same generator, same draws)."""
+    reference, path = graded_reference("06_diffusion_forcing.noisy_clips")
+    assert reference is noisy_clips and path == "dfkit.sequence.objectives.noisy_clips"
+    from dfkit.lessons import diffusion_forcing
+
+    assert diffusion_forcing.noisy_clips is noisy_clips
+    frames = clips(B=5, T=4, seed=12) * 2 - 1
+    model = Recorder()
+    DiffusionForcing(COSINE, min_level=min_level, rescale=False)(model, frames, seeded(13))
+    noisy, levels, _ = noisy_clips(frames, COSINE, min_level, seeded(13))
+    assert torch.equal(model.calls[0][0], noisy) and torch.equal(model.calls[0][1], levels)
 
 
 def _after_window(generator, B, T, window):

@@ -459,3 +459,15 @@ def test_the_sampler_shows_its_history_through_the_graded_stabilized_history():
         noise = torch.randn(context.shape, generator=seeded(31))         # the sampler's first draw
         shown, levels = stabilized_history(context, k_small, COSINE, noise, add_noise)
         assert all(torch.equal(x, shown) and torch.equal(k, levels) for x, k in seen)
+
+
+def test_the_graded_walk_matrix_is_this_sampler_walking_given_noise():
+    """Lesson 06's walk_matrix (an exercise-shaped call of this sampler: noise given, no clamping) gives its frames."""
+    walk_matrix, path = graded_reference("06_diffusion_forcing.walk_matrix")
+    assert path == "dfkit.lessons.diffusion_forcing.walk_matrix"
+    model = tiny_model()
+    for kind, parameterization in (("pyramid", "v"), ("autoregressive", "eps"), ("full_sequence", "x0")):
+        matrix = matrix_of(kind, 3, 3)
+        noise = torch.randn(2, 3, 1, 16, 16, generator=seeded(32))
+        expected = sample_with_matrix(model, matrix, COSINE, shape=noise.shape, noise=noise, parameterization=parameterization)
+        assert torch.equal(walk_matrix(model, matrix, noise, COSINE, parameterization), expected)

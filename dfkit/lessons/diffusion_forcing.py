@@ -1,6 +1,7 @@
 """Lesson 06 (Diffusion Forcing): the reference answers, the scheduling-matrix explorer and the
-rollout experiments of the notebook. ``stabilized_history`` is the sampler's own
-(:func:`dfkit.sequence.sampler.stabilized_history`), re-exported here.
+rollout experiments of the notebook. ``noisy_clips`` (:func:`dfkit.sequence.objectives.noisy_clips`)
+and ``stabilized_history`` (:func:`dfkit.sequence.sampler.stabilized_history`) are the library's,
+re-exported here.
 
 The notebook keeps the ideas in view and calls these for the rest::
 
@@ -26,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dfkit.diffusion.ddpm import q_sample
-from dfkit.diffusion.schedules import NoiseSchedule, standard_normal, uniform_levels
+from dfkit.diffusion.schedules import NoiseSchedule
+from dfkit.sequence.objectives import noisy_clips  # noqa: F401  (graded: Diffusion Forcing's training input)
 from dfkit.sequence.sampler import sample_with_matrix, stabilized_history  # noqa: F401  (graded: the sampler's own)
 from dfkit.sequence.scheduling import KINDS, scheduling_matrix
 
@@ -84,28 +85,6 @@ def lesson_budget(profile) -> LessonBudget:
 
 
 # ----------------------------------------------------------------------------- reference answers
-
-
-def _check_clips(frames, name: str = "frames") -> None:
-    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
-        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
-        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
-
-
-def noisy_clips(frames: torch.Tensor, schedule: NoiseSchedule, min_level: int = 0, generator: torch.Generator | None = None):
-    """A Diffusion Forcing training input (Chen et al. 2024, Algorithm 1): an independent level per frame.
-
-        k_{b,t} ~ U{min_level, …, K} independently,   ε ~ N(0, I),
-        x^{k}_{b,t} = sqrt(ᾱ_{k_{b,t}}) x_{b,t} + sqrt(1 - ᾱ_{k_{b,t}}) ε_{b,t}      (q(x_k | x_0) per frame)
-
-    Returns ``(noisy (B, T, C, H, W), levels (B, T) int64, noise (B, T, C, H, W))``; the levels
-    are drawn first, then the noise, both from ``generator``.
-    """
-    _check_clips(frames)
-    B, T = frames.shape[:2]
-    levels = uniform_levels((B, T), schedule.num_levels, generator, frames.device, low=min_level)   # (B, T)
-    noise = standard_normal(frames.shape, generator, frames.device, frames.dtype)                    # (B, T, C, H, W)
-    return q_sample(frames, levels, noise, schedule), levels, noise
 
 
 def walk_matrix(denoiser, matrix: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule, parameterization: str = "eps"):

@@ -66,10 +66,14 @@ def batch_frames(batch, rescale: bool = True) -> torch.Tensor:
         frames = batch[0]
     else:
         frames = batch
+    _check_clips(frames)
+    return to_model_range(frames) if rescale else frames
+
+
+def _check_clips(frames) -> None:
     if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
         got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
         raise ValueError(f"expected frames as a float tensor of shape (B, T, C, H, W), got {got}")
-    return to_model_range(frames) if rescale else frames
 
 
 def random_integers(low: int, high: int, shape, generator: torch.Generator | None, device) -> torch.Tensor:
@@ -288,6 +292,25 @@ class FullSequenceDiffusion:
 
 
 # --------------------------------------------------------------------------- Diffusion Forcing
+
+
+def noisy_clips(frames: torch.Tensor, schedule: NoiseSchedule, min_level: int = 0, generator: torch.Generator | None = None):
+    """A Diffusion Forcing training input (Chen et al. 2024, Algorithm 1): an independent level per frame.
+
+        k_{b,t} ~ U{min_level, …, K} independently,   ε ~ N(0, I),
+        x^{k}_{b,t} = sqrt(ᾱ_{k_{b,t}}) x_{b,t} + sqrt(1 - ᾱ_{k_{b,t}}) ε_{b,t}      (q(x_k | x_0) per frame)
+
+    Returns ``(noisy (B, T, C, H, W), levels (B, T) int64, noise (B, T, C, H, W))``; the levels
+    are drawn first, then the noise, both from ``generator``. This is what :class:`DiffusionForcing`
+    with its default options (``level_shift=1``, no shared levels, no clean history) feeds the
+    model, drawn in the same order from the same generator; its options draw more numbers between
+    the levels and the noise, so it draws them itself.
+    """
+    _check_clips(frames)
+    B, T = frames.shape[:2]
+    levels = uniform_levels((B, T), schedule.num_levels, generator, frames.device, low=min_level)   # (B, T)
+    noise = standard_normal(frames.shape, generator, frames.device, frames.dtype)                    # (B, T, C, H, W)
+    return q_sample(frames, levels, noise, schedule), levels, noise
 
 
 @dataclass(frozen=True, eq=False)

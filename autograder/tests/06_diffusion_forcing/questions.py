@@ -17,7 +17,7 @@ NOISING_HERE = [path for path in NOISING if path not in ("dfkit.diffusion.ddpm.e
 
 QUESTIONS = [
     {"id": "06_diffusion_forcing.noisy_clips", "references": [
-        "dfkit.lessons.diffusion_forcing.noisy_clips", *NOISING_HERE, "dfkit.diffusion.schedules.uniform_levels",
+        "dfkit.sequence.objectives.noisy_clips", *NOISING_HERE, "dfkit.diffusion.schedules.uniform_levels",
         "dfkit.sequence.objectives.random_integers"]},
     {"id": "06_diffusion_forcing.autoregressive_matrix", "references": [
         "dfkit.sequence.scheduling.autoregressive_matrix", "dfkit.sequence.scheduling.pyramid_matrix",
