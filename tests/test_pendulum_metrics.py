@@ -7,8 +7,9 @@ import torch
 from dfkit.data.pendulum import PendulumConfig, generate, render, simulate
 from dfkit.metrics.pendulum import (
     VALIDITY_IOU, angle_error, angle_steps, continue_physics, energy_drift, frame_validity, oscillation_period, pendulum_report,
-    period_error, rollout_start, swing_direction_accuracy, valid_prediction_time, validity_floor, zero_crossings,
+    period_error, rollout_start, swing_direction, swing_direction_accuracy, valid_prediction_time, validity_floor, zero_crossings,
 )
+from helpers import graded_reference
 
 CONFIG = PendulumConfig(num_sequences=48, num_frames=8, image_size=32)
 HORIZON = 96
@@ -129,6 +130,21 @@ def test_validity_accepts_true_frames_and_flags_blends_empties_and_two_bobs():
     valid, iou = frame_validity(noisy)
     assert valid.all() and iou.shape == (200,)
     assert frame_validity(render(theta[:6], 32).reshape(2, 3, 1, 32, 32))[0].shape == (2, 3)
+
+
+def test_swing_direction_accuracy_scores_the_graded_swing_direction():
+    """Lesson 04's graded swing_direction is this module's, and the Markov experiment's accuracy counts its agreement with ω."""
+    from dfkit.lessons import teacher_forcing
+
+    reference, path = graded_reference("04_teacher_forcing.swing_direction")
+    assert reference is swing_direction is teacher_forcing.swing_direction and path == "dfkit.metrics.pendulum.swing_direction"
+    rng = np.random.default_rng(3)
+    before, after = (torch.from_numpy(render(rng.uniform(-np.pi, np.pi, 64), 16))[:, None] for _ in range(2))
+    direction = swing_direction(before, after)
+    assert direction.dtype == torch.long and direction.shape == (64,)
+    omega = rng.choice([-2.0, 2.0], size=64)
+    score = swing_direction_accuracy(after, before, np.stack([np.zeros(64), omega], 1), CONFIG)
+    assert score["included"] == 64 and score["accuracy"] == float((direction.numpy() == np.sign(omega)).mean())
 
 
 def test_swing_direction_true_random_and_reversed():

@@ -16,7 +16,7 @@ from dfkit.sequence.sampler import sample_with_matrix
 from dfkit.sequence.scheduling import autoregressive_matrix
 from dfkit.train import TrainConfig, train
 from test_sequence_sampler import Z, GaussianAR1Model, ar1_covariance, ground_truth_context, sampler_covariance
-from helpers import seeded
+from helpers import graded_reference, seeded
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -182,6 +182,19 @@ def test_regressor_rollout_feeds_its_own_predictions():
     assert torch.allclose(frames, expected) and max(model.lengths) == 3
     with pytest.raises(ValueError, match="at most window - chunk = 3 context frames"):
         rollout_regressor(model, context_frames(c=4), 2)
+
+
+def test_the_graded_free_running_loop_is_the_regressor_rollout():
+    """Lesson 04's graded autoregressive_rollout (a loop over a next-frame sampler) gives rollout_regressor's
+    frames when its sampler is the regressor's last output on the window."""
+    autoregressive_rollout, _ = graded_reference("04_teacher_forcing.autoregressive_rollout")
+    model, context = tiny_model(max_frames=3), context_frames(c=3)
+
+    def sample_next(window):
+        with torch.no_grad():
+            return model(window, torch.zeros(window.shape[:2], dtype=torch.long))[:, -1]
+
+    assert torch.equal(autoregressive_rollout(sample_next, context, 5, 3), rollout_regressor(model, context, 5, window=3))
 
 
 def test_gru_regressor_carries_its_state_like_one_pass():

@@ -9,7 +9,7 @@ from dfkit.diffusion.schedules import make_schedule
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.sequence.objectives import (
     DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, batch_frames, noisy_clips, random_windows,
-    to_model_range, to_unit_range,
+    teacher_forcing_input, to_model_range, to_unit_range,
 )
 from dfkit.train import TrainConfig, train
 from helpers import graded_reference, seeded
@@ -40,6 +40,25 @@ class Recorder(torch.nn.Module):
 
 
 # --------------------------------------------------------------------------- teacher forcing
+
+
+@pytest.mark.parametrize("context", [1, 3])
+def test_teacher_forcing_shows_the_model_the_graded_teacher_forcing_input(context):
+    """Lesson 04's graded teacher_forcing_input is this module's, and TeacherForcing with ``context=c``
+    shows the model exactly the window it builds from the objective's own draws."""
+    reference, path = graded_reference("04_teacher_forcing.teacher_forcing_input")
+    assert reference is teacher_forcing_input and path == "dfkit.sequence.objectives.teacher_forcing_input"
+    from dfkit.lessons import teacher_forcing
+
+    assert teacher_forcing.teacher_forcing_input is teacher_forcing_input
+    frames, model = clips(B=5, T=6, seed=14) * 2 - 1, Recorder()
+    TeacherForcing(COSINE, "v", context=context, rescale=False)(model, frames, seeded(15))
+    generator = seeded(15)                                  # the objective's draws: window starts, levels, noise
+    window = random_windows(frames, context + 1, generator)
+    k = torch.randint(1, 1001, (5, 1), generator=generator)[:, 0]
+    noise = torch.randn(5, 1, 1, 16, 16, generator=generator)[:, 0]
+    inputs, levels = teacher_forcing_input(window[:, :context], window[:, context], k, COSINE, noise)
+    assert torch.equal(model.calls[0][0], inputs) and torch.equal(model.calls[0][1], levels)
 
 
 @pytest.mark.parametrize("context", [1, 2])

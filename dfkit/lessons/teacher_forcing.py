@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dfkit.data.pendulum import estimate_angle, render, wrap_angle
-from dfkit.diffusion.ddpm import q_sample
-from dfkit.diffusion.schedules import NoiseSchedule
+from dfkit.data.pendulum import render
 from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_report, rollout_start
+from dfkit.metrics.pendulum import swing_direction  # noqa: F401  (graded: the Markov experiment's)
 from dfkit.sequence.evaluate import MARKOV_MODELS, markov_experiment, markov_table, towards_bottom  # noqa: F401  (the lesson's)
+from dfkit.sequence.objectives import teacher_forcing_input  # noqa: F401  (graded: TeacherForcing's input)
 
 # ----------------------------------------------------------------------------- budgets
 
@@ -101,37 +101,6 @@ def teacher_forcing_pairs(clips: torch.Tensor, context: int) -> tuple[torch.Tens
     return windows[:, :, :context], windows[:, :, context]
 
 
-def teacher_forcing_input(history: torch.Tensor, target: torch.Tensor, k, schedule: NoiseSchedule,
-                          noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """What a teacher-forced diffusion model sees in training: clean history, then the noisy target.
-
-    The target alone goes through the forward process (Ho et al. 2020, eq. 4),
-
-        x_t^k = sqrt(ᾱ_k) x_t + sqrt(1 - ᾱ_k) ε,
-
-    and is appended to the c history frames, which stay clean (level 0):
-
-        inputs = [x_{t-c}, …, x_{t-1}, x_t^k],     levels = [0, …, 0, k].
-
-    Args:
-        history: (B, c, C, H, W) clean frames; target: (B, C, H, W);
-        k: (B,) integer levels in 1..K, one per example; noise: ε, shaped like ``target``.
-
-    Returns:
-        ``(inputs, levels)``: (B, c + 1, C, H, W) in the dtype of ``target``, and int64 (B, c + 1).
-    """
-    _check_clips(history, "history")
-    if target.shape != history.shape[:1] + history.shape[2:]:
-        raise ValueError(f"expected target of shape {tuple(history.shape[:1] + history.shape[2:])} (B, C, H, W), "
-                         f"got {tuple(target.shape)}")
-    k = torch.as_tensor(k, device=target.device).long().reshape(-1).expand(len(target))   # (B,)
-    noisy = q_sample(target, k, noise, schedule)                                            # (B, C, H, W)
-    inputs = torch.cat([history.to(target.dtype), noisy[:, None]], dim=1)                   # (B, c + 1, C, H, W)
-    levels = torch.zeros(inputs.shape[:2], dtype=torch.long, device=target.device)         # (B, c + 1)
-    levels[:, -1] = k
-    return inputs, levels
-
-
 def autoregressive_rollout(sample_next, context: torch.Tensor, num_frames: int, history: int) -> torch.Tensor:
     """Free running: every new frame is sampled from the last ``history`` frames, its own outputs included.
 
@@ -155,23 +124,6 @@ def autoregressive_rollout(sample_next, context: torch.Tensor, num_frames: int, 
         window = torch.stack(video[-history:], dim=1)               # (B, h, C, H, W)
         video.append(sample_next(window))
     return torch.stack(video[context.shape[1]:], dim=1)             # (B, N, C, H, W)
-
-
-def swing_direction(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
-    """Which way the pendulum moved between two frames: sign(wrap(θ(after) - θ(before))) in {-1, 0, +1}.
-
-    θ is read from the pixels with :func:`dfkit.data.pendulum.estimate_angle` (lesson 00); the
-    difference is wrapped to (-π, π], so a swing through the top (θ from 170° to -170°) is +20°,
-    not -340°. +1 means θ increased (counter-clockwise in the picture's coordinates).
-
-    Args:
-        before, after: frames (B, 1, H, W) in [0, 1].
-
-    Returns:
-        an int64 tensor (B,).
-    """
-    change = wrap_angle(estimate_angle(after) - estimate_angle(before))        # (B,) radians
-    return torch.from_numpy(np.sign(change)).long()
 
 
 # ----------------------------------------------------------------------------- next-frame samplers of the course models

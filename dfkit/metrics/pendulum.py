@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 
 from dfkit.data.pendulum import PendulumConfig, energy, estimate_angle, render, simulate, wrap_angle
 from dfkit.metrics.video import band_means
@@ -271,6 +272,23 @@ def validity_floor(image_size: int, num_angles: int = 3600) -> float:
 
 # ---------------------------------------------------------------- swing direction
 
+def swing_direction(before, after) -> torch.Tensor:
+    """Which way the pendulum moved between two frames: sign(wrap(θ(after) - θ(before))) in {-1, 0, +1}.
+
+    θ is read from the pixels with :func:`dfkit.data.pendulum.estimate_angle`; the difference is
+    wrapped to (-π, π], so a swing through the top (θ from 170° to -170°) is +20°, not -340°. +1
+    means θ increased (counter-clockwise in the picture's coordinates).
+
+    Args:
+        before, after: frames (B, 1, H, W) in [0, 1].
+
+    Returns:
+        an int64 tensor (B,).
+    """
+    change = wrap_angle(estimate_angle(after) - estimate_angle(before))        # (B,) radians
+    return torch.from_numpy(np.sign(change)).long()
+
+
 def swing_direction_accuracy(predicted, last_frame, true_next_state, config: PendulumConfig = PendulumConfig(),
                              min_speed: float | None = None) -> dict[str, float]:
     """Share of predictions whose angular change has the sign of the true angular velocity. Chance: 0.5.
@@ -299,10 +317,10 @@ def swing_direction_accuracy(predicted, last_frame, true_next_state, config: Pen
         raise ValueError(f"expected true_next_state of shape ({predicted.shape[0]}, 2) holding (theta, omega), got {state.shape}")
     if min_speed is None:
         min_speed = (config.gravity / config.length + config.max_torque) * config.dt
-    change = wrap_angle(estimate_angle(predicted) - estimate_angle(last))   # (B,)
+    direction = swing_direction(last, predicted).numpy()                   # (B,) in {-1, 0, +1}
     omega = state[:, 1]
     included = np.abs(omega) >= min_speed
-    correct = np.sign(change[included]) == np.sign(omega[included])
+    correct = direction[included] == np.sign(omega[included])
     n = int(included.sum())
     accuracy = float(correct.mean()) if n else math.nan
     return {

@@ -107,6 +107,42 @@ def _check_gamma(gamma) -> None:
 # --------------------------------------------------------------------------- teacher forcing
 
 
+def teacher_forcing_input(history: torch.Tensor, target: torch.Tensor, k, schedule: NoiseSchedule,
+                          noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a teacher-forced diffusion model sees in training: clean history, then the noisy target.
+
+    The target alone goes through the forward process (Ho et al. 2020, eq. 4),
+
+        x_t^k = sqrt(ᾱ_k) x_t + sqrt(1 - ᾱ_k) ε,
+
+    and is appended to the c history frames, which stay clean (level 0):
+
+        inputs = [x_{t-c}, …, x_{t-1}, x_t^k],     levels = [0, …, 0, k].
+
+    This is the window :class:`TeacherForcing` with ``context=c`` shows the model (one target, clean
+    history); the objective builds it for any number of targets, a masked future and a noised history.
+
+    Args:
+        history: (B, c, C, H, W) clean frames; target: (B, C, H, W);
+        k: (B,) integer levels in 1..K, one per example; noise: ε, shaped like ``target``.
+
+    Returns:
+        ``(inputs, levels)``: (B, c + 1, C, H, W) in the dtype of ``target``, and int64 (B, c + 1).
+    """
+    if not isinstance(history, torch.Tensor) or history.dim() != 5:
+        got = tuple(history.shape) if isinstance(history, torch.Tensor) else type(history).__name__
+        raise ValueError(f"expected history of shape (B, T, C, H, W), got {got}")
+    if target.shape != history.shape[:1] + history.shape[2:]:
+        raise ValueError(f"expected target of shape {tuple(history.shape[:1] + history.shape[2:])} (B, C, H, W), "
+                         f"got {tuple(target.shape)}")
+    k = torch.as_tensor(k, device=target.device).long().reshape(-1).expand(len(target))   # (B,)
+    noisy = q_sample(target, k, noise, schedule)                                            # (B, C, H, W)
+    inputs = torch.cat([history.to(target.dtype), noisy[:, None]], dim=1)                   # (B, c + 1, C, H, W)
+    levels = torch.zeros(inputs.shape[:2], dtype=torch.long, device=target.device)         # (B, c + 1)
+    levels[:, -1] = k
+    return inputs, levels
+
+
 @dataclass(frozen=True, eq=False)
 class TeacherForcing:
     """Next-frame conditional diffusion trained on ground-truth history (the chain rule).

@@ -12,12 +12,12 @@ QUESTIONS = [
     {"id": "04_teacher_forcing.teacher_forcing_pairs", "references": [
         "dfkit.lessons.teacher_forcing.teacher_forcing_pairs", "dfkit.lessons.teacher_forcing.one_step_predictions"]},
     {"id": "04_teacher_forcing.teacher_forcing_input", "references": [
-        "dfkit.lessons.teacher_forcing.teacher_forcing_input", *NOISING, "dfkit.lessons.full_sequence.full_sequence_noise",
+        "dfkit.sequence.objectives.teacher_forcing_input", *NOISING, "dfkit.lessons.full_sequence.full_sequence_noise",
         "dfkit.lessons.full_sequence.replace_known", "dfkit.sequence.sampler.stabilized_history"]},
     {"id": "04_teacher_forcing.autoregressive_rollout", "references": [
         "dfkit.lessons.teacher_forcing.autoregressive_rollout", "dfkit.sequence.rollout.rollout_regressor"]},
     {"id": "04_teacher_forcing.swing_direction", "references": [
-        "dfkit.lessons.teacher_forcing.swing_direction", "dfkit.metrics.pendulum.swing_direction_accuracy"]},
+        "dfkit.metrics.pendulum.swing_direction", "dfkit.metrics.pendulum.swing_direction_accuracy"]},
 ]
 
 MODULES = ["torch", "autograder.standins", "dfkit.diffusion.ddpm", "dfkit.data.pendulum"]

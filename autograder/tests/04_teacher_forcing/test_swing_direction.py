@@ -6,7 +6,7 @@ import torch
 
 from autograder.expect import describe_call, expect_array
 from dfkit.data.pendulum import estimate_angle, render
-from dfkit.lessons.teacher_forcing import swing_direction as reference
+from dfkit.metrics.pendulum import swing_direction as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.swing_direction")
 

@@ -8,7 +8,7 @@ from autograder.expect import describe_call, expect_array, expect_tuple, shown
 from autograder.protocol import is_tensor
 from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.teacher_forcing import teacher_forcing_input as reference
+from dfkit.sequence.objectives import teacher_forcing_input as reference
 
 pytestmark = pytest.mark.question("04_teacher_forcing.teacher_forcing_input")
 COURSE = make_schedule("cosine", 1000)
