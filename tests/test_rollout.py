@@ -210,6 +210,20 @@ def test_gru_regressor_carries_its_state_like_one_pass():
 # --------------------------------------------------------------------------- full-sequence extension
 
 
+def test_extend_video_replaces_with_the_graded_replace_known():
+    """Lesson 05's graded replace_known is this module's, the replacement step extend_video runs before every model call."""
+    from dfkit.lessons import full_sequence
+    from dfkit.sequence import rollout
+
+    reference, path = graded_reference("05_full_sequence.replace_known")
+    assert reference is rollout.replace_known is full_sequence.replace_known and path == "dfkit.sequence.rollout.replace_known"
+    x, known, noise = torch.randn(2, 4, *SHAPE), context_frames(c=3), torch.randn(2, 3, *SHAPE)
+    levels = torch.randint(0, 1001, (2, 4))
+    replaced = rollout.replace_known(x, levels, known, noise, COSINE)
+    assert torch.equal(replaced[:, 3:], x[:, 3:]) and torch.allclose(replaced[:, :3], (
+        COSINE.alpha_bar(levels[:, :3], like=known).sqrt() * known + COSINE.one_minus_alpha_bar(levels[:, :3], like=known).sqrt() * noise))
+
+
 def test_replacement_shows_the_model_noisy_ground_truth_at_the_current_level():
     model, known = tiny_model("bidirectional"), context_frames(c=2)
     seen = []

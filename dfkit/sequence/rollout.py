@@ -286,6 +286,38 @@ class ReconstructionGuidance:
         return correction
 
 
+def _check_video(frames, name: str) -> None:
+    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
+        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
+
+
+def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, noise: torch.Tensor,
+                  schedule: NoiseSchedule) -> torch.Tensor:
+    """The replacement step: the first a frames of the window become the truth noised to their level.
+
+        x[:, t] ← sqrt(ᾱ_{k_t}) x_known[:, t] + sqrt(1 - ᾱ_{k_t}) ε[:, t]   for t < a,   the others kept
+
+    i.e. a fresh draw of q(x_k | x_0 = truth) at the level each known frame has now. This is the
+    replacement step of :func:`extend_video`, which draws ``noise`` before every model call.
+
+    Args:
+        x: ``(B, W, C, H, W)`` the window being sampled; levels: ``(B, W)`` its current levels.
+        known: ``(B, a, C, H, W)`` the ground-truth frames at the start of the window, a <= W.
+        noise: ε ``(B, a, C, H, W)``.
+
+    Returns:
+        a new ``(B, W, C, H, W)`` tensor (``x`` itself is not modified).
+    """
+    _check_video(x, "x")
+    _check_video(known, "known")
+    a = known.shape[1]
+    if a > x.shape[1] or known.shape[:1] + known.shape[2:] != x.shape[:1] + x.shape[2:]:
+        raise ValueError(f"expected known frames (B, a <= {x.shape[1]}, {', '.join(map(str, x.shape[2:]))}), got {tuple(known.shape)}")
+    noisy_truth = q_sample(known, levels[:, :a], noise, schedule)              # (B, a, C, H, W)
+    return torch.cat([noisy_truth.to(x.dtype), x[:, a:]], dim=1)
+
+
 def extend_video(
     model,
     known: torch.Tensor,
@@ -304,7 +336,7 @@ def extend_video(
     full-sequence matrix (``config.kind`` is not used: the model only knows equal levels):
 
     1. before every model call the known frames are replaced by q_sample(ground truth, k, ε)
-       at the current level k, with fresh ε (the replacement method);
+       at the current level k, with fresh ε (the replacement method, :func:`replace_known`);
     2. with ``method="reconstruction"`` the x̂_0 of the unknown frames is also corrected by
        :class:`ReconstructionGuidance` with weight ``reconstruction_weight``;
     3. the n new frames join the video and the window slides: the next call knows the last
@@ -329,7 +361,7 @@ def extend_video(
 
         def replace(x, levels, row, truth=truth):
             noise = standard_normal(truth.shape, generator, truth.device, truth.dtype)
-            return torch.cat([q_sample(truth, levels[:, :a], noise, schedule), x[:, a:]], dim=1)
+            return replace_known(x, levels, truth, noise, schedule)
 
         guidance = ReconstructionGuidance(truth, reconstruction_weight) if method == "reconstruction" else None
         frames = sample_with_matrix(

@@ -7,7 +7,7 @@ import torch
 from autograder.expect import describe_call, expect_close, shown
 from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.full_sequence import replace_known as reference
+from dfkit.sequence.rollout import replace_known as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.replace_known")
 COURSE = make_schedule("cosine", 1000)
