@@ -389,7 +389,7 @@ def energy(states, gravity=9.81, length=1.0):
         pid = os.fork()
         if pid == 0:
             block = np.ones(int(1.25 * 2**30) // 8)
-            time.sleep(30)
+            time.sleep(120)              # longer than the call limit: only the kernel ends a child early
             os._exit(0)
         children.append(pid)
     pid, status = os.wait()               # the first child to end: one the kernel stopped, if the limit holds
@@ -413,7 +413,8 @@ def test_processes_memory_and_disk_are_capped_for_the_whole_tree_and_spare_an_ho
     """A fork storm, four children over the memory limit together and a 1.5 GiB write are each stopped
     at the submission's limit (cgroup and scratch tmpfs, binding root too); each attacker gets a
     complete results file and the honest student graded beside them full marks."""
-    limits = Limits(call_seconds=10.0, cell_seconds=5.0, setup_seconds=60.0, submission_seconds=60.0)
+    # 40 s per call: page-faulting 5 GiB in four children takes seconds on a busy 2-core machine
+    limits = Limits(call_seconds=40.0, cell_seconds=5.0, setup_seconds=60.0, submission_seconds=150.0)
     for name, source in (("forker", FORK_STORM), ("hoarder", SPREAD_MEMORY), ("filler", FILL_DISK), ("honest", RIGHT)):
         testing.write(testing.with_cells(solution, {ENERGY: source}), tmp_path / "class" / f"{name}.ipynb")
     graded = {g.student: g.results for g in grade_class(tmp_path / "class", ASSIGNMENT, tmp_path / "out", limits=limits,
