@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.metrics.classifier import get_classifier
 from dfkit.metrics.video import digit_truth, identity_consistency, per_frame_mse, video_metrics
 from dfkit.profiles import get_profile
@@ -85,7 +86,9 @@ def along_the_ladder(profile, clips: int, seed: int, classifier) -> list[dict]:
             levels = torch.cat([torch.zeros(clips, c, dtype=torch.long), torch.full((clips, 1), k)], 1)
             with torch.no_grad():
                 prediction = model(torch.cat([history, noisy], 1), levels)[:, c:]
-            from_truth = (a.sqrt() * noisy - (1 - a).sqrt() * prediction).clamp(-1, 1)   # x̂_0 of a v-prediction
+            from_truth = to_x0_eps(prediction, chosen.parameterization, noisy, levels[:, c:], schedule)[0]
+            if config.clip_x0 is not None:                                              # as the sampler clips its estimate
+                from_truth = from_truth.clamp(-config.clip_x0, config.clip_x0)
             sampled_unit, truth_unit = to_unit_range(sampled).numpy(), to_unit_range(from_truth).numpy()
             rows.append({"model": name, "level k": k,
                          "identity of sampled x̂_0": _identity(sampled_unit, labels, profile, classifier),

@@ -31,6 +31,7 @@ import torch
 from dfkit.diffusion.ddpm import check_parameterization, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
+from dfkit.sequence.objectives import check_clips
 from dfkit.sequence.planning import AngleCost, planning_report
 from dfkit.sequence.rollout import ReconstructionGuidance, replace_known  # noqa: F401  (graded: extend_video's own)
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
@@ -87,12 +88,6 @@ def lesson_budget(profile) -> LessonBudget:
 # ----------------------------------------------------------------------------- reference answers
 
 
-def _check_video(frames, name: str) -> None:
-    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
-        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
-        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
-
-
 def full_sequence_noise(clips: torch.Tensor, k: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule):
     """The training input of full-sequence diffusion: one level per clip, shared by all of its frames.
 
@@ -106,7 +101,7 @@ def full_sequence_noise(clips: torch.Tensor, k: torch.Tensor, noise: torch.Tenso
     Returns:
         ``(x_k, levels)``: the noisy clips (the clips' shape and dtype) and the ``(B, T)`` integer levels.
     """
-    _check_video(clips, "clips")
+    check_clips(clips, "clips")
     k = torch.as_tensor(k)
     if k.shape != clips.shape[:1] or k.is_floating_point():
         raise ValueError(f"expected k as {clips.shape[0]} integer levels of shape ({clips.shape[0]},), got {tuple(k.shape)} {k.dtype}")
@@ -125,8 +120,8 @@ def reconstruction_gradient(denoiser, x_k: torch.Tensor, levels: torch.Tensor, k
         the gradient, shape of ``x_k``: non-zero on the unknown frames too when the denoiser mixes
         frames (a bidirectional model does), which is what reconstruction guidance uses.
     """
-    _check_video(x_k, "x_k")
-    _check_video(known, "known")
+    check_clips(x_k, "x_k")
+    check_clips(known, "known")
     with torch.enable_grad():
         x = x_k.detach().requires_grad_(True)
         x0_hat = denoiser(x, levels)
@@ -152,7 +147,7 @@ def reconstruction_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, level
     Returns:
         the corrected clean estimate, the shape and dtype of ``x0_hat``.
     """
-    _check_video(x0_hat, "x0_hat")
+    check_clips(x0_hat, "x0_hat")
     if gradient.shape != x0_hat.shape:
         raise ValueError(f"expected the gradient of x0_hat's shape {tuple(x0_hat.shape)}, got {tuple(gradient.shape)}")
     root = schedule.alpha_bar(levels, like=x0_hat).sqrt()                     # (B, W, 1, 1, 1)

@@ -66,14 +66,15 @@ def batch_frames(batch, rescale: bool = True) -> torch.Tensor:
         frames = batch[0]
     else:
         frames = batch
-    _check_clips(frames)
+    check_clips(frames)
     return to_model_range(frames) if rescale else frames
 
 
-def _check_clips(frames) -> None:
+def check_clips(frames, name: str = "frames") -> None:
+    """Raise a ValueError naming ``name`` unless ``frames`` is a float tensor of shape (B, T, C, H, W)."""
     if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
         got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
-        raise ValueError(f"expected frames as a float tensor of shape (B, T, C, H, W), got {got}")
+        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
 
 
 def random_integers(low: int, high: int, shape, generator: torch.Generator | None, device) -> torch.Tensor:
@@ -342,7 +343,7 @@ def noisy_clips(frames: torch.Tensor, schedule: NoiseSchedule, min_level: int = 
     model, drawn in the same order from the same generator; its options draw more numbers between
     the levels and the noise, so it draws them itself.
     """
-    _check_clips(frames)
+    check_clips(frames)
     B, T = frames.shape[:2]
     levels = uniform_levels((B, T), schedule.num_levels, generator, frames.device, low=min_level)   # (B, T)
     noise = standard_normal(frames.shape, generator, frames.device, frames.dtype)                    # (B, T, C, H, W)

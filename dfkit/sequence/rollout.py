@@ -32,6 +32,7 @@ import torch
 
 from dfkit.diffusion.ddpm import check_parameterization, q_sample
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
+from dfkit.sequence.objectives import check_clips
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix, stabilized_history
 from dfkit.sequence.scheduling import KINDS, full_sequence_matrix, scheduling_matrix
 
@@ -286,12 +287,6 @@ class ReconstructionGuidance:
         return correction
 
 
-def _check_video(frames, name: str) -> None:
-    if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or not frames.is_floating_point():
-        got = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
-        raise ValueError(f"expected {name} as a float tensor of shape (B, T, C, H, W), got {got}")
-
-
 def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, noise: torch.Tensor,
                   schedule: NoiseSchedule) -> torch.Tensor:
     """The replacement step: the first a frames of the window become the truth noised to their level.
@@ -309,8 +304,8 @@ def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, no
     Returns:
         a new ``(B, W, C, H, W)`` tensor (``x`` itself is not modified).
     """
-    _check_video(x, "x")
-    _check_video(known, "known")
+    check_clips(x, "x")
+    check_clips(known, "known")
     a = known.shape[1]
     if a > x.shape[1] or known.shape[:1] + known.shape[2:] != x.shape[:1] + x.shape[2:]:
         raise ValueError(f"expected known frames (B, a <= {x.shape[1]}, {', '.join(map(str, x.shape[2:]))}), got {tuple(known.shape)}")
