@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
-from dfkit.diffusion.schedules import make_schedule
+from dfkit.diffusion.schedules import make_schedule, standard_normal
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
 from dfkit.sequence.objectives import (
-    DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, batch_frames, noisy_clips, random_windows,
-    teacher_forcing_input, to_model_range, to_unit_range,
+    DiffusionForcing, FullSequenceDiffusion, NextFrameRegression, TeacherForcing, batch_frames, full_sequence_noise, noisy_clips,
+    random_windows, teacher_forcing_input, to_model_range, to_unit_range,
 )
 from dfkit.train import TrainConfig, train
 from helpers import graded_reference, seeded
@@ -298,6 +298,27 @@ def test_diffusion_forcing_feeds_the_model_the_graded_noisy_clips(min_level):
     model = Recorder()
     DiffusionForcing(COSINE, min_level=min_level, rescale=False)(model, frames, seeded(13))
     noisy, levels, _ = noisy_clips(frames, COSINE, min_level, seeded(13))
+    assert torch.equal(model.calls[0][0], noisy) and torch.equal(model.calls[0][1], levels)
+
+
+@pytest.mark.parametrize("options", [{}, {"level_shift": 3.0}, {"window": 4, "parameterization": "v"}])
+def test_full_sequence_diffusion_feeds_the_model_the_graded_full_sequence_noise(options):
+    """Lesson 05's graded full_sequence_noise is this module's, and FullSequenceDiffusion shows the model
+    exactly its noisy clips at its levels: k per clip, then ε from the same generator (the objective's
+    noising happens inside diffusion_loss, lesson 02's graded loss, so it is not called there)."""
+    reference, path = graded_reference("05_full_sequence.full_sequence_noise")
+    assert reference is full_sequence_noise and path == "dfkit.sequence.objectives.full_sequence_noise"
+    from dfkit.lessons import full_sequence
+
+    assert full_sequence.full_sequence_noise is full_sequence_noise
+    frames, model = clips(B=5, T=6, seed=14) * 2 - 1, Recorder(is_causal=False)
+    loss_fn = FullSequenceDiffusion(COSINE, rescale=False, **options)
+    loss_fn(model, frames, seeded(15))
+    generator = seeded(15)
+    window = random_windows(frames, options.get("window", 6), generator)
+    k = loss_fn.draw_levels(5, window.shape[1], generator)[:, 0]                           # (B,)
+    noise = standard_normal(window.shape, generator, window.device, window.dtype)
+    noisy, levels = full_sequence_noise(window, k, noise, COSINE)
     assert torch.equal(model.calls[0][0], noisy) and torch.equal(model.calls[0][1], levels)
 
 

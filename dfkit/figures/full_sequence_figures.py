@@ -28,7 +28,7 @@ def full_sequence_noising(profile):
     import matplotlib.pyplot as plt
 
     from dfkit.diffusion.schedules import make_schedule
-    from dfkit.lessons.full_sequence import full_sequence_noise
+    from dfkit.sequence.objectives import full_sequence_noise
 
     _, frames = _swing(8)
     clips = (frames * 2 - 1)[None].expand(len(SHOWN_LEVELS), -1, -1, -1, -1)        # (L, T, 1, S, S)

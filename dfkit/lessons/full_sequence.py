@@ -28,10 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dfkit.diffusion.ddpm import check_parameterization, q_sample
+from dfkit.diffusion.ddpm import check_parameterization
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
 from dfkit.sequence.objectives import check_clips
+from dfkit.sequence.objectives import full_sequence_noise  # noqa: F401  (graded: the full-sequence objective's input)
 from dfkit.sequence.planning import AngleCost, planning_report
 from dfkit.sequence.rollout import ReconstructionGuidance, replace_known  # noqa: F401  (graded: extend_video's own)
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
@@ -86,27 +87,6 @@ def lesson_budget(profile) -> LessonBudget:
 
 
 # ----------------------------------------------------------------------------- reference answers
-
-
-def full_sequence_noise(clips: torch.Tensor, k: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule):
-    """The training input of full-sequence diffusion: one level per clip, shared by all of its frames.
-
-        levels[b, t] = k[b]  for every frame t,     x_k[b, t] = sqrt(ᾱ_{k_b}) x_0[b, t] + sqrt(1 - ᾱ_{k_b}) ε[b, t]
-
-    (Ho et al. 2020, eq. 4, applied to the whole clip as to one big image.)
-
-    Args:
-        clips: ``(B, T, C, H, W)`` clean clips x_0; k: ``(B,)`` integer levels; noise: ε of the clips' shape.
-
-    Returns:
-        ``(x_k, levels)``: the noisy clips (the clips' shape and dtype) and the ``(B, T)`` integer levels.
-    """
-    check_clips(clips, "clips")
-    k = torch.as_tensor(k)
-    if k.shape != clips.shape[:1] or k.is_floating_point():
-        raise ValueError(f"expected k as {clips.shape[0]} integer levels of shape ({clips.shape[0]},), got {tuple(k.shape)} {k.dtype}")
-    levels = k.to(device=clips.device, dtype=torch.long)[:, None].expand(clips.shape[:2])    # (B,) -> (B, T)
-    return q_sample(clips, levels, noise, schedule), levels
 
 
 def reconstruction_gradient(denoiser, x_k: torch.Tensor, levels: torch.Tensor, known: torch.Tensor) -> torch.Tensor:

@@ -290,6 +290,30 @@ class NextFrameRegression:
 # --------------------------------------------------------------------------- full-sequence diffusion
 
 
+def full_sequence_noise(clips: torch.Tensor, k: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule):
+    """The training input of full-sequence diffusion: one level per clip, shared by all of its frames.
+
+        levels[b, t] = k[b]  for every frame t,     x_k[b, t] = sqrt(ᾱ_{k_b}) x_0[b, t] + sqrt(1 - ᾱ_{k_b}) ε[b, t]
+
+    (Ho et al. 2020, eq. 4, applied to the whole clip as to one big image.) This is what
+    :class:`FullSequenceDiffusion` shows the model: it draws k per clip, then ε of the window's
+    shape from the same generator, and :func:`~dfkit.diffusion.ddpm.diffusion_loss` noises the
+    window with them.
+
+    Args:
+        clips: ``(B, T, C, H, W)`` clean clips x_0; k: ``(B,)`` integer levels; noise: ε of the clips' shape.
+
+    Returns:
+        ``(x_k, levels)``: the noisy clips (the clips' shape and dtype) and the ``(B, T)`` integer levels.
+    """
+    check_clips(clips, "clips")
+    k = torch.as_tensor(k)
+    if k.shape != clips.shape[:1] or k.is_floating_point():
+        raise ValueError(f"expected k as {clips.shape[0]} integer levels of shape ({clips.shape[0]},), got {tuple(k.shape)} {k.dtype}")
+    levels = k.to(device=clips.device, dtype=torch.long)[:, None].expand(clips.shape[:2])    # (B,) -> (B, T)
+    return q_sample(clips, levels, noise, schedule), levels
+
+
 @dataclass(frozen=True, eq=False)
 class FullSequenceDiffusion:
     """Diffusion of the whole clip with one noise level: k ~ U{1..K} per clip, the same for all frames.

@@ -12,7 +12,7 @@ QUESTIONS = [
     {"id": "04_teacher_forcing.teacher_forcing_pairs", "references": [
         "dfkit.lessons.teacher_forcing.teacher_forcing_pairs", "dfkit.lessons.teacher_forcing.one_step_predictions"]},
     {"id": "04_teacher_forcing.teacher_forcing_input", "references": [
-        "dfkit.sequence.objectives.teacher_forcing_input", *NOISING, "dfkit.lessons.full_sequence.full_sequence_noise",
+        "dfkit.sequence.objectives.teacher_forcing_input", *NOISING, "dfkit.sequence.objectives.full_sequence_noise",
         "dfkit.sequence.rollout.replace_known", "dfkit.sequence.sampler.stabilized_history"]},
     {"id": "04_teacher_forcing.autoregressive_rollout", "references": [
         "dfkit.lessons.teacher_forcing.autoregressive_rollout", "dfkit.sequence.rollout.rollout_regressor"]},

@@ -12,7 +12,7 @@ from autograder.assignments import NOISING
 
 QUESTIONS = [
     {"id": "05_full_sequence.full_sequence_noise", "references": [
-        "dfkit.lessons.full_sequence.full_sequence_noise", *NOISING, "dfkit.sequence.sampler.stabilized_history",
+        "dfkit.sequence.objectives.full_sequence_noise", *NOISING, "dfkit.sequence.sampler.stabilized_history",
         "dfkit.sequence.objectives.teacher_forcing_input"]},
     {"id": "05_full_sequence.replace_known", "references": ["dfkit.sequence.rollout.replace_known", *NOISING]},
     {"id": "05_full_sequence.reconstruction_gradient", "references": [   # guidance hooks fed a hand-made GuidanceInput

@@ -8,7 +8,7 @@ from autograder.expect import describe_call, expect_array, expect_close, shown
 from autograder.protocol import is_tensor
 from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.full_sequence import full_sequence_noise as reference
+from dfkit.sequence.objectives import full_sequence_noise as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.full_sequence_noise")
 COURSE = make_schedule("cosine", 1000)
