@@ -276,6 +276,29 @@ def test_reconstruction_guidance_needs_gradients_and_corrects_only_unknown_frame
     assert all(bool((c[:, :2] == 0).all()) and bool((c[:, 2:] != 0).any()) for c in captured)
 
 
+def test_reconstruction_guidance_steps_with_the_graded_reconstruction_guided_x0():
+    """Lesson 05's graded reconstruction_gradient and reconstruction_guided_x0 are this module's: the hook's
+    x̂_0 + correction is reconstruction_guided_x0 of the gradient reconstruction_gradient takes, bit for bit
+    (the hook takes that gradient through the sampler's own model call, so it does not call the function)."""
+    from dfkit.diffusion.ddpm import to_x0_eps
+    from dfkit.lessons import full_sequence
+    from dfkit.sequence import rollout
+    from dfkit.sequence.sampler import GuidanceInput
+
+    for name in ("reconstruction_gradient", "reconstruction_guided_x0"):
+        reference, path = graded_reference(f"05_full_sequence.{name}")
+        assert reference is getattr(rollout, name) is getattr(full_sequence, name) and path == f"dfkit.sequence.rollout.{name}"
+    model, known = tiny_model("bidirectional"), context_frames(c=2)
+    x_k, levels = torch.randn(2, 4, *SHAPE, generator=seeded(14)), torch.tensor([[600] * 4, [250] * 4])
+    window = x_k.clone().requires_grad_(True)
+    prediction = model(window, levels)
+    x0_hat = to_x0_eps(prediction, "v", window, levels, COSINE)[0]
+    correction = ReconstructionGuidance(known, 1.5)(GuidanceInput(window, levels, levels, prediction, x0_hat, 0, 0, COSINE, "v"))
+    gradient = rollout.reconstruction_gradient(lambda x, k: to_x0_eps(model(x, k), "v", x, k, COSINE)[0], x_k, levels, known)
+    expected = rollout.reconstruction_guided_x0(x0_hat.detach(), gradient, levels, 1.5, 2, COSINE)
+    assert torch.equal(x0_hat.detach() + correction, expected) and bool((correction[:, 2:] != 0).any())
+
+
 # --------------------------------------------------------------------------- bad inputs
 
 

@@ -31,10 +31,10 @@ import torch
 from dfkit.diffusion.ddpm import check_parameterization
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
-from dfkit.sequence.objectives import check_clips
 from dfkit.sequence.objectives import full_sequence_noise  # noqa: F401  (graded: the full-sequence objective's input)
 from dfkit.sequence.planning import AngleCost, planning_report
-from dfkit.sequence.rollout import ReconstructionGuidance, replace_known  # noqa: F401  (graded: extend_video's own)
+from dfkit.sequence.rollout import ReconstructionGuidance
+from dfkit.sequence.rollout import reconstruction_gradient, reconstruction_guided_x0, replace_known  # noqa: F401  (graded: extend_video's own)
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
 from dfkit.sequence.scheduling import full_sequence_matrix
 
@@ -87,53 +87,6 @@ def lesson_budget(profile) -> LessonBudget:
 
 
 # ----------------------------------------------------------------------------- reference answers
-
-
-def reconstruction_gradient(denoiser, x_k: torch.Tensor, levels: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-    """∇_{x_k} || x^a - x̂_0^a(x_k) ||²: how the noisy window should move so that the model sees the known frames.
-
-    Args:
-        denoiser: ``(x_k (B, W, C, H, W), levels (B, W)) -> x̂_0 (B, W, C, H, W)``, differentiable in x_k.
-        x_k: the noisy window; levels: its ``(B, W)`` levels; known: ``(B, a, C, H, W)`` the truth of its first a frames.
-
-    Returns:
-        the gradient, shape of ``x_k``: non-zero on the unknown frames too when the denoiser mixes
-        frames (a bidirectional model does), which is what reconstruction guidance uses.
-    """
-    check_clips(x_k, "x_k")
-    check_clips(known, "known")
-    with torch.enable_grad():
-        x = x_k.detach().requires_grad_(True)
-        x0_hat = denoiser(x, levels)
-        error = ((x0_hat[:, : known.shape[1]] - known) ** 2).sum()
-        (gradient,) = torch.autograd.grad(error, x)
-    return gradient
-
-
-def reconstruction_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, weight: float,
-                             num_known: int, schedule: NoiseSchedule) -> torch.Tensor:
-    """The clean estimate corrected by reconstruction guidance (Ho et al. 2022, "Video Diffusion Models", eq. 7).
-
-        x̃_0^b = x̂_0^b - (w sqrt(ᾱ_k) / 2) ∇_{x_k^b} || x^a - x̂_0^a(x_k) ||²
-
-    for the unknown frames b (index >= ``num_known``), each at its own level k; the known frames a
-    keep x̂_0 (they are replaced anyway).
-
-    Args:
-        x0_hat: ``(B, W, C, H, W)`` the model's clean estimate of the window.
-        gradient: ``(B, W, C, H, W)`` ∇_{x_k} of the reconstruction error of the known frames.
-        levels: ``(B, W)`` the current levels; weight: w >= 0; num_known: a.
-
-    Returns:
-        the corrected clean estimate, the shape and dtype of ``x0_hat``.
-    """
-    check_clips(x0_hat, "x0_hat")
-    if gradient.shape != x0_hat.shape:
-        raise ValueError(f"expected the gradient of x0_hat's shape {tuple(x0_hat.shape)}, got {tuple(gradient.shape)}")
-    root = schedule.alpha_bar(levels, like=x0_hat).sqrt()                     # (B, W, 1, 1, 1)
-    correction = -(weight * root / 2) * gradient
-    unknown = torch.arange(x0_hat.shape[1], device=x0_hat.device) >= num_known   # (W,)
-    return torch.where(unknown[:, None, None, None], x0_hat + correction.to(x0_hat.dtype), x0_hat)
 
 
 def wrap(angle):

@@ -262,6 +262,57 @@ def rollout_regressor(model, context: torch.Tensor, num_frames: int, window: int
 # --------------------------------------------------------------------------- full-sequence models
 
 
+def reconstruction_gradient(denoiser, x_k: torch.Tensor, levels: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """∇_{x_k} || x^a - x̂_0^a(x_k) ||²: how the noisy window should move so that the model sees the known frames.
+
+    :class:`ReconstructionGuidance` takes the same gradient through the model call the sampler
+    has already made (the known frames after the window's history).
+
+    Args:
+        denoiser: ``(x_k (B, W, C, H, W), levels (B, W)) -> x̂_0 (B, W, C, H, W)``, differentiable in x_k.
+        x_k: the noisy window; levels: its ``(B, W)`` levels; known: ``(B, a, C, H, W)`` the truth of its first a frames.
+
+    Returns:
+        the gradient, shape of ``x_k``: non-zero on the unknown frames too when the denoiser mixes
+        frames (a bidirectional model does), which is what reconstruction guidance uses.
+    """
+    check_clips(x_k, "x_k")
+    check_clips(known, "known")
+    with torch.enable_grad():
+        x = x_k.detach().requires_grad_(True)
+        x0_hat = denoiser(x, levels)
+        error = ((x0_hat[:, : known.shape[1]] - known) ** 2).sum()
+        (gradient,) = torch.autograd.grad(error, x)
+    return gradient
+
+
+def reconstruction_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, weight: float,
+                             num_known: int, schedule: NoiseSchedule) -> torch.Tensor:
+    """The clean estimate corrected by reconstruction guidance (Ho et al. 2022, "Video Diffusion Models", eq. 7).
+
+        x̃_0^b = x̂_0^b - (w sqrt(ᾱ_k) / 2) ∇_{x_k^b} || x^a - x̂_0^a(x_k) ||²
+
+    for the unknown frames b (index >= ``num_known``), each at its own level k; the known frames a
+    keep x̂_0 (they are replaced anyway). The update adds a shift that does not depend on x̂_0, so
+    :class:`ReconstructionGuidance` hands the sampler the update of a zero estimate.
+
+    Args:
+        x0_hat: ``(B, W, C, H, W)`` the model's clean estimate of the window.
+        gradient: ``(B, W, C, H, W)`` ∇_{x_k} of the reconstruction error of the known frames.
+        levels: ``(B, W)`` the current levels; weight: w >= 0; num_known: a.
+
+    Returns:
+        the corrected clean estimate, the shape and dtype of ``x0_hat``.
+    """
+    check_clips(x0_hat, "x0_hat")
+    if gradient.shape != x0_hat.shape:
+        raise ValueError(f"expected the gradient of x0_hat's shape {tuple(x0_hat.shape)}, got {tuple(gradient.shape)}")
+    root = schedule.alpha_bar(levels, like=x0_hat).sqrt()                     # (B, W, 1, 1, 1)
+    correction = -(weight * root / 2) * gradient
+    unknown = torch.arange(x0_hat.shape[1], device=x0_hat.device) >= num_known   # (W,)
+    return torch.where(unknown[:, None, None, None], x0_hat + correction.to(x0_hat.dtype), x0_hat)
+
+
 @dataclass(frozen=True, eq=False)
 class ReconstructionGuidance:
     """Reconstruction guidance (Ho et al. 2022, "Video Diffusion Models", eq. 7), as a sampler hook.
@@ -271,7 +322,9 @@ class ReconstructionGuidance:
         x̃_0^b = x̂_0^b - (w · sqrt(ᾱ_k) / 2) · ∇_{x_k^b} || x^a - x̂_0^a(x_k) ||²
 
     i.e. the unknown frames are pushed towards values whose joint denoising reproduces the
-    known frames. ``known`` are the first frames after the window's history.
+    known frames. ``known`` are the first frames after the window's history. The gradient is
+    that of :func:`reconstruction_gradient`, taken through the model call the sampler has made;
+    the step is :func:`reconstruction_guided_x0`.
     """
 
     known: torch.Tensor                 # (B, a, C, H, W)
@@ -282,9 +335,8 @@ class ReconstructionGuidance:
         start, stop = g.num_context, g.num_context + self.known.shape[1]
         error = ((g.x0_hat[:, start:stop] - self.known) ** 2).sum()
         (gradient,) = torch.autograd.grad(error, g.x)                             # (B, W, C, H, W)
-        correction = -(self.weight * g.schedule.alpha_bar(g.levels, like=g.x).sqrt() / 2) * gradient
-        correction[:, :stop] = 0                                                  # only the unknown frames b
-        return correction
+        # x̃_0 - x̂_0 (only the unknown frames b): the guided estimate of x̂_0 = 0
+        return reconstruction_guided_x0(torch.zeros_like(gradient), gradient, g.levels, self.weight, stop, g.schedule)
 
 
 def replace_known(x: torch.Tensor, levels: torch.Tensor, known: torch.Tensor, noise: torch.Tensor,

@@ -16,11 +16,11 @@ QUESTIONS = [
         "dfkit.sequence.objectives.teacher_forcing_input"]},
     {"id": "05_full_sequence.replace_known", "references": ["dfkit.sequence.rollout.replace_known", *NOISING]},
     {"id": "05_full_sequence.reconstruction_gradient", "references": [   # guidance hooks fed a hand-made GuidanceInput
-        "dfkit.lessons.full_sequence.reconstruction_gradient", "dfkit.lessons.full_sequence.ReconstructionHook.__call__",
+        "dfkit.sequence.rollout.reconstruction_gradient", "dfkit.lessons.full_sequence.ReconstructionHook.__call__",
         "dfkit.sequence.guidance.CostGuidance.__call__", "dfkit.lessons.guidance.StudentCostGuidance.__call__",
         "dfkit.sequence.rollout.ReconstructionGuidance.__call__"]},
     {"id": "05_full_sequence.reconstruction_guided_x0", "references": [  # the same update as lesson 07's cost guidance
-        "dfkit.lessons.full_sequence.reconstruction_guided_x0", "dfkit.lessons.guidance.cost_guided_x0",
+        "dfkit.sequence.rollout.reconstruction_guided_x0", "dfkit.lessons.guidance.cost_guided_x0",
         "dfkit.sequence.guidance.guidance_weight", "dfkit.lessons.full_sequence.library_guided_x0"]},
     {"id": "05_full_sequence.border_inconsistency", "references": [
         "dfkit.lessons.full_sequence.border_inconsistency", "dfkit.lessons.full_sequence.frame_surprise"]},

@@ -6,7 +6,7 @@ import torch
 
 from autograder.expect import describe_call, expect_close, shown
 from autograder.standins import ToyJointDenoiser
-from dfkit.lessons.full_sequence import reconstruction_gradient as reference
+from dfkit.sequence.rollout import reconstruction_gradient as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.reconstruction_gradient")
 

@@ -7,7 +7,7 @@ import torch
 from autograder.expect import describe_call, expect_close, shown
 from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.full_sequence import reconstruction_guided_x0 as reference
+from dfkit.sequence.rollout import reconstruction_guided_x0 as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.reconstruction_guided_x0")
 COURSE = make_schedule("cosine", 1000)
