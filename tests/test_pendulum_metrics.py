@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from dfkit.data.pendulum import PendulumConfig, generate, render, simulate
+from dfkit.data.pendulum import PendulumConfig, generate, render, simulate, wrap_angle
 from dfkit.metrics.pendulum import (
-    VALIDITY_IOU, angle_error, angle_steps, continue_physics, energy_drift, frame_validity, oscillation_period, pendulum_report,
-    period_error, rollout_start, swing_direction, swing_direction_accuracy, valid_prediction_time, validity_floor, zero_crossings,
+    VALIDITY_IOU, angle_error, angle_steps, border_inconsistency, continue_physics, energy_drift, frame_surprise, frame_validity,
+    oscillation_period, pendulum_report, period_error, rollout_start, swing_direction, swing_direction_accuracy,
+    valid_prediction_time, validity_floor, wrap_tensor, zero_crossings,
 )
 from helpers import graded_reference
 
@@ -145,6 +146,22 @@ def test_swing_direction_accuracy_scores_the_graded_swing_direction():
     omega = rng.choice([-2.0, 2.0], size=64)
     score = swing_direction_accuracy(after, before, np.stack([np.zeros(64), omega], 1), CONFIG)
     assert score["included"] == 64 and score["accuracy"] == float((direction.numpy() == np.sign(omega)).mean())
+
+
+def test_border_inconsistency_is_the_graded_one_and_reads_a_jump_at_its_border():
+    """Lesson 05's graded border_inconsistency and its frame_surprise are this module's (the lecture figure's too):
+    a straight swing with one jump of 0.5 rad has surprise 0.5 at the jump and at the frame after it, 0 elsewhere."""
+    from dfkit.lessons import full_sequence
+
+    reference, path = graded_reference("05_full_sequence.border_inconsistency")
+    assert reference is border_inconsistency is full_sequence.border_inconsistency and path == "dfkit.metrics.pendulum.border_inconsistency"
+    assert full_sequence.frame_surprise is frame_surprise and full_sequence.wrap is wrap_tensor
+    theta = torch.linspace(-3.0, 3.0, 12, dtype=torch.float64)[None].repeat(2, 1)
+    theta[:, 6:] += 0.5                                                         # crosses the top: wrapped below
+    measured = border_inconsistency(wrap_tensor(theta), [6])
+    assert torch.allclose(measured, torch.tensor([[0.5, 0.5 / 9]] * 2, dtype=torch.float64))
+    angles = np.linspace(-7.0, 7.0, 101)
+    np.testing.assert_allclose(wrap_tensor(torch.from_numpy(angles)).numpy(), wrap_angle(angles), atol=1e-12)
 
 
 def test_swing_direction_true_random_and_reversed():

@@ -88,7 +88,7 @@ def border_surprise(profile):
     import matplotlib.pyplot as plt
 
     from dfkit.data.pendulum import simulate
-    from dfkit.lessons.full_sequence import border_inconsistency, frame_surprise
+    from dfkit.metrics.pendulum import border_inconsistency, frame_surprise
 
     context, chunk, windows = 4, 6, 5
     total = context + chunk * windows

@@ -1,8 +1,12 @@
-"""Lesson 05 (full-sequence diffusion): the reference answers, the extension and planning loops that
-run the student's functions, the border measure, the rollout table and the plots of the notebook.
+"""Lesson 05 (full-sequence diffusion): the extension and planning loops that run the student's
+functions, the rollout table and the plots of the notebook.
 
-The notebook keeps the ideas in view and calls these for the rest (``full_sequence_noise`` to
-``border_inconsistency`` are the reference answers of the graded exercises)::
+The references of the graded exercises are the library's own, re-exported here:
+``full_sequence_noise`` (:mod:`dfkit.sequence.objectives`, the input of full-sequence training),
+``replace_known``, ``reconstruction_gradient`` and ``reconstruction_guided_x0``
+(:mod:`dfkit.sequence.rollout`, the steps of :func:`~dfkit.sequence.rollout.extend_video`) and
+``border_inconsistency`` (:mod:`dfkit.metrics.pendulum`). The notebook keeps the ideas in view
+and calls these for the rest::
 
     budget = lesson_budget(profile)                                   # what the experiments may cost
     x_k, levels = full_sequence_noise(clips, k, noise, schedule)      # one level per clip, all frames
@@ -30,6 +34,8 @@ import torch
 
 from dfkit.diffusion.ddpm import check_parameterization
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
+from dfkit.metrics.pendulum import border_inconsistency, frame_surprise  # noqa: F401  (graded: the border measure)
+from dfkit.metrics.pendulum import wrap_tensor as wrap  # noqa: F401  (the notebook's)
 from dfkit.sequence.guidance import CombinedGuidance, CostGuidance
 from dfkit.sequence.objectives import full_sequence_noise  # noqa: F401  (graded: the full-sequence objective's input)
 from dfkit.sequence.planning import AngleCost, planning_report
@@ -86,51 +92,7 @@ def lesson_budget(profile) -> LessonBudget:
     return BUDGETS[profile.name]
 
 
-# ----------------------------------------------------------------------------- reference answers
-
-
-def wrap(angle):
-    """Angles wrapped into [-π, π): ``(a + π) mod 2π - π`` (tensors or arrays)."""
-    return (angle + math.pi) % (2 * math.pi) - math.pi
-
-
-def frame_surprise(angles: torch.Tensor) -> torch.Tensor:
-    """How far each frame lands from the straight-line continuation of the two frames before it.
-
-        e_t = | wrap( wrap(θ_t - θ_{t-1}) - wrap(θ_{t-1} - θ_{t-2}) ) |   for t >= 2
-
-    A free pendulum changes its angle smoothly, so e_t is small (the physics' own curvature
-    plus the angle reader's error); a frame that jumps is a large e_t. Returns ``(B, N)`` with
-    NaN at t = 0 and 1.
-    """
-    if not isinstance(angles, torch.Tensor) or angles.dim() != 2 or not angles.is_floating_point():
-        got = tuple(angles.shape) if isinstance(angles, torch.Tensor) else type(angles).__name__
-        raise ValueError(f"expected angles as a float tensor (B, N) in radians, got {got}")
-    steps = wrap(angles[:, 1:] - angles[:, :-1])                              # (B, N - 1)
-    surprise = wrap(steps[:, 1:] - steps[:, :-1]).abs()                       # (B, N - 2), frames 2 .. N - 1
-    return torch.cat([torch.full_like(angles[:, :2], math.nan), surprise], dim=1)
-
-
-def border_inconsistency(angles: torch.Tensor, borders) -> torch.Tensor:
-    """Mean surprise at the window borders and inside the windows, per clip: ``(B, 2)``.
-
-    ``angles``: ``(B, N)`` radians, read from every frame of a video (given frames, then generated
-    ones); ``borders``: the indices of the first generated frame of each window (each >= 2). With
-    e_t of :func:`frame_surprise`, column 0 is the mean of e_b over the borders b and column 1
-    the mean of e_t over every other frame t >= 2.
-    """
-    surprise = frame_surprise(angles)
-    N = angles.shape[1]
-    borders = sorted({int(b) for b in borders})
-    if not borders or borders[0] < 2 or borders[-1] >= N:
-        raise ValueError(f"expected border indices in [2, {N - 1}], got {borders}")
-    at_border = torch.zeros(N, dtype=torch.bool, device=angles.device)
-    at_border[borders] = True
-    inside = ~at_border
-    inside[:2] = False
-    if not bool(inside.any()):
-        raise ValueError("expected at least one frame t >= 2 that is not a border")
-    return torch.stack([surprise[:, at_border].mean(1), surprise[:, inside].mean(1)], dim=1)
+# ----------------------------------------------------------------------------- borders and pixel change
 
 
 def window_borders(num_known: int, num_frames: int, chunk: int) -> list[int]:

@@ -17,6 +17,9 @@ generated frame; summaries are means over horizon bands (frames 1-16, 17-64, 65-
   compared as masks, see :func:`frame_validity`)?
 * swing-direction accuracy (the Markov experiment): does the predicted next frame move the
   way the pendulum really swings? Chance is 50%.
+* border inconsistency: the surprise e_t of a frame (how far it lands from the straight
+  continuation of the two before it) at the borders of the windows a video was stitched from,
+  against inside them (:func:`border_inconsistency`).
 
 :func:`pendulum_report` measures the model and, in exactly the same way, the baselines
 ``copy last frame`` (the last context frame repeated), ``hanging still`` (θ = 0 rendered) and
@@ -330,6 +333,54 @@ def swing_direction_accuracy(predicted, last_frame, true_next_state, config: Pen
         "excluded": int(len(omega) - n),
         "chance": 0.5,
     }
+
+
+# ---------------------------------------------------------------- window borders
+
+def wrap_tensor(angle):
+    """Angles wrapped into [-π, π): ``(a + π) mod 2π - π``, for tensors as for arrays
+    (:func:`dfkit.data.pendulum.wrap_angle` is numpy's, into (-π, π])."""
+    return (angle + math.pi) % (2 * math.pi) - math.pi
+
+
+def frame_surprise(angles: torch.Tensor) -> torch.Tensor:
+    """How far each frame lands from the straight-line continuation of the two frames before it.
+
+        e_t = | wrap( wrap(θ_t - θ_{t-1}) - wrap(θ_{t-1} - θ_{t-2}) ) |   for t >= 2
+
+    A free pendulum changes its angle smoothly, so e_t is small (the physics' own curvature
+    plus the angle reader's error); a frame that jumps is a large e_t. Returns ``(B, N)`` with
+    NaN at t = 0 and 1.
+    """
+    if not isinstance(angles, torch.Tensor) or angles.dim() != 2 or not angles.is_floating_point():
+        got = tuple(angles.shape) if isinstance(angles, torch.Tensor) else type(angles).__name__
+        raise ValueError(f"expected angles as a float tensor (B, N) in radians, got {got}")
+    steps = wrap_tensor(angles[:, 1:] - angles[:, :-1])                       # (B, N - 1)
+    surprise = wrap_tensor(steps[:, 1:] - steps[:, :-1]).abs()                # (B, N - 2), frames 2 .. N - 1
+    return torch.cat([torch.full_like(angles[:, :2], math.nan), surprise], dim=1)
+
+
+def border_inconsistency(angles: torch.Tensor, borders) -> torch.Tensor:
+    """Mean surprise at the window borders and inside the windows, per clip: ``(B, 2)``.
+
+    ``angles``: ``(B, N)`` radians, read from every frame of a video (given frames, then generated
+    ones); ``borders``: the indices of the first generated frame of each window (each >= 2). With
+    e_t of :func:`frame_surprise`, column 0 is the mean of e_b over the borders b and column 1
+    the mean of e_t over every other frame t >= 2. A video stitched from windows that do not
+    agree jumps at the borders: a ratio well above 1.
+    """
+    surprise = frame_surprise(angles)
+    N = angles.shape[1]
+    borders = sorted({int(b) for b in borders})
+    if not borders or borders[0] < 2 or borders[-1] >= N:
+        raise ValueError(f"expected border indices in [2, {N - 1}], got {borders}")
+    at_border = torch.zeros(N, dtype=torch.bool, device=angles.device)
+    at_border[borders] = True
+    inside = ~at_border
+    inside[:2] = False
+    if not bool(inside.any()):
+        raise ValueError("expected at least one frame t >= 2 that is not a border")
+    return torch.stack([surprise[:, at_border].mean(1), surprise[:, inside].mean(1)], dim=1)
 
 
 # ---------------------------------------------------------------- one table row per rollout

@@ -23,7 +23,7 @@ QUESTIONS = [
         "dfkit.sequence.rollout.reconstruction_guided_x0", "dfkit.lessons.guidance.cost_guided_x0",
         "dfkit.sequence.guidance.guidance_weight", "dfkit.lessons.full_sequence.library_guided_x0"]},
     {"id": "05_full_sequence.border_inconsistency", "references": [
-        "dfkit.lessons.full_sequence.border_inconsistency", "dfkit.lessons.full_sequence.frame_surprise"]},
+        "dfkit.metrics.pendulum.border_inconsistency", "dfkit.metrics.pendulum.frame_surprise"]},
 ]
 
 MODULES = ["torch", "autograder.standins"]

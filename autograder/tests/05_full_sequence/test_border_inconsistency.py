@@ -8,7 +8,7 @@ import torch
 
 from autograder.expect import Shown, describe_call, expect_array
 from autograder.protocol import is_tensor
-from dfkit.lessons.full_sequence import border_inconsistency as reference
+from dfkit.metrics.pendulum import border_inconsistency as reference
 
 pytestmark = pytest.mark.question("05_full_sequence.border_inconsistency")
 
