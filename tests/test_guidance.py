@@ -22,6 +22,7 @@ import torch
 
 from dfkit import data
 from dfkit.data.pendulum import PendulumConfig, estimate_angle, render, simulate
+from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.diffusion.gaussian import GaussianMixture
 from dfkit.diffusion.schedules import make_schedule
 from dfkit.models.video import VideoBackbone, VideoBackboneConfig
@@ -30,11 +31,11 @@ from dfkit.sequence.guidance import (
 )
 from dfkit.sequence.objectives import DiffusionForcing, FullSequenceDiffusion, to_model_range, to_unit_range
 from dfkit.sequence.planning import AngleCost, pendulum_angle, physics_fit, planning_report
-from dfkit.sequence.sampler import sample_with_matrix
+from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
 from dfkit.sequence.scheduling import scheduling_matrix
 from dfkit.train import TrainConfig, train
 from test_sequence_sampler import A, GaussianAR1Model, ar1_covariance, ground_truth_context
-from helpers import seeded
+from helpers import graded_reference, seeded
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -113,6 +114,26 @@ def test_cost_guidance_with_scale_zero_is_unguided_bit_for_bit(weighting):
     guided = sample_with_matrix(model, matrix, COSINE, guidance=CostGuidance(cost, 5.0, weighting), generator=seeded(3), **options)
     assert torch.equal(unguided, zero)
     assert not torch.equal(unguided, guided) and torch.isfinite(guided).all()
+
+
+@pytest.mark.parametrize("weighting", ["classifier", "reconstruction"])
+def test_cost_guidance_steps_with_the_graded_cost_guided_x0(weighting):
+    """Lesson 07's graded cost_guided_x0 is this module's: x̂_0 + CostGuidance's correction is cost_guided_x0
+    of the cost's gradient through the model, bit for bit (level K has λ_k = 0 in the classifier weighting)."""
+    from dfkit.lessons import guidance as lesson
+    from dfkit.sequence import guidance
+
+    reference, path = graded_reference("07_guidance.cost_guided_x0")
+    assert reference is guidance.cost_guided_x0 is lesson.cost_guided_x0 and path == "dfkit.sequence.guidance.cost_guided_x0"
+    model, cost = tiny_model(), AngleCost(target_angle=0.7, frame=1)
+    window = torch.randn(2, 4, 1, 16, 16, generator=seeded(40)).requires_grad_(True)
+    levels = torch.tensor([[0, 0, 700, K], [0, 0, 300, 300]])
+    prediction = model(window, levels)
+    x0_hat = to_x0_eps(prediction, "v", window, levels, COSINE)[0]
+    correction = CostGuidance(cost, 20.0, weighting)(GuidanceInput(window, levels, levels, prediction, x0_hat, 0, 2, COSINE, "v"))
+    (gradient,) = torch.autograd.grad(cost(x0_hat[:, 2:]), window)
+    expected = guidance.cost_guided_x0(x0_hat.detach(), gradient, levels, 2, 20.0, weighting, COSINE)
+    assert torch.equal(x0_hat.detach() + correction, expected) and bool((correction[:, 2:] != 0).any())
 
 
 def test_quadratic_cost_pulls_the_samples_towards_its_minimum():

@@ -35,7 +35,7 @@ import torch
 
 from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
-from dfkit.sequence.guidance import guidance_weight
+from dfkit.sequence.guidance import cost_guided_x0  # noqa: F401  (graded: CostGuidance's step)
 from dfkit.sequence.sampler import GuidanceInput
 
 # --------------------------------------------------------------------------- budgets
@@ -79,24 +79,6 @@ def lesson_budget(profile) -> LessonBudget:
 
 
 # --------------------------------------------------------------------------- the graded formulas (references)
-
-
-def cost_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, num_context: int, scale: float,
-                   weighting: str, schedule: NoiseSchedule) -> torch.Tensor:
-    """The clean estimate moved down the cost: x̂_0 - w λ_k ∇_{x_k} c, history frames unchanged.
-
-    λ_k (per frame, from its level): "classifier" (1 - ᾱ_k) / sqrt(ᾱ_k) (0 where ᾱ_k = 0),
-    Tweedie's formula for classifier guidance; "reconstruction" sqrt(ᾱ_k) (Ho et al. 2022, eq. 7).
-
-    x0_hat, gradient: ``(B, c + T, C, H, W)``; levels ``(B, c + T)``; the first ``num_context``
-    frames are history and keep x̂_0 as it is. Returns a tensor like ``x0_hat``.
-    """
-    if x0_hat.shape != gradient.shape or tuple(levels.shape) != tuple(x0_hat.shape[:2]):
-        raise ValueError(f"expected x0_hat and gradient of one shape (B, W, C, H, W) and levels (B, W), "
-                         f"got {tuple(x0_hat.shape)}, {tuple(gradient.shape)} and {tuple(levels.shape)}")
-    step = scale * guidance_weight(schedule, levels, weighting, gradient) * gradient      # (B, W, C, H, W)
-    moved = torch.arange(x0_hat.shape[1], device=x0_hat.device) >= num_context             # (W,)
-    return torch.where(moved[None, :, None, None, None], x0_hat - step.to(x0_hat.dtype), x0_hat)
 
 
 def view_levels(levels: torch.Tensor, num_context: int, keep: int | None, level: int | None, num_levels: int) -> torch.Tensor:

@@ -93,13 +93,34 @@ def guidance_weight(schedule: NoiseSchedule, levels: torch.Tensor, weighting: st
     return torch.where(root > 0, schedule.one_minus_alpha_bar(levels, like=like) / safe, torch.zeros_like(root))
 
 
+def cost_guided_x0(x0_hat: torch.Tensor, gradient: torch.Tensor, levels: torch.Tensor, num_context: int, scale: float,
+                   weighting: str, schedule: NoiseSchedule) -> torch.Tensor:
+    """The clean estimate moved down the cost: x̂_0 - w λ_k ∇_{x_k} c, history frames unchanged.
+
+    λ_k (per frame, from its level, :func:`guidance_weight`): "classifier" (1 - ᾱ_k) / sqrt(ᾱ_k)
+    (0 where ᾱ_k = 0), Tweedie's formula for classifier guidance; "reconstruction" sqrt(ᾱ_k)
+    (Ho et al. 2022, eq. 7). The step does not depend on x̂_0, so :class:`CostGuidance` hands the
+    sampler the update of a zero estimate.
+
+    x0_hat, gradient: ``(B, c + T, C, H, W)``; levels ``(B, c + T)``; the first ``num_context``
+    frames are history and keep x̂_0 as it is. Returns a tensor like ``x0_hat``.
+    """
+    if x0_hat.shape != gradient.shape or tuple(levels.shape) != tuple(x0_hat.shape[:2]):
+        raise ValueError(f"expected x0_hat and gradient of one shape (B, W, C, H, W) and levels (B, W), "
+                         f"got {tuple(x0_hat.shape)}, {tuple(gradient.shape)} and {tuple(levels.shape)}")
+    step = scale * guidance_weight(schedule, levels, weighting, gradient) * gradient      # (B, W, C, H, W)
+    moved = torch.arange(x0_hat.shape[1], device=x0_hat.device) >= num_context             # (W,)
+    return torch.where(moved[None, :, None, None, None], x0_hat - step.to(x0_hat.dtype), x0_hat)
+
+
 @dataclass(frozen=True, eq=False)
 class CostGuidance:
     """Guide sampling down a differentiable cost of the clean frames (see the module doc).
 
     At every row: x̂_0 of the generated frames is handed to ``cost``, which returns one number
     (sum over the batch: the samples are independent, so the gradient of the sum is every
-    sample's own gradient); the correction is δ = -w λ_k ∇_{x_k} cost, zero on the history.
+    sample's own gradient); the correction is δ = -w λ_k ∇_{x_k} cost, zero on the history
+    (the step of :func:`cost_guided_x0`).
 
     Attributes:
         cost: ``x̂_0 of the generated frames (B, T, C, H, W), in the model range -> scalar``.
@@ -130,9 +151,8 @@ class CostGuidance:
         if not cost.requires_grad:
             raise ValueError("expected a cost that depends differentiably on the frames it is given")
         (gradient,) = torch.autograd.grad(cost, g.x, retain_graph=True)            # (B, c + T, C, H, W); kept for other hooks
-        correction = -self.scale * guidance_weight(g.schedule, g.levels, self.weighting, gradient) * gradient
-        correction[:, :c] = 0                                                      # the history never moves
-        return correction
+        # x̃_0 - x̂_0 (zero on the history, which never moves): the guided estimate of x̂_0 = 0
+        return cost_guided_x0(torch.zeros_like(gradient), gradient, g.levels, c, self.scale, self.weighting, g.schedule)
 
 
 # --------------------------------------------------------------------------- history guidance

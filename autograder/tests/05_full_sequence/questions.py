@@ -20,7 +20,7 @@ QUESTIONS = [
         "dfkit.sequence.guidance.CostGuidance.__call__", "dfkit.lessons.guidance.StudentCostGuidance.__call__",
         "dfkit.sequence.rollout.ReconstructionGuidance.__call__"]},
     {"id": "05_full_sequence.reconstruction_guided_x0", "references": [  # the same update as lesson 07's cost guidance
-        "dfkit.sequence.rollout.reconstruction_guided_x0", "dfkit.lessons.guidance.cost_guided_x0",
+        "dfkit.sequence.rollout.reconstruction_guided_x0", "dfkit.sequence.guidance.cost_guided_x0",
         "dfkit.sequence.guidance.guidance_weight", "dfkit.lessons.full_sequence.library_guided_x0"]},
     {"id": "05_full_sequence.border_inconsistency", "references": [
         "dfkit.metrics.pendulum.border_inconsistency", "dfkit.metrics.pendulum.frame_surprise"]},

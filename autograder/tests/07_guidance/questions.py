@@ -12,7 +12,7 @@ from autograder.assignments import NOISING
 
 QUESTIONS = [
     {"id": "07_guidance.cost_guided_x0", "references": [
-        "dfkit.lessons.guidance.cost_guided_x0", "dfkit.sequence.guidance.guidance_weight", "dfkit.sequence.guidance.CostGuidance.__call__",
+        "dfkit.sequence.guidance.cost_guided_x0", "dfkit.sequence.guidance.guidance_weight", "dfkit.sequence.guidance.CostGuidance.__call__",
         "dfkit.sequence.rollout.reconstruction_guided_x0", "dfkit.sequence.rollout.ReconstructionGuidance.__call__"]},
     {"id": "07_guidance.view_levels", "references": [
         "dfkit.lessons.guidance.view_levels", "dfkit.sequence.guidance.show_history", "dfkit.sequence.guidance.history_guided_prediction"]},
