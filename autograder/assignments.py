@@ -35,7 +35,7 @@ DEFAULT_MODULES = ["numpy"]
 NOISING = [
     "dfkit.diffusion.ddpm.q_sample", "dfkit.diffusion.ddpm.eps_from_v", "dfkit.diffusion.ddpm.x0_from_v",
     "dfkit.diffusion.ddpm.v_from_eps_x0", "dfkit.diffusion.flow.schedule_path", "dfkit.sequence.guidance._raise_coefficients",
-    "dfkit.lessons.guidance.raise_level",
+    "dfkit.sequence.guidance.raise_level",
 ]
 
 

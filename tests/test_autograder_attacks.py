@@ -220,7 +220,7 @@ EQUIVALENT_ROUTES = [
      "def ancestral_step(x_k, k, eps, schedule, noise=None):\n"
      "    return library_ddim_step(x_k, k, k - 1, eps, schedule, 'eps', eta=1.0, noise=noise)\n"),
     ("06_diffusion_forcing", "06_diffusion_forcing.stabilized_history",   # raising from level 0 is q_sample
-     "import torch\nfrom dfkit.lessons.guidance import raise_level as library_raise_level\n"
+     "import torch\nfrom dfkit.sequence.guidance import raise_level as library_raise_level\n"
      "def stabilized_history(context, k_small, schedule, noise, add_noise=True):\n"
      "    levels = torch.full(context.shape[:2], int(k_small), dtype=torch.long)\n"
      "    if not add_noise:\n        return context, levels\n"

@@ -268,6 +268,26 @@ def test_views_mask_the_old_frames_and_raise_levels_by_the_forward_transition():
     assert show_history(HistoryView(keep=3), x, levels, 3, COSINE)[0] is x
 
 
+@pytest.mark.parametrize("keep, level", [(None, None), (0, None), (2, None), (None, 300), (1, 700), (3, 50)])
+def test_views_show_the_graded_view_levels_and_raise_level(keep, level):
+    """Lesson 07's graded view_levels and raise_level are this module's: show_history's levels are view_levels
+    exactly; its frames are raise_level's with the same noise up to float32 rounding (show_history computes
+    the coefficients in float64 without cancellation, see the next test, so it does not call raise_level)."""
+    from dfkit.lessons import guidance as lesson
+    from dfkit.sequence import guidance
+
+    for name in ("view_levels", "raise_level"):
+        reference, path = graded_reference(f"07_guidance.{name}")
+        assert reference is getattr(guidance, name) is getattr(lesson, name) and path == f"dfkit.sequence.guidance.{name}"
+    x = torch.randn(2, 5, 1, 4, 4, generator=seeded(41))
+    levels = torch.cat([torch.full((2, 3), 50), torch.randint(0, K + 1, (2, 2), generator=seeded(42))], dim=1)
+    frames, shown = show_history(HistoryView(keep, level), x, levels, 3, COSINE, seeded(43))
+    target = guidance.view_levels(levels, 3, keep, level, K)
+    noise = torch.cat([torch.randn(2, 3, 1, 4, 4, generator=seeded(43)), torch.zeros(2, 2, 1, 4, 4)], dim=1)
+    assert torch.equal(shown, target)
+    assert torch.allclose(guidance.raise_level(x, levels, target, noise, COSINE), frames, rtol=1e-6, atol=1e-6)
+
+
 def test_raising_history_near_the_top_level_adds_the_exact_noise_in_float32():
     # from 999 to K: (ᾱ_999 - ᾱ_K) / ᾱ_999 as a difference of two float32 (1 - ᾱ)s close to 1 is 0.7% off
     x = torch.zeros(4, 1, 1, 2, 2)

@@ -35,7 +35,7 @@ import torch
 
 from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
-from dfkit.sequence.guidance import cost_guided_x0  # noqa: F401  (graded: CostGuidance's step)
+from dfkit.sequence.guidance import cost_guided_x0, raise_level, view_levels  # noqa: F401  (graded: the library's guidance)
 from dfkit.sequence.sampler import GuidanceInput
 
 # --------------------------------------------------------------------------- budgets
@@ -79,40 +79,6 @@ def lesson_budget(profile) -> LessonBudget:
 
 
 # --------------------------------------------------------------------------- the graded formulas (references)
-
-
-def view_levels(levels: torch.Tensor, num_context: int, keep: int | None, level: int | None, num_levels: int) -> torch.Tensor:
-    """The levels of the window as the view ``(keep, level)`` shows it to the model.
-
-    History frame i < c: among the last ``keep`` ones (None: all c) it is shown at ``level``
-    (None: the level it has now); the earlier ones are masked at K = ``num_levels``. Generated
-    frames keep their levels. levels: ``(B, c + T)`` integers; returns the same shape and dtype.
-    """
-    c = num_context
-    keep = c if keep is None else keep
-    history = levels[:, :c]                                                               # (B, c)
-    shown = history if level is None else torch.full_like(history, level)
-    visible = torch.arange(c, device=levels.device) >= c - keep                          # (c,): the last `keep`
-    history = torch.where(visible, shown, torch.full_like(history, num_levels))
-    return torch.cat([history, levels[:, c:]], dim=1)
-
-
-def raise_level(x: torch.Tensor, levels: torch.Tensor, target_levels: torch.Tensor, noise: torch.Tensor,
-                schedule: NoiseSchedule) -> torch.Tensor:
-    """Each frame moved from its level s to k >= s by the forward transition q(x_k | x_s).
-
-        x_k = sqrt(ᾱ_k / ᾱ_s) x_s + sqrt((ᾱ_s - ᾱ_k) / ᾱ_s) ε
-
-    (the product of the steps s + 1, ..., k of the forward process; for s = 0 it is q_sample).
-    Frames whose level does not change are returned exactly as they are. x, noise:
-    ``(B, W, C, H, W)``; levels, target_levels: ``(B, W)``.
-    """
-    if bool((target_levels < levels).any()):
-        raise ValueError("expected target levels >= the current levels: noise can be added, not removed")
-    ratio = schedule.alpha_bar(target_levels, like=x) / schedule.alpha_bar(levels, like=x)   # ᾱ_k / ᾱ_s: (B, W, 1, 1, 1)
-    raised = ratio.sqrt() * x + (1 - ratio).clamp(min=0).sqrt() * noise      # (ᾱ_s - ᾱ_k) / ᾱ_s = 1 - ᾱ_k / ᾱ_s
-    moved = (target_levels != levels)[..., None, None, None]
-    return torch.where(moved, raised.to(x.dtype), x)
 
 
 def history_guidance_terms(kind: str, scale, level: int | None = None, windows: Sequence[int] | None = None) -> list[tuple]:

@@ -234,6 +234,42 @@ class HistoryGuidance:
         return cls((UNCONDITIONAL,) + tuple(HistoryView(keep=n) for n in windows), (1.0 - sum(ws),) + tuple(ws))
 
 
+def view_levels(levels: torch.Tensor, num_context: int, keep: int | None, level: int | None, num_levels: int) -> torch.Tensor:
+    """The levels of the window as the view ``(keep, level)`` shows it to the model (:func:`show_history`'s levels).
+
+    History frame i < c: among the last ``keep`` ones (None: all c) it is shown at ``level``
+    (None: the level it has now); the earlier ones are masked at K = ``num_levels``. Generated
+    frames keep their levels. levels: ``(B, c + T)`` integers; returns the same shape and dtype.
+    """
+    c = num_context
+    keep = c if keep is None else keep
+    history = levels[:, :c]                                                               # (B, c)
+    shown = history if level is None else torch.full_like(history, level)
+    visible = torch.arange(c, device=levels.device) >= c - keep                          # (c,): the last `keep`
+    history = torch.where(visible, shown, torch.full_like(history, num_levels))
+    return torch.cat([history, levels[:, c:]], dim=1)
+
+
+def raise_level(x: torch.Tensor, levels: torch.Tensor, target_levels: torch.Tensor, noise: torch.Tensor,
+                schedule: NoiseSchedule) -> torch.Tensor:
+    """Each frame moved from its level s to k >= s by the forward transition q(x_k | x_s).
+
+        x_k = sqrt(ᾱ_k / ᾱ_s) x_s + sqrt((ᾱ_s - ᾱ_k) / ᾱ_s) ε
+
+    (the product of the steps s + 1, ..., k of the forward process; for s = 0 it is q_sample).
+    Frames whose level does not change are returned exactly as they are. x, noise:
+    ``(B, W, C, H, W)``; levels, target_levels: ``(B, W)``. :func:`show_history` takes the same
+    transition with coefficients computed in float64 (:func:`_raise_coefficients`), which agree
+    with these to float32 rounding.
+    """
+    if bool((target_levels < levels).any()):
+        raise ValueError("expected target levels >= the current levels: noise can be added, not removed")
+    ratio = schedule.alpha_bar(target_levels, like=x) / schedule.alpha_bar(levels, like=x)   # ᾱ_k / ᾱ_s: (B, W, 1, 1, 1)
+    raised = ratio.sqrt() * x + (1 - ratio).clamp(min=0).sqrt() * noise      # (ᾱ_s - ᾱ_k) / ᾱ_s = 1 - ᾱ_k / ᾱ_s
+    moved = (target_levels != levels)[..., None, None, None]
+    return torch.where(moved, raised.to(x.dtype), x)
+
+
 def _raise_coefficients(schedule: NoiseSchedule, shown: torch.Tensor, target: torch.Tensor, like: torch.Tensor):
     """ᾱ_k / ᾱ_s and (ᾱ_s - ᾱ_k) / ᾱ_s for moving level s to k, computed in float64 without cancellation.
 
@@ -252,7 +288,8 @@ def show_history(view: HistoryView, x: torch.Tensor, levels: torch.Tensor, num_c
     """The window and its levels as ``view`` shows the history; the generated frames are untouched.
 
     x: ``(B, c + T, C, H, W)`` history first, as the sampler shows it; levels ``(B, c + T)``.
-    History frame i moves from its level s to the view's level k >= s by the forward transition
+    The view's levels are :func:`view_levels`; history frame i moves from its level s to the
+    view's level k >= s by the forward transition (:func:`raise_level`)
 
         x_k = sqrt(ᾱ_k / ᾱ_s) x_s + sqrt((ᾱ_s - ᾱ_k) / ᾱ_s) ε,
 
@@ -264,10 +301,8 @@ def show_history(view: HistoryView, x: torch.Tensor, levels: torch.Tensor, num_c
         raise ValueError(f"expected a history window of at most the {c} context frames, got keep={keep}")
     if view.level is not None and view.level > K:
         raise ValueError(f"expected the history level in [0, K={K}], got {view.level}")
-    shown = levels[:, :c]                                                             # (B, c)
-    target = shown if view.level is None else torch.full_like(shown, view.level)
-    visible = torch.arange(c, device=levels.device) >= c - keep                      # (c,) the last `keep` frames
-    target = torch.where(visible, target, torch.full_like(shown, K))
+    viewed = view_levels(levels, c, view.keep, view.level, K)                         # (B, c + T)
+    shown, target = levels[:, :c], viewed[:, :c]                                     # (B, c) each: from s to k
     if bool((target < shown).any()):
         raise ValueError(f"expected the view's level >= the level the history is shown at ({int(shown.max())}), "
                          f"got {view.level}: noise can be added to the history, not removed")
@@ -279,7 +314,7 @@ def show_history(view: HistoryView, x: torch.Tensor, levels: torch.Tensor, num_c
     noise = standard_normal(history.shape, generator, history.device, history.dtype)
     raised = keep_ratio.sqrt() * history + added_ratio.sqrt() * noise
     history = torch.where(moved[..., None, None, None], raised, history)
-    return torch.cat([history, x[:, c:]], dim=1), torch.cat([target, levels[:, c:]], dim=1)
+    return torch.cat([history, x[:, c:]], dim=1), viewed
 
 
 def history_guided_prediction(model: Callable, x: torch.Tensor, levels: torch.Tensor, num_context: int,
@@ -318,8 +353,8 @@ def history_guided_prediction(model: Callable, x: torch.Tensor, levels: torch.Te
         if shows_all_as_is and prediction is not None:
             branch = prediction
         else:
-            frames, view_levels = show_history(view, x, levels, num_context, schedule, generator)
-            branch = model(frames, view_levels)                                          # (B, c + T, C, H, W)
+            frames, branch_levels = show_history(view, x, levels, num_context, schedule, generator)
+            branch = model(frames, branch_levels)                                        # (B, c + T, C, H, W)
         term = branch if weight == 1 else weight * branch
         combined = term if combined is None else combined + term
     return combined

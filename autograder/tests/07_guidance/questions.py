@@ -15,8 +15,8 @@ QUESTIONS = [
         "dfkit.sequence.guidance.cost_guided_x0", "dfkit.sequence.guidance.guidance_weight", "dfkit.sequence.guidance.CostGuidance.__call__",
         "dfkit.sequence.rollout.reconstruction_guided_x0", "dfkit.sequence.rollout.ReconstructionGuidance.__call__"]},
     {"id": "07_guidance.view_levels", "references": [
-        "dfkit.lessons.guidance.view_levels", "dfkit.sequence.guidance.show_history", "dfkit.sequence.guidance.history_guided_prediction"]},
-    {"id": "07_guidance.raise_level", "references": ["dfkit.lessons.guidance.raise_level", *NOISING]},
+        "dfkit.sequence.guidance.view_levels", "dfkit.sequence.guidance.show_history", "dfkit.sequence.guidance.history_guided_prediction"]},
+    {"id": "07_guidance.raise_level", "references": ["dfkit.sequence.guidance.raise_level", *NOISING]},
     {"id": "07_guidance.history_guidance_terms", "references": [
         "dfkit.lessons.guidance.history_guidance_terms", "dfkit.sequence.guidance.HistoryGuidance.vanilla",
         "dfkit.sequence.guidance.HistoryGuidance.fractional", "dfkit.sequence.guidance.HistoryGuidance.temporal"]},

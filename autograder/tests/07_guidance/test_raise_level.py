@@ -7,7 +7,7 @@ import torch
 from autograder.expect import describe_call, expect_array, shown
 from autograder.standins import schedule_argument
 from dfkit.diffusion.schedules import make_schedule
-from dfkit.lessons.guidance import raise_level as reference
+from dfkit.sequence.guidance import raise_level as reference
 
 pytestmark = pytest.mark.question("07_guidance.raise_level")
 COURSE = make_schedule("cosine", 1000)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from autograder.expect import describe_call, expect_array
-from dfkit.lessons.guidance import view_levels as reference
+from dfkit.sequence.guidance import view_levels as reference
 
 pytestmark = pytest.mark.question("07_guidance.view_levels")
 
