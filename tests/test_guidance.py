@@ -299,6 +299,23 @@ def test_raising_history_near_the_top_level_adds_the_exact_noise_in_float32():
     torch.testing.assert_close(frames, (expected.sqrt() * noise.double()).float(), rtol=1e-6, atol=1e-7)
 
 
+def test_history_guidance_constructors_are_the_graded_history_guidance_terms():
+    """Lesson 07's graded history_guidance_terms is this module's: vanilla, fractional and temporal guidance
+    are its terms as views, with the weights of the module doc."""
+    from dfkit.lessons import guidance as lesson
+    from dfkit.sequence import guidance
+
+    reference, path = graded_reference("07_guidance.history_guidance_terms")
+    assert reference is guidance.history_guidance_terms is lesson.history_guidance_terms
+    assert path == "dfkit.sequence.guidance.history_guidance_terms"
+    conditional = HistoryView()
+    assert HistoryGuidance.vanilla(2.0) == HistoryGuidance((conditional, UNCONDITIONAL), (2.0, -1.0))
+    assert HistoryGuidance.fractional(1.5, 200) == HistoryGuidance((conditional, HistoryView(level=200), UNCONDITIONAL), (1.0, 1.5, -1.5))
+    temporal = HistoryGuidance((UNCONDITIONAL, HistoryView(keep=1), HistoryView(keep=3)), (-0.5, 1.0, 0.5))
+    assert HistoryGuidance.temporal((1, 3), (1.0, 0.5)) == temporal
+    assert HistoryGuidance.from_terms(guidance.history_guidance_terms("temporal", [1.0, 0.5], windows=[1, 3])) == temporal
+
+
 def test_every_guidance_calls_the_model_on_the_views_it_needs():
     # history of 2 frames at level 0, then generated frames at 500 and K; the conditional prediction is known
     x, levels = torch.randn(2, 4, 1, 4, 4, generator=seeded(8)), torch.tensor([[0, 0, 500, 1000]] * 2)

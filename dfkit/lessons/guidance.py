@@ -11,12 +11,13 @@ The notebook keeps the formulas in view (the exercises) and calls these for the 
     combine = check_practice(guided_prediction)                                       # a student's, if it matches
     hook = StudentHistoryGuidance(model, terms, combine, generator)
 
-The four functions at the top are the references of the graded exercises, ``guided_prediction``
-the reference of the practice one; the two hooks run the students' own versions inside :func:`dfkit.sequence.sample_with_matrix`, so the rollouts and
-plans the notebook measures are built from the students' code. The library's versions of the
-same ideas are :class:`dfkit.sequence.CostGuidance`, :func:`dfkit.sequence.guidance.show_history`
-and :class:`dfkit.sequence.HistoryGuidance` (tested to agree with these in
-``tests/test_lessons_guidance.py``).
+The references of the graded exercises are the library's own, re-exported here from
+:mod:`dfkit.sequence.guidance`: ``cost_guided_x0`` (the step of :class:`~dfkit.sequence.CostGuidance`),
+``view_levels`` and ``raise_level`` (the views of :func:`~dfkit.sequence.guidance.show_history`) and
+``history_guidance_terms`` (the weights of :class:`~dfkit.sequence.HistoryGuidance`).
+``guided_prediction`` is the reference of the practice exercise; the two hooks run the students'
+own versions inside :func:`dfkit.sequence.sample_with_matrix`, so the rollouts and plans the
+notebook measures are built from the students' code.
 
 Conventions as in :mod:`dfkit.sequence.guidance`: a window is ``(B, c + T, C, H, W)`` with the c
 history frames first, its levels ``(B, c + T)``; a view ``(keep, level)`` shows the last ``keep``
@@ -28,14 +29,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
 
 from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
-from dfkit.sequence.guidance import cost_guided_x0, raise_level, view_levels  # noqa: F401  (graded: the library's guidance)
+from dfkit.sequence.guidance import cost_guided_x0, history_guidance_terms, raise_level, view_levels  # graded: the library's
 from dfkit.sequence.sampler import GuidanceInput
 
 # --------------------------------------------------------------------------- budgets
@@ -78,30 +79,7 @@ def lesson_budget(profile) -> LessonBudget:
     return BUDGETS[profile.name]
 
 
-# --------------------------------------------------------------------------- the graded formulas (references)
-
-
-def history_guidance_terms(kind: str, scale, level: int | None = None, windows: Sequence[int] | None = None) -> list[tuple]:
-    """History guidance as a weighted sum of views, ``[(keep, level, weight), ...]`` (Song et al. 2025).
-
-    * ``"vanilla"``, scale w:  ε(∅) + w [ε(h) - ε(∅)]  ->  [(None, None, w), (0, None, 1 - w)]
-    * ``"fractional"``, scale w, level k_f:  ε(h) + w [ε(h at k_f) - ε(∅)]
-      ->  [(None, None, 1), (None, k_f, w), (0, None, -w)]
-    * ``"temporal"``, scale = weights (w_i), windows (n_i):  ε(∅) + Σ_i w_i [ε(last n_i) - ε(∅)]
-      ->  [(0, None, 1 - Σ w_i), (n_1, None, w_1), ...]
-
-    ε(h): the history as the sampler shows it (keep None, level None); ε(∅): all of it masked (keep 0).
-    """
-    if kind == "vanilla":
-        w = float(scale)
-        return [(None, None, w), (0, None, 1.0 - w)]
-    if kind == "fractional":
-        w = float(scale)
-        return [(None, None, 1.0), (None, int(level), w), (0, None, -w)]
-    if kind == "temporal":
-        weights = [float(w) for w in scale]
-        return [(0, None, 1.0 - sum(weights))] + [(int(n), None, w) for n, w in zip(windows, weights)]
-    raise ValueError(f"expected kind in ('vanilla', 'fractional', 'temporal'), got {kind!r}")
+# --------------------------------------------------------------------------- comparing term lists
 
 
 def same_terms(got, expected, tolerance: float = 1e-6) -> bool:

@@ -48,8 +48,11 @@ means the same in the "eps", "x0" and "v" parameterizations.
     hook = HistoryGuidanceHook(model, HistoryGuidance.fractional(1.0, level=200), generator)
     frames = sample_with_matrix(model, matrix, schedule, context=history, guidance=hook)
 
-* :class:`CostGuidance` — the cost hook (``requires_grad = True``);
-* :class:`HistoryView`, :class:`HistoryGuidance` — which views, with which weights;
+* :class:`CostGuidance` — the cost hook (``requires_grad = True``), whose step is :func:`cost_guided_x0`;
+* :class:`HistoryView`, :class:`HistoryGuidance` — which views, with which weights
+  (:func:`history_guidance_terms`);
+* :func:`show_history` — the window as a view shows it: levels by :func:`view_levels`, history
+  raised by the forward transition of :func:`raise_level` (coefficients in float64);
 * :func:`history_guided_prediction` — the combined prediction for one window;
 * :class:`HistoryGuidanceHook` — the hook that holds the model and calls it for the extra views;
 * :class:`CombinedGuidance` — several hooks in one run (history guidance while planning).
@@ -183,6 +186,30 @@ CONDITIONAL = HistoryView()
 UNCONDITIONAL = HistoryView(keep=0)
 
 
+def history_guidance_terms(kind: str, scale, level: int | None = None, windows: Sequence[int] | None = None) -> list[tuple]:
+    """History guidance as a weighted sum of views, ``[(keep, level, weight), ...]`` (Song et al. 2025).
+
+    * ``"vanilla"``, scale w:  ε(∅) + w [ε(h) - ε(∅)]  ->  [(None, None, w), (0, None, 1 - w)]
+    * ``"fractional"``, scale w, level k_f:  ε(h) + w [ε(h at k_f) - ε(∅)]
+      ->  [(None, None, 1), (None, k_f, w), (0, None, -w)]
+    * ``"temporal"``, scale = weights (w_i), windows (n_i):  ε(∅) + Σ_i w_i [ε(last n_i) - ε(∅)]
+      ->  [(0, None, 1 - Σ w_i), (n_1, None, w_1), ...]
+
+    ε(h): the history as the sampler shows it (keep None, level None); ε(∅): all of it masked (keep 0).
+    The constructors of :class:`HistoryGuidance` build their views from these terms.
+    """
+    if kind == "vanilla":
+        w = float(scale)
+        return [(None, None, w), (0, None, 1.0 - w)]
+    if kind == "fractional":
+        w = float(scale)
+        return [(None, None, 1.0), (None, int(level), w), (0, None, -w)]
+    if kind == "temporal":
+        weights = [float(w) for w in scale]
+        return [(0, None, 1.0 - sum(weights))] + [(int(n), None, w) for n, w in zip(windows, weights)]
+    raise ValueError(f"expected kind in ('vanilla', 'fractional', 'temporal'), got {kind!r}")
+
+
 @dataclass(frozen=True)
 class HistoryGuidance:
     """A weighted sum of predictions under several views of the history; weights sum to one.
@@ -208,10 +235,15 @@ class HistoryGuidance:
         object.__setattr__(self, "weights", tuple(float(w) for w in weights))
 
     @classmethod
+    def from_terms(cls, terms: Sequence[tuple]) -> "HistoryGuidance":
+        """One view per term ``(keep, level, weight)`` of :func:`history_guidance_terms`."""
+        return cls(tuple(HistoryView(keep, level) for keep, level, _ in terms), tuple(weight for _, _, weight in terms))
+
+    @classmethod
     def vanilla(cls, scale: float) -> "HistoryGuidance":
         """ε(∅) + w [ε(h) - ε(∅)]: w = 1 is the plain conditional, w = 0 the unconditional model."""
         w = _check_scale(scale, "the history guidance scale")
-        return cls((CONDITIONAL, UNCONDITIONAL), (w, 1.0 - w))
+        return cls.from_terms(history_guidance_terms("vanilla", w))
 
     @classmethod
     def fractional(cls, scale: float, level: int) -> "HistoryGuidance":
@@ -219,7 +251,7 @@ class HistoryGuidance:
         w = _check_scale(scale, "the history guidance scale")
         if isinstance(level, bool) or not isinstance(level, int) or level < 0:
             raise ValueError(f"expected the fractional level k_f to be an int in [0, K], got {level!r}")
-        return cls((CONDITIONAL, HistoryView(level=level), UNCONDITIONAL), (1.0, w, -w))
+        return cls.from_terms(history_guidance_terms("fractional", w, level=level))
 
     @classmethod
     def temporal(cls, windows: Sequence[int], weights: Sequence[float]) -> "HistoryGuidance":
@@ -231,7 +263,7 @@ class HistoryGuidance:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"expected every window to be an int >= 1 (most recent history frames kept), got {n!r}")
         ws = [_check_scale(w, "every temporal weight") for w in weights]
-        return cls((UNCONDITIONAL,) + tuple(HistoryView(keep=n) for n in windows), (1.0 - sum(ws),) + tuple(ws))
+        return cls.from_terms(history_guidance_terms("temporal", ws, windows=windows))
 
 
 def view_levels(levels: torch.Tensor, num_context: int, keep: int | None, level: int | None, num_levels: int) -> torch.Tensor:

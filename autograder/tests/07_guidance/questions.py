@@ -18,7 +18,7 @@ QUESTIONS = [
         "dfkit.sequence.guidance.view_levels", "dfkit.sequence.guidance.show_history", "dfkit.sequence.guidance.history_guided_prediction"]},
     {"id": "07_guidance.raise_level", "references": ["dfkit.sequence.guidance.raise_level", *NOISING]},
     {"id": "07_guidance.history_guidance_terms", "references": [
-        "dfkit.lessons.guidance.history_guidance_terms", "dfkit.sequence.guidance.HistoryGuidance.vanilla",
+        "dfkit.sequence.guidance.history_guidance_terms", "dfkit.sequence.guidance.HistoryGuidance.vanilla",
         "dfkit.sequence.guidance.HistoryGuidance.fractional", "dfkit.sequence.guidance.HistoryGuidance.temporal"]},
 ]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from dfkit.lessons.guidance import combined_weights
-from dfkit.lessons.guidance import history_guidance_terms as reference
+from dfkit.sequence.guidance import history_guidance_terms as reference
 
 pytestmark = pytest.mark.question("07_guidance.history_guidance_terms")
 
