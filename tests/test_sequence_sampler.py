@@ -268,9 +268,9 @@ def test_stabilized_context_is_treated_as_a_noisy_observation(add_noise):
 TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8)
 
 
-def tiny_model(temporal="causal", seed=0, neighbor_skips=False):
+def tiny_model(temporal="causal", seed=0, neighbor_skips=False, stacked_frames=0):
     torch.manual_seed(seed)
-    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, neighbor_skips=neighbor_skips, **TINY))
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, neighbor_skips=neighbor_skips, stacked_frames=stacked_frames, **TINY))
     torch.nn.init.normal_(model.decoder.to_pixels.weight, std=0.1)
     torch.nn.init.normal_(model.decoder.gain.weight, std=0.1)
     for conv in model.neighbors.previous if neighbor_skips else ():     # zero at initialization: make them matter
@@ -303,12 +303,12 @@ def test_the_model_is_called_once_per_row_with_the_matrix_levels_and_still_frame
         assert bool((trajectory[m + 1][:, ~still] != trajectory[m][:, ~still]).all())
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
+@pytest.mark.parametrize("spatial", [{}, {"neighbor_skips": True}, {"stacked_frames": 2}])
 @pytest.mark.parametrize("temporal", ["causal", "gru"])
 @pytest.mark.parametrize("kind, stabilization_level, update", [("autoregressive", 0, "ddpm"), ("pyramid", 50, "ddim")])
-def test_the_history_cache_changes_nothing_but_the_work(temporal, kind, stabilization_level, update, neighbor_skips):
+def test_the_history_cache_changes_nothing_but_the_work(temporal, kind, stabilization_level, update, spatial):
     # float64: the random model's steps amplify float32 rounding (1e-7) by up to 1e4 on some CPUs
-    model = tiny_model(temporal, neighbor_skips=neighbor_skips).double()
+    model = tiny_model(temporal, **spatial).double()
     context = torch.rand(2, 3, 1, 16, 16, dtype=torch.float64) * 2 - 1
     matrix = matrix_of(kind, 3, 4)
     options = dict(context=context, update=update, eta=0.5, stabilization_level=stabilization_level, clip_x0=1.0)

@@ -13,6 +13,9 @@ def one_thread():
 
 
 TINY = dict(image_size=16, widths=(8, 16), d_model=32, num_layers=2, num_heads=2, max_frames=8)
+# the ways a frame's output can see its neighbours beside the temporal model's tokens
+SPATIAL_PATHS = {"tokens only": {}, "neighbor skips": dict(neighbor_skips=True), "stacked frames": dict(stacked_frames=2),
+                 "stacked frames, residual blocks": dict(stacked_frames=2, res_blocks=1)}
 
 
 def tiny_model(temporal: str, seed: int = 0, **overrides) -> VideoBackbone:
@@ -53,10 +56,10 @@ def test_every_course_image_size_round_trips(size):
     assert model.double()(frames.double(), levels.int()).dtype == torch.float64
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
 @pytest.mark.parametrize("temporal", ["causal", "gru"])
-def test_causal_models_never_look_at_later_frames(temporal, neighbor_skips):
-    model = tiny_model(temporal, neighbor_skips=neighbor_skips)
+def test_causal_models_never_look_at_later_frames(temporal, spatial):
+    model = tiny_model(temporal, **SPATIAL_PATHS[spatial])
     frames, levels = clip()
     out = model(frames, levels)
     for t in (0, 2, 4):
@@ -88,23 +91,39 @@ def test_neighbor_skips_start_as_the_plain_backbone(temporal):
 
 
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
-def test_neighbor_skips_carry_a_neighbours_maps_past_the_token(temporal):
-    """Cut the token path (from_token = 0): frame t's output still changes with frame t-1 (and t+1 if bidirectional)."""
+def test_residual_blocks_start_as_the_plain_backbone(temporal):
     frames, levels = clip()
-    outputs = {}
-    for neighbor_skips in (False, True):
-        model = tiny_model(temporal, neighbor_skips=neighbor_skips)
-        torch.nn.init.zeros_(model.decoder.from_token.weight)
-        torch.nn.init.zeros_(model.decoder.from_token.bias)
-        for t_changed in (2, 4):
-            changed = frames.clone()
-            changed[:, t_changed] = torch.randn_like(changed[:, t_changed])
-            outputs[neighbor_skips, t_changed] = (model(frames, levels) - model(changed, levels)).abs().amax(dim=(2, 3, 4))  # (B, T)
-    for t_changed in (2, 4):
-        assert torch.all(outputs[False, t_changed][:, [t for t in range(6) if t != t_changed]] == 0), "no path without the skips"
-        assert torch.all(outputs[True, t_changed][:, t_changed + 1] > 1e-4), "frame t-1's maps reach frame t"
-        after_only = temporal != "bidirectional"
-        assert torch.all((outputs[True, t_changed][:, t_changed - 1] == 0) == after_only), "frame t+1 reaches t only if bidirectional"
+    plain = tiny_model(temporal)
+    torch.manual_seed(0)
+    deeper = VideoBackbone(VideoBackboneConfig(temporal=temporal, res_blocks=2, **TINY)).eval()
+    missing, unexpected = deeper.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(".refine." in name for name in missing)
+    assert torch.equal(deeper(frames, levels), plain(frames, levels)), "zero-initialized: the same function at the start"
+
+
+# frames whose output changes with frame t when the token path is cut: (before t, after t) with a causal model
+REACH = {"tokens only": 0, "neighbor skips": 1, "stacked frames": 2, "stacked frames, residual blocks": 2}
+
+
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
+@pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
+def test_the_spatial_paths_carry_a_neighbour_past_the_token(temporal, spatial):
+    """Cut the token path (from_token = 0): frame t's output still changes with frames t-1 .. t-n, n the
+    path's reach (1 for the neighbour skips, stacked_frames for stacked frames), and with t+1 .. t+n if bidirectional."""
+    frames, levels = clip(T=8)
+    model = tiny_model(temporal, **SPATIAL_PATHS[spatial])
+    torch.nn.init.zeros_(model.decoder.from_token.weight)
+    torch.nn.init.zeros_(model.decoder.from_token.bias)
+    reach = REACH[spatial]
+    for t_changed in (3, 4):
+        changed = frames.clone()
+        changed[:, t_changed] = torch.randn_like(changed[:, t_changed])
+        moved = (model(frames, levels) - model(changed, levels)).abs().amax(dim=(0, 2, 3, 4))     # (T,)
+        after = set(range(t_changed + 1, t_changed + reach + 1))
+        before = set(range(t_changed - reach, t_changed)) if temporal == "bidirectional" else set()
+        for t in range(8):
+            reached = t == t_changed or t in after or t in before
+            assert (moved[t] > 1e-4) == reached, f"frame {t} {'should' if reached else 'should not'} see frame {t_changed}"
 
 
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
@@ -120,10 +139,10 @@ def test_the_level_of_a_frame_changes_that_frames_output(temporal):
         assert torch.equal(after[:, :t], before[:, :t])
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
-def test_no_information_crosses_the_batch(temporal, neighbor_skips):
-    model = tiny_model(temporal, neighbor_skips=neighbor_skips).train()                 # train mode: BatchNorm would leak here
+def test_no_information_crosses_the_batch(temporal, spatial):
+    model = tiny_model(temporal, **SPATIAL_PATHS[spatial]).train()                 # train mode: BatchNorm would leak here
     frames, levels = clip(B=3)
     changed_frames, changed_levels = frames.clone(), levels.clone()
     changed_frames[1] = torch.randn_like(frames[1])
@@ -133,13 +152,16 @@ def test_no_information_crosses_the_batch(temporal, neighbor_skips):
     assert not torch.allclose(out[1], changed[1])
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
-def test_gru_state_carries_a_clip_across_calls(neighbor_skips):
-    model = tiny_model("gru", neighbor_skips=neighbor_skips)
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
+def test_gru_state_carries_a_clip_across_calls(spatial):
+    model = tiny_model("gru", **SPATIAL_PATHS[spatial])
     frames, levels = clip(T=8)
     full, full_state = model(frames, levels, return_state=True)
-    if neighbor_skips:                                    # (hidden, the last frame's encoder map of each stage)
+    if spatial == "neighbor skips":                       # (hidden, the last frame's encoder map of each stage)
         assert full_state[0].shape == (2, 2, 32) and [m.shape for m in full_state[1]] == [(2, 8, 8, 8), (2, 16, 4, 4)]
+    elif spatial.startswith("stacked frames"):            # (hidden, (the last 2 frames, their levels))
+        assert full_state[0].shape == (2, 2, 32) and torch.equal(full_state[1][0], frames[:, -2:])
+        assert torch.equal(full_state[1][1], levels[:, -2:])
     else:
         assert full_state.shape == (2, 2, 32)
     first, state = model(frames[:, :3], levels[:, :3], return_state=True)
@@ -154,9 +176,9 @@ def test_gru_state_carries_a_clip_across_calls(neighbor_skips):
     assert not torch.allclose(model(frames[:, 3:], levels[:, 3:]), second), "a fresh state must differ from the carried one"
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
-def test_causal_transformer_window_only_depends_on_its_own_frames(neighbor_skips):
-    model = tiny_model("causal", neighbor_skips=neighbor_skips)
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
+def test_causal_transformer_window_only_depends_on_its_own_frames(spatial):
+    model = tiny_model("causal", **SPATIAL_PATHS[spatial])
     frames, levels = clip(T=12)
     start, width = 4, 8                                   # a window of max_frames frames sliding over a longer clip
     window = model(frames[:, start : start + width], levels[:, start : start + width])
@@ -173,11 +195,11 @@ def test_causal_transformer_window_only_depends_on_its_own_frames(neighbor_skips
         model(frames[:, :9], levels[:, :9])
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
 @pytest.mark.parametrize("temporal", ["causal", "gru"])
 @pytest.mark.parametrize("c", [1, 5])
-def test_an_encoded_history_gives_the_outputs_of_the_whole_clip(temporal, c, neighbor_skips):
-    model = tiny_model(temporal, neighbor_skips=neighbor_skips)
+def test_an_encoded_history_gives_the_outputs_of_the_whole_clip(temporal, c, spatial):
+    model = tiny_model(temporal, **SPATIAL_PATHS[spatial])
     frames, levels = clip(T=8)
     whole = model(frames, levels)
     history = model.encode_history(frames[:, :c], levels[:, :c])
@@ -209,6 +231,8 @@ def test_a_history_cache_is_refused_where_it_cannot_be_right():
         model(frames[:, 3:], levels[:, 3:], history=(frames, levels))
     with pytest.raises(ValueError, match="encoded by a model with neighbor_skips=True"):
         tiny_model("causal", neighbor_skips=True)(frames[:, 3:], levels[:, 3:], history=history)
+    with pytest.raises(ValueError, match="encoded by a model with stacked_frames=2"):
+        tiny_model("causal", stacked_frames=2)(frames[:, 3:], levels[:, 3:], history=history)
     gru = tiny_model("gru")
     with pytest.raises(ValueError, match="either state= or history="):
         gru(frames[:, 3:], levels[:, 3:], state=torch.zeros(2, 2, 32), history=gru.encode_history(frames[:, :3], levels[:, :3]))
@@ -234,14 +258,17 @@ def bad_input_cases():
         ("gru+neighbors", frames, levels, {"state": torch.zeros(2, 2, 32)}, r"expected the GRU state \(hidden, maps\)"),
         ("gru+neighbors", frames, levels, {"state": (torch.zeros(2, 2, 32), (torch.zeros(2, 8, 8, 8),))},
          r"expected the state's maps of shapes \(\(2, 8, 8, 8\), \(2, 16, 4, 4\)\), got \(\(2, 8, 8, 8\),\)"),
+        ("gru+stacked", frames, levels, {"state": torch.zeros(2, 2, 32)}, r"expected the GRU state \(hidden, \(frames, levels\)\)"),
+        ("gru+stacked", frames, levels, {"state": (torch.zeros(2, 2, 32), (frames[:, :1], levels[:, :1]))},
+         r"expected the state's last 2 frames \(B, 2, C, H, W\) and levels \(B, 2\) for B = 2, got \(\(2, 1, 1, 16, 16\), \(2, 1\)\)"),
     ]
 
 
 @pytest.mark.parametrize("temporal, frames, levels, kwargs, message", bad_input_cases())
 def test_bad_inputs_fail_with_a_clear_message(temporal, frames, levels, kwargs, message):
-    temporal, _, neighbors = temporal.partition("+")
+    temporal, _, path = temporal.partition("+")
     with pytest.raises(ValueError, match=message):
-        tiny_model(temporal, neighbor_skips=bool(neighbors))(frames, levels, **kwargs)
+        tiny_model(temporal, neighbor_skips=path == "neighbors", stacked_frames=2 if path == "stacked" else 0)(frames, levels, **kwargs)
 
 
 def test_bad_configs_fail_with_a_clear_message():
@@ -253,14 +280,18 @@ def test_bad_configs_fail_with_a_clear_message():
         VideoBackbone(VideoBackboneConfig(d_model=30, num_heads=4))
     with pytest.raises(ValueError, match="num_heads, max_frames, num_levels >= 1"):
         VideoBackbone(VideoBackboneConfig(num_heads=0))
+    with pytest.raises(ValueError, match="one spatial history path"):
+        VideoBackbone(VideoBackboneConfig(stacked_frames=1, neighbor_skips=True))
+    with pytest.raises(ValueError, match="stacked_frames >= 0 and res_blocks >= 0"):
+        VideoBackbone(VideoBackboneConfig(res_blocks=-1))
     assert VideoBackboneConfig(widths=[8, 16]).widths == (8, 16)      # as read back from JSON
 
 
-@pytest.mark.parametrize("neighbor_skips", [False, True])
+@pytest.mark.parametrize("spatial", SPATIAL_PATHS)
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)
-def test_a_tiny_model_overfits_a_tiny_batch(temporal, neighbor_skips):
+def test_a_tiny_model_overfits_a_tiny_batch(temporal, spatial):
     torch.manual_seed(0)
-    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, neighbor_skips=neighbor_skips, **{**TINY, "max_frames": 4})).train()
+    model = VideoBackbone(VideoBackboneConfig(temporal=temporal, **SPATIAL_PATHS[spatial], **{**TINY, "max_frames": 4})).train()
     frames, levels = clip(B=2, T=4)
     target = torch.roll(frames, 1, dims=1).tanh()          # depends on other frames and on the input
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -279,13 +310,14 @@ def test_a_tiny_model_overfits_a_tiny_batch(temporal, neighbor_skips):
 def test_checkpoint_round_trip(tmp_path):
     from dfkit.checkpoint import load_checkpoint, save_checkpoint
 
-    config = VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=32, num_layers=1, num_heads=2, temporal="gru", neighbor_skips=True)
-    model = VideoBackbone(config).eval()
-    save_checkpoint(tmp_path / "video", model)
-    loaded, _ = load_checkpoint(tmp_path / "video")
     frames = torch.randn(2, 3, 1, 16, 16)
     levels = torch.tensor([[0, 5, 999], [3, 0, 1]])
-    assert torch.equal(model(frames, levels), loaded.eval()(frames, levels))
+    for spatial in (dict(neighbor_skips=True), dict(stacked_frames=2, res_blocks=1)):
+        config = VideoBackboneConfig(image_size=16, widths=(8, 16), d_model=32, num_layers=1, num_heads=2, temporal="gru", **spatial)
+        model = VideoBackbone(config).eval()
+        save_checkpoint(tmp_path / "video", model)
+        loaded, _ = load_checkpoint(tmp_path / "video")
+        assert loaded.config == config and torch.equal(model(frames, levels), loaded.eval()(frames, levels))
 
 
 @pytest.mark.parametrize("temporal", TEMPORAL_KINDS)

@@ -84,6 +84,8 @@ class VideoBackboneConfig:
     num_levels: int = 1000                   # K: levels run over 0 (clean) .. K (pure noise)
     dropout: float = 0.0
     neighbor_skips: bool = False             # frame t's decoder also adds frame t-1's encoder maps (t+1's if bidirectional)
+    stacked_frames: int = 0                  # frame t's encoder also reads frames t-1..t-n (and t+1..t+n if bidirectional)
+    res_blocks: int = 0                      # residual FiLM blocks after each encoder stage and before each decoder stage
 
     def __post_init__(self):
         object.__setattr__(self, "widths", tuple(self.widths))  # a list read back from JSON works too
@@ -104,8 +106,22 @@ class VideoBackboneConfig:
             )
         if self.d_model < 2 or self.d_model % self.num_heads:
             raise ValueError(f"expected d_model >= 2 divisible by num_heads={self.num_heads}, got {self.d_model}")
+        if self.stacked_frames < 0 or self.res_blocks < 0:
+            raise ValueError(f"expected stacked_frames >= 0 and res_blocks >= 0, got {self.stacked_frames} and {self.res_blocks}")
+        if self.stacked_frames and self.neighbor_skips:
+            raise ValueError("expected one spatial history path: stacked_frames or neighbor_skips, not both")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"expected 0 <= dropout < 1, got {self.dropout}")
+
+    @property
+    def stacked_neighbors(self) -> int:
+        """Frames stacked beside each frame: n before it, and n after it in the bidirectional model."""
+        return self.stacked_frames * (2 if self.temporal == "bidirectional" else 1)
+
+    @property
+    def stacked_inputs(self) -> int:
+        """Extra input channels of the frame encoder: each stacked frame's C channels and its level plane."""
+        return self.stacked_neighbors * (self.channels + 1)
 
     @property
     def feature_sizes(self) -> tuple[int, ...]:
@@ -166,20 +182,54 @@ class FiLMBlock(nn.Module):
         return F.silu(self.norm(h) * (1 + gamma) + beta)
 
 
+class ResidualBlock(nn.Module):
+    """x + conv(SiLU(FiLM(GroupNorm(conv(SiLU(GroupNorm(x))))))): two 3x3 convs at the map's own resolution.
+
+    The second conv starts at zero, so an untrained block is the identity: the backbone with
+    residual blocks starts as the one without.
+    """
+
+    def __init__(self, channels: int, d_model: int):
+        super().__init__()
+        self.norm1, self.norm2 = group_norm(channels), group_norm(channels)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.film = nn.Linear(d_model, 2 * channels)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))                                   # (N, C, h, w)
+        gamma, beta = self.film(embedding)[:, :, None, None].chunk(2, dim=1)     # each (N, C, 1, 1)
+        return x + self.conv2(F.silu(self.norm2(h) * (1 + gamma) + beta))
+
+
+def residual_stack(channels: int, config: "VideoBackboneConfig") -> nn.ModuleList:
+    return nn.ModuleList(ResidualBlock(channels, config.d_model) for _ in range(config.res_blocks))
+
+
+def run_stack(blocks: nn.ModuleList, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+    for block in blocks:
+        x = block(x, embedding)
+    return x
+
+
 class FrameEncoder(nn.Module):
     """(N, C, H, W) frames -> (N, D) tokens, plus the feature map of every stage (the skips)."""
 
     def __init__(self, config: VideoBackboneConfig):
         super().__init__()
         widths, d = config.widths, config.d_model
-        self.down = nn.ModuleList(FiLMBlock(c_in, c_out, d) for c_in, c_out in zip((config.channels,) + widths[:-1], widths))
+        inputs = config.channels + config.stacked_inputs
+        self.down = nn.ModuleList(FiLMBlock(c_in, c_out, d) for c_in, c_out in zip((inputs,) + widths[:-1], widths))
+        self.refine = nn.ModuleList(residual_stack(w, config) for w in widths)
         side = config.feature_sizes[-1] if widths else config.image_size
-        self.to_token = nn.Linear((widths[-1] if widths else config.channels) * side * side, d)
+        self.to_token = nn.Linear((widths[-1] if widths else inputs) * side * side, d)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         skips = []
-        for block in self.down:
-            x = block(x, embedding)                        # (N, w_i, side_i, side_i), side_i = ceil(H / 2^(i+1))
+        for block, refine in zip(self.down, self.refine):
+            x = run_stack(refine, block(x, embedding), embedding)   # (N, w_i, side_i, side_i), side_i = ceil(H / 2^(i+1))
             skips.append(x)
         return self.to_token(x.flatten(1)), skips          # (N, D), one map per stage
 
@@ -208,6 +258,7 @@ class FrameDecoder(nn.Module):
             self.from_token = nn.Linear(d, widths[-1] * self.side * self.side)
             self.up = nn.ModuleList(FiLMBlock(widths[i], widths[i - 1], d, up=True) for i in reversed(range(1, len(widths))))
             self.to_pixels = nn.Conv2d(widths[0], 4 * config.channels, 3, padding=1)
+            self.refine = nn.ModuleList(residual_stack(w, config) for w in reversed(widths))   # deepest stage first
         for layer in (self.from_token if self.latent else self.to_pixels, self.gain):   # the untrained model predicts 0
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
@@ -217,9 +268,9 @@ class FrameDecoder(nn.Module):
         if self.latent:
             return self.from_token(tokens).view(N, C, H, W) + self.gain(embedding)[:, :, None, None] * noisy
         h = self.from_token(tokens).view(N, -1, self.side, self.side)                # (N, w_last, s, s)
-        for block, skip, above in zip(self.up, reversed(skips[1:]), reversed(skips[:-1])):
-            h = block(h + skip, embedding, above.shape[-2:])                         # (N, w_{i-1}, side_{i-1}, side_{i-1})
-        h = self.to_pixels(h + skips[0])                                             # (N, 4C, ceil(H/2), ceil(W/2))
+        for block, refine, skip, above in zip(self.up, self.refine, reversed(skips[1:]), reversed(skips[:-1])):
+            h = block(run_stack(refine, h + skip, embedding), embedding, above.shape[-2:])   # (N, w_{i-1}, side_{i-1}, side_{i-1})
+        h = self.to_pixels(run_stack(self.refine[-1], h + skips[0], embedding))     # (N, 4C, ceil(H/2), ceil(W/2))
         h = F.pixel_shuffle(h, 2)[:, :, :H, :W]                                      # (N, C, H, W)
         return h + self.gain(embedding)[:, :, None, None] * noisy
 
@@ -368,6 +419,8 @@ class HistoryCache:
         state: GRU: the hidden state (num_layers, B, D) after the history.
         last_maps: with ``neighbor_skips``: the encoder maps (B, w, s, s) of the last history
             frame, one per stage (what the next frame's decoder adds).
+        last_frames: with ``stacked_frames`` n: the last n history frames (B, n, C, H, W) and
+            their levels (B, n) (what the next frames' encoders read beside their own).
     """
 
     num_frames: int
@@ -375,6 +428,7 @@ class HistoryCache:
     keys_values: tuple | None = None
     state: torch.Tensor | None = None
     last_maps: tuple | None = None
+    last_frames: tuple | None = None
 
     @property
     def window_frames(self) -> int:
@@ -425,20 +479,28 @@ class VideoBackbone(nn.Module):
             self._check_history(history, frames, state)
         past = history.window_frames if history is not None else 0
         levels = self._check_inputs(frames, levels, state, return_state, past)
-        hidden, before = (history.state, history.last_maps) if history is not None else self._split_state(state)
+        if history is not None:
+            hidden, before_maps, before_frames = history.state, history.last_maps, history.last_frames
+        else:
+            hidden, before_maps, before_frames = self._split_state(state)
         B, T, C, H, W = frames.shape
         x = frames.reshape(B * T, C, H, W)                         # every frame on its own
-        embedding, tokens, skips = self._encode(x, levels)         # (B·T, D), (B, T, D), per-frame feature maps
+        stacked = self._stack(frames, levels, before_frames)       # (B·T, C + stacked inputs, H, W)
+        embedding, tokens, skips = self._encode(stacked, levels)   # (B·T, D), (B, T, D), per-frame feature maps
         if self.config.temporal == "gru":
             tokens, hidden = self.temporal(tokens, hidden)         # (B, T, D), (num_layers, B, D)
         else:
             tokens, _ = self.temporal(tokens, history.keys_values if past else None)  # (B, T, D)
-        decoder_skips = skips if self.neighbors is None else self.neighbors(skips, B, before)
+        decoder_skips = skips if self.neighbors is None else self.neighbors(skips, B, before_maps)
         out = self.decoder(tokens.reshape(B * T, -1), decoder_skips, x, embedding)  # (B·T, C, H, W)
         out = out.view(B, T, C, H, W)
         if not return_state:
             return out
-        return out, (hidden if self.neighbors is None else (hidden, self._last_maps(skips, B)))
+        if self.neighbors is not None:
+            return out, (hidden, self._last_maps(skips, B))
+        if self.config.stacked_frames:
+            return out, (hidden, self._last_frames(frames, levels, before_frames))
+        return out, hidden
 
     def encode_history(self, frames: torch.Tensor, levels: torch.Tensor) -> HistoryCache:
         """Run the history frames (B, c, C, H, W) at their levels (B, c) once, for later calls with ``history=``.
@@ -450,17 +512,52 @@ class VideoBackbone(nn.Module):
                              "depends on the frames after it and cannot be cached")
         levels = self._check_inputs(frames, levels, None, False)
         B, c, C, H, W = frames.shape
-        _, tokens, skips = self._encode(frames.reshape(B * c, C, H, W), levels)
+        _, tokens, skips = self._encode(self._stack(frames, levels, None), levels)
         last_maps = None if self.neighbors is None else self._last_maps(skips, B)
+        last_frames = self._last_frames(frames, levels, None) if self.config.stacked_frames else None
         if self.config.temporal == "gru":
-            return HistoryCache(c, B, state=self.temporal(tokens)[1], last_maps=last_maps)
-        return HistoryCache(c, B, keys_values=self.temporal(tokens)[1], last_maps=last_maps)
+            return HistoryCache(c, B, state=self.temporal(tokens)[1], last_maps=last_maps, last_frames=last_frames)
+        return HistoryCache(c, B, keys_values=self.temporal(tokens)[1], last_maps=last_maps, last_frames=last_frames)
+
+    def _padded(self, frames: torch.Tensor, levels: torch.Tensor, before: tuple | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The n frames before these and these, (B, n + T, C, H, W) and (B, n + T); a frame not known is zeros at level K."""
+        n, K = self.config.stacked_frames, self.config.num_levels
+        B, T = levels.shape
+        if before is None:
+            before = (frames.new_zeros(B, n, *frames.shape[2:]), torch.full((B, n), K, dtype=levels.dtype, device=levels.device))
+        return torch.cat([before[0], frames], dim=1), torch.cat([before[1].to(levels), levels], dim=1)
+
+    def _last_frames(self, frames: torch.Tensor, levels: torch.Tensor, before: tuple | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last n frames (B, n, C, H, W) and levels (B, n) of ``before`` followed by these."""
+        padded, padded_levels = self._padded(frames, levels, before)
+        n = self.config.stacked_frames
+        return padded[:, -n:], padded_levels[:, -n:]
+
+    def _stack(self, frames: torch.Tensor, levels: torch.Tensor, before: tuple | None) -> torch.Tensor:
+        """Frames (B, T, C, H, W) -> (B·T, C + m(C + 1), H, W): each frame, then its m stacked neighbours, each with
+        a plane of its level / K: frames t-1 .. t-n (before the call: ``before``, else zeros at level K), and in the
+        bidirectional model t+1 .. t+n (zeros at level K after the last). m = 0: the frames alone."""
+        B, T, C, H, W = frames.shape
+        n = self.config.stacked_frames
+        if not n:
+            return frames.reshape(B * T, C, H, W)
+        padded, padded_levels = self._padded(frames, levels, before)                         # (B, n + T, ...)
+        if not self.is_causal:
+            after = frames.new_zeros(B, n, C, H, W), torch.full((B, n), self.config.num_levels, dtype=levels.dtype, device=levels.device)
+            padded, padded_levels = torch.cat([padded, after[0]], 1), torch.cat([padded_levels, after[1]], 1)  # (B, n + T + n, ...)
+        planes = (padded_levels.to(frames.dtype) / self.config.num_levels)[:, :, None, None, None].expand(-1, -1, 1, H, W)
+        padded = torch.cat([padded, planes], dim=2)                                            # (B, n + T (+ n), C + 1, H, W)
+        neighbours = [padded[:, n - j: n - j + T] for j in range(1, n + 1)]                  # frames t-1 .. t-n
+        if not self.is_causal:
+            neighbours += [padded[:, n + j: n + j + T] for j in range(1, n + 1)]             # frames t+1 .. t+n
+        return torch.cat([frames] + neighbours, dim=2).reshape(B * T, -1, H, W)
 
     def _split_state(self, state):
-        """A GRU state -> (hidden or None, maps of the frame before or None)."""
-        if state is None or self.neighbors is None:
-            return state, None
-        return state
+        """A GRU state -> (hidden, maps of the frame before, frames before and their levels); None where absent."""
+        if state is None or (self.neighbors is None and not self.config.stacked_frames):
+            return state, None, None
+        hidden, before = state
+        return (hidden, before, None) if self.neighbors is not None else (hidden, None, before)
 
     @staticmethod
     def _last_maps(skips: list[torch.Tensor], batch_size: int) -> tuple[torch.Tensor, ...]:
@@ -468,7 +565,7 @@ class VideoBackbone(nn.Module):
         return tuple(skip.view(batch_size, -1, *skip.shape[1:])[:, -1] for skip in skips)
 
     def _encode(self, x: torch.Tensor, levels: torch.Tensor):
-        """Frames (B·T, C, H, W) and levels (B, T) -> level embeddings (B·T, D), tokens (B, T, D), skips."""
+        """Frames (B·T, C (+ stacked), H, W) and levels (B, T) -> level embeddings (B·T, D), tokens (B, T, D), skips."""
         B, T = levels.shape
         embedding = self.level_mlp(sinusoidal_embedding(levels.reshape(B * T), self.config.d_model).to(x.dtype))  # (B·T, D)
         tokens, skips = self.encoder(x, embedding)                 # (B·T, D), per-frame feature maps
@@ -487,6 +584,8 @@ class VideoBackbone(nn.Module):
             raise ValueError(f"expected a history encoded by a {self.config.temporal} model")
         if (self.neighbors is not None) != (history.last_maps is not None):
             raise ValueError(f"expected a history encoded by a model with neighbor_skips={self.config.neighbor_skips}")
+        if bool(self.config.stacked_frames) != (history.last_frames is not None):
+            raise ValueError(f"expected a history encoded by a model with stacked_frames={self.config.stacked_frames}")
         if history.state is not None:
             self._check_hidden(history.state, history.batch_size)
 
@@ -539,6 +638,16 @@ class VideoBackbone(nn.Module):
             got_maps = tuple(tuple(m.shape) if isinstance(m, torch.Tensor) else type(m).__name__ for m in state[1])
             if got_maps != maps:
                 raise ValueError(f"expected the state's maps of shapes {maps}, got {got_maps}")
+            state = state[0]
+        elif c.stacked_frames:
+            n = c.stacked_frames
+            if not (isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], tuple) and len(state[1]) == 2):
+                raise ValueError(f"expected the GRU state (hidden, (frames, levels)) of a backbone with stacked_frames, as a "
+                                 f"previous call with return_state=True returned it, got {type(state).__name__}")
+            got = tuple(tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in state[1])
+            if got != ((batch_size, n, c.channels, c.image_size, c.image_size), (batch_size, n)):
+                raise ValueError(f"expected the state's last {n} frames (B, {n}, C, H, W) and levels (B, {n}) "
+                                 f"for B = {batch_size}, got {got}")
             state = state[0]
         self._check_hidden(state, batch_size)
 
