@@ -311,6 +311,27 @@ def test_digit_loss_benchmark_runs_on_a_tiny_profile(tiny_profile):
     assert guided[0]["identity 1-3"] == stabilized["identity 1-3"]
 
 
+def test_backbones_benchmark_runs_on_a_tiny_profile(tiny_profile, tmp_path):
+    from dfkit.metrics.classifier import DigitClassifier
+
+    benchmark = load_benchmark("moving_mnist_backbones")
+    classifier = DigitClassifier().eval()
+    variant = benchmark.variant_profile(tiny_profile, "stacked2_clean50", "diffusion_forcing_clean_history", 3)
+    chosen = variant.moving_mnist_sequence
+    assert chosen.backbone.stacked_frames == 2 and not chosen.backbone.neighbor_skips and chosen.clean_history_fraction == 0.5
+    assert chosen.diffusion_forcing.steps == 3 and chosen.teacher_forcing == TINY_MOVING_MNIST.teacher_forcing
+    row = benchmark.measure(tiny_profile, "stacked2", "teacher_forcing", 3, None, 0, classifier, progress=False)
+    assert (row["backbone"], row["model"], row["steps"], row["rollout"]) == ("stacked2", "teacher_forcing", 3, "autoregressive")
+    bands = ["1-1"] + [f"{a}-{b}" for a, b in chosen.bands]
+    assert all(0 <= row[f"identity {band}"] <= 1 and row[f"MSE {band}"] > 0 for band in bands)
+    assert 0 <= row["x̂_0 at K: identity"] <= 1 and row["x̂_0 at K: MSE"] > 0
+    regressor = benchmark.measure(tiny_profile, "presets", "regressor", 3, None, 0, classifier, progress=False)
+    assert "x̂_0 at K: MSE" not in regressor                             # one call at level K means nothing to a regressor
+    benchmark.write_table([row, regressor], tmp_path / "table.md", "tiny")
+    table = (tmp_path / "table.md").read_text()
+    assert "`tiny` profile" in table and table.index("| regressor") < table.index("| teacher_forcing")
+
+
 def test_a_checkpoint_from_other_presets_is_refused(tiny_profile):
     recipes.sequence_model("regressor", "pendulum", tiny_profile, progress=False)
     wider = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(

@@ -15,20 +15,29 @@ There is no context mask: a clean frame is a frame at level 0 ("noise as masking
       -> level embedding   sinusoidal(k) -> MLP                        (B·T, D)
       -> frame encoder     stride-2 convs, FiLM by the frame's level,   (B·T, D) tokens
                            keeps its feature maps as skips
+                           (with stacked_frames n also reads frames t-1..t-n as channels)
       -> temporal model    over the T tokens of each clip:              (B, T, D)
                            causal transformer | bidirectional transformer | GRU
       -> frame decoder     mirror of the encoder, adds the SAME frame's skips
                            (with neighbor_skips also frame t-1's, and t+1's if bidirectional),
                            plus a level-dependent gain times the noisy frame  (B, T, C, H, W)
 
-Information crosses time inside the temporal model, and optionally (``neighbor_skips``) through
-the skips: frame t's decoder then also adds frame t-1's encoder maps (and frame t+1's in the
-bidirectional model), each through a 1x1 conv per stage that starts at zero. A token of D numbers
-per frame carries where things are and how they move, but not the details of their appearance
-(which digit it is); the neighbour's maps carry those at the resolution of every encoder stage
-(1/2, 1/4 and 1/8 of the frame with the default widths).
-The encoder and the decoder otherwise work on each frame alone, and every normalization is per
-frame (GroupNorm / LayerNorm, never BatchNorm), so sample i of a batch never sees sample j.
+Information crosses time inside the temporal model. A token of D numbers per frame carries where
+things are and how they move, but not the details of their appearance (which digit it is), so a
+backbone may add one spatial path that carries those:
+
+* ``stacked_frames`` n: frame t's encoder reads frames t-1 .. t-n (and t+1 .. t+n in the
+  bidirectional model) at full resolution, stacked as input channels beside its own, each with a
+  constant plane of its level / K; a frame the call does not know (before the first, after the
+  last) is zeros at level K, the mean of pure noise. Every encoder stage, and so every skip, sees
+  where the digit was and what it looked like, a few pixels away.
+* ``neighbor_skips``: frame t's decoder also adds frame t-1's encoder maps (and frame t+1's in
+  the bidirectional model), each through a 1x1 conv per stage that starts at zero, at the
+  resolution of every encoder stage (1/2, 1/4 and 1/8 of the frame with the default widths).
+
+The encoder and the decoder otherwise work on each frame alone (``res_blocks`` adds residual FiLM
+blocks of two 3x3 convs at every stage, a deeper per-frame network), and every normalization is
+per frame (GroupNorm / LayerNorm, never BatchNorm), so sample i of a batch never sees sample j.
 
 Latent frames. With ``widths=()`` there is no convolution: a frame is a small latent (D x 1 x 1
 for a VAE's vector latent, :mod:`dfkit.sequence.latent`) that one linear map turns into its token
@@ -44,15 +53,16 @@ Rollouts past the training horizon. The GRU carries its hidden state:
 time. The transformers have no state; they roll out with a sliding window of at most
 ``max_frames`` frames whose positions count from the start of the window.
 
-With ``neighbor_skips`` the first frame of a call has no frame t-1 in the call: its neighbour
-maps are zeros, as at the start of a training clip, unless a ``state`` or ``history`` carries the
-maps of the frame before it. The GRU state is then the pair ``(hidden, maps)``.
+With a spatial path the first frame of a call has no frame t-1 in the call: its neighbour maps
+(or stacked frames) are zeros, as at the start of a training clip, unless a ``state`` or
+``history`` carries the maps of the frame before it (or the n frames before it and their levels).
+The GRU state is then the pair ``(hidden, maps)`` (or ``(hidden, (frames, levels))``).
 
 History cache. A sampler calls the model once per row of its scheduling matrix while the
 history frames stay the same. A causal model's outputs at the history frames never depend on
 what follows, so ``cache = model.encode_history(history, history_levels)`` runs them once
 (keys and values of every attention layer, or the GRU state, and with ``neighbor_skips`` the
-maps of the last history frame) and
+maps of the last history frame, with ``stacked_frames`` its last n frames) and
 ``model(frames, levels, history=cache)`` then gives the outputs of the new frames only, equal
 up to rounding to ``model(cat(history, frames), cat(history_levels, levels))[:, c:]``.
 """
@@ -204,7 +214,7 @@ class ResidualBlock(nn.Module):
         return x + self.conv2(F.silu(self.norm2(h) * (1 + gamma) + beta))
 
 
-def residual_stack(channels: int, config: "VideoBackboneConfig") -> nn.ModuleList:
+def residual_stack(channels: int, config: VideoBackboneConfig) -> nn.ModuleList:
     return nn.ModuleList(ResidualBlock(channels, config.d_model) for _ in range(config.res_blocks))
 
 
