@@ -20,6 +20,9 @@ trains and rolls out the models from them. The class step counts are sized so th
 in minutes on 2 cores (``benchmarks/training_speed.py`` projects them on the machine at hand); the
 learning rate decays along a cosine (``TrainConfig.lr_decay``), which reached a lower final loss in
 fewer steps than a constant rate. Each preset below names the benchmark table that chose it.
+
+Lessons: ``profile.lessons`` (:class:`dfkit.budgets.LessonBudgets`) sizes what each notebook does
+beyond its models, e.g. ``profile.lessons.teacher_forcing.samples``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+from dfkit.budgets import (DiffusionForcingBudget, FlowMatchingBudget, FullSequenceBudget, GuidanceBudget, LessonBudgets,
+                           TeacherForcingBudget, VAEBudget)
 from dfkit.data.moving_mnist import MovingMNISTConfig
 from dfkit.data.pendulum import PendulumConfig
 from dfkit.diffusion.schedules import check_level_shift
@@ -176,6 +181,7 @@ class Profile:
     vae_training: TrainConfig = field(default_factory=TrainConfig)
     pendulum_sequence: SequencePresets = field(default_factory=SequencePresets)
     moving_mnist_sequence: SequencePresets = field(default_factory=SequencePresets)
+    lessons: LessonBudgets = field(kw_only=True)   # what each notebook's own experiments may cost
 
     def sequence(self, dataset: str) -> SequencePresets:
         """The sequence-model presets of ``dataset`` ("pendulum" or "moving_mnist")."""
@@ -259,6 +265,53 @@ _GPU_MOVING_MNIST = dataclasses.replace(
     latent=dataclasses.replace(_GPU_TRAINING, batch_size=256),
 )
 
+# Lessons (dfkit.budgets). Sampling calls a small model many times on small batches, where a second torch thread
+# mostly waits, so the CPU profiles sample on one thread; the class sizes keep each notebook within its budget
+# with the reference models installed (benchmarks/notebook_times_class.md).
+_QUICK_LESSONS = LessonBudgets(
+    vae=VAEBudget(frame_clips=256, frame_steps=100, beta_steps=25, eval_digits=200, bound_digits=64),
+    flow_matching=FlowMatchingBudget(points=500, toy_evaluations=(2, 4, 8, 16, 32), mlp_steps=300,
+                                     digit_samples=100, digit_evaluations=(4, 8)),
+    teacher_forcing=TeacherForcingBudget(shown_clips=3, samples=16, curve_clips=8, curve_frames=None, mnist_clips=8,
+                                         mnist_multiple=10, threads=1),                  # tiny models: one thread is fastest
+    full_sequence=FullSequenceBudget(sample_clips=6, weights=(0.0, 1.0, 4.0), weight_clips=8, plan_clips=8,
+                                     plan_scales=(0.0, 30.0, 100.0), threads=1),
+    diffusion_forcing=DiffusionForcingBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=4,
+                                             spread_horizons=4, mnist_clips=8),
+    guidance=GuidanceBudget(plan_clips=16, plan_scales=(0.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
+                            vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False,
+                            threads=1),
+)
+_CLASS_LESSONS = LessonBudgets(
+    vae=VAEBudget(frame_clips=1_000, frame_steps=1_200, beta_steps=300, eval_digits=1_000, bound_digits=200),
+    flow_matching=FlowMatchingBudget(points=2_000, toy_evaluations=(2, 4, 8, 16, 32, 64), mlp_steps=2_000,
+                                     digit_samples=200, digit_evaluations=(4, 8, 16, 32)),
+    teacher_forcing=TeacherForcingBudget(shown_clips=4, samples=16, curve_clips=8, curve_frames=32, mnist_clips=8,
+                                         mnist_multiple=4),
+    full_sequence=FullSequenceBudget(sample_clips=8, weights=(0.0, 1.0, 4.0), weight_clips=16, plan_clips=16,
+                                     plan_scales=(0.0, 30.0, 100.0, 300.0), threads=1),
+    diffusion_forcing=DiffusionForcingBudget(rollout_clips=8, stabilization_levels=(0, 300), spread_contexts=2, spread_samples=6,
+                                             spread_horizons=2, mnist_clips=8),
+    # history guidance costs several model calls per frame: 8 pendulum clips (quick and gpu: as many as the rollout table)
+    guidance=GuidanceBudget(plan_clips=32, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
+                            vanilla_scales=(1.0, 2.0), fractional_levels=(500,), mnist_clips=8, mnist_identity=True, threads=1),
+)
+_GPU_LESSONS = LessonBudgets(
+    vae=VAEBudget(frame_clips=1_000, frame_steps=5_000, beta_steps=2_000, eval_digits=1_000, bound_digits=1_000),
+    flow_matching=FlowMatchingBudget(points=4_000, toy_evaluations=(2, 4, 8, 16, 32, 64, 128), mlp_steps=5_000,
+                                     digit_samples=1_000, digit_evaluations=(4, 8, 16, 32, 64)),
+    teacher_forcing=TeacherForcingBudget(shown_clips=6, samples=32, curve_clips=64, curve_frames=None, mnist_clips=64,
+                                         mnist_multiple=10),
+    full_sequence=FullSequenceBudget(sample_clips=8, weights=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), weight_clips=128, plan_clips=128,
+                                     plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0)),
+    diffusion_forcing=DiffusionForcingBudget(rollout_clips=256, stabilization_levels=(0, 20, 50, 100, 200, 300, 500),
+                                             spread_contexts=16, spread_samples=16, spread_horizons=4, mnist_clips=256,
+                                             threads=None),
+    guidance=GuidanceBudget(plan_clips=256, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), rollout_clips=256,
+                            rollout_multiple=10, vanilla_scales=(1.0, 1.5, 2.0, 3.0), fractional_levels=(100, 300, 500),
+                            mnist_clips=128, mnist_identity=True),
+)
+
 
 PROFILES = {
     "quick": Profile(
@@ -278,6 +331,7 @@ PROFILES = {
             frame_vae_training=dataclasses.replace(_QUICK_TRAINING, steps=60, batch_size=32, ema_decay=None),
             latent_backbone=VideoBackboneConfig(image_size=1, widths=(), d_model=32, num_layers=2, num_heads=2, max_frames=8),
             latent=_QUICK_TRAINING),
+        lessons=_QUICK_LESSONS,
     ),
     "class": Profile(
         name="class",
@@ -289,6 +343,7 @@ PROFILES = {
         vae_training=TrainConfig(steps=2_400, batch_size=64, lr=1e-3, ema_decay=None),
         pendulum_sequence=_CLASS_PENDULUM,
         moving_mnist_sequence=_CLASS_MOVING_MNIST,
+        lessons=_CLASS_LESSONS,
     ),
     "gpu": Profile(
         name="gpu",
@@ -300,6 +355,7 @@ PROFILES = {
         vae_training=TrainConfig(steps=10_000, batch_size=128, lr=1e-3, warmup_steps=200, ema_decay=0.999, log_every=100),
         pendulum_sequence=_GPU_PENDULUM,
         moving_mnist_sequence=_GPU_MOVING_MNIST,
+        lessons=_GPU_LESSONS,
     ),
 }
 

@@ -104,10 +104,9 @@ def test_stabilized_history_noises_or_only_labels_the_history():
 def test_every_profile_has_a_budget():
     for profile in PROFILES.values():
         budget = lesson.lesson_budget(profile)
+        assert budget is profile.lessons.diffusion_forcing
         assert budget.rollout_clips >= 1 and budget.spread_samples >= 2 and 0 in budget.stabilization_levels
         assert profile.pendulum_sequence.stabilization_level in budget.stabilization_levels     # the preset is compared
-    with pytest.raises(ValueError, match="no lesson budget"):
-        lesson.lesson_budget(type("P", (), {"name": "laptop"})())
     before = torch.get_num_threads()
     with lesson.torch_threads(1):
         assert torch.get_num_threads() == 1

@@ -10,6 +10,7 @@ import torch
 matplotlib.use("Agg")
 
 from autograder import testing  # noqa: E402
+from dfkit.budgets import FlowMatchingBudget  # noqa: E402
 from dfkit.diffusion import flow  # noqa: E402
 from dfkit.diffusion.gaussian import GaussianMixture  # noqa: E402
 from dfkit.lessons import flow_matching  # noqa: E402
@@ -177,9 +178,8 @@ def test_velocity_network_learns_with_the_flow_loss():
 def test_every_profile_has_a_budget_the_metrics_accept():
     for profile in PROFILES.values():
         budget = flow_matching.lesson_budget(profile)
+        assert budget is profile.lessons.flow_matching
         assert budget.digit_samples >= 20 and min(budget.toy_evaluations) >= 2 and budget.flow_steps >= 1
-    with pytest.raises(ValueError, match="no lesson budget"):
-        flow_matching.lesson_budget(type("P", (), {"name": "laptop"})())
 
 
 # ----------------------------------------------------------------------------- figures and widgets
@@ -214,7 +214,7 @@ def test_steps_against_quality_scores_every_sampler_beside_the_floor():
 
     torch.manual_seed(0)
     config = UNetConfig(base_channels=4, channel_mults=(1, 2))
-    budget = flow_matching.LessonBudget(points=10, toy_evaluations=(2,), mlp_steps=1, digit_samples=20, digit_evaluations=(2, 4))
+    budget = FlowMatchingBudget(points=10, toy_evaluations=(2,), mlp_steps=1, digit_samples=20, digit_evaluations=(2, 4))
     rows = flow_matching.steps_against_quality(UNet(config).eval(), UNet(config).eval(), budget, classifier=DigitClassifier().eval(), log=None)
     assert [(r["sampler"], r["evaluations"]) for r in rows] == [
         ("flow, Euler", 2), ("DDPM, DDIM", 2), ("flow, Heun", 2), ("flow, Euler", 4), ("DDPM, DDIM", 4), ("flow, Heun", 4)]

@@ -181,11 +181,10 @@ def test_student_history_guidance_with_scale_one_is_unguided_sampling():
 def test_every_profile_has_a_budget():
     for profile in PROFILES.values():
         budget = guidance.lesson_budget(profile)
+        assert budget is profile.lessons.guidance
         assert budget.plan_scales[0] == 0 and 1.0 in budget.vanilla_scales
         # a fractional view adds noise to the stabilized history; it cannot take any away
         assert min(budget.fractional_levels) > profile.pendulum_sequence.stabilization_level
-    with pytest.raises(ValueError, match="no lesson budget"):
-        guidance.lesson_budget(type("P", (), {"name": "laptop"})())
 
 
 def test_planning_rows_report_rates_for_every_scale():

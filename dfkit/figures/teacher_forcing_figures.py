@@ -87,7 +87,7 @@ def compounding_error(profile):
 
     chosen = presets("pendulum", profile)
     c, H = chosen.context, chosen.horizon
-    budget = tf.lesson_budget(profile)
+    budget = profile.lessons.teacher_forcing
     setup = tf.rollout_setup(profile)
     shown, N = min(budget.curve_clips, len(setup.context)), budget.curve_frames or setup.num_frames
     context, states = setup.context[:shown], setup.states[:shown, :N]

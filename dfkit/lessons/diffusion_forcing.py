@@ -22,47 +22,22 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from dfkit.budgets import DiffusionForcingBudget
 from dfkit.diffusion.schedules import NoiseSchedule
 from dfkit.sequence.objectives import noisy_clips  # noqa: F401  (graded: Diffusion Forcing's training input)
 from dfkit.sequence.sampler import sample_with_matrix, stabilized_history  # noqa: F401  (graded: the sampler's own)
 from dfkit.sequence.scheduling import KINDS, scheduling_matrix
 
-# ----------------------------------------------------------------------------- budgets
+# ----------------------------------------------------------------------------- budget
 
 
-@dataclass(frozen=True)
-class LessonBudget:
-    """What the lesson's own experiments may cost on top of loading (or training) the recipe models.
-
-    Nearly all of it is model calls during rollouts: 10x the horizon with the profile's DDIM steps
-    is 1,600 calls of the class backbone per autoregressive rollout, whatever the batch.
-    """
-
-    rollout_clips: int                  # pendulum test clips rolled out to 10x the horizon per method
-    stabilization_levels: tuple[int, ...]   # k_small values compared (0: plain autoregressive; the preset's among them)
-    spread_contexts: int                # contexts whose future is sampled several times
-    spread_samples: int                 # samples per context
-    spread_horizons: int                # the spread is measured over this many training horizons
-    mnist_clips: int                    # Moving-MNIST test clips rolled out
-    threads: int | None = 1             # torch threads while sampling (None: torch's choice)
-    explorer_context: int = 2           # ground-truth frames before the explorer's generated ones
-
-
-# Sampling calls a small model thousands of times on small batches, where a second torch thread mostly waits:
-# the CPU profiles sample on one thread. Trainings (when a reference model is missing) use every core.
-BUDGETS = {
-    "quick": LessonBudget(rollout_clips=8, stabilization_levels=(0, 50), spread_contexts=2, spread_samples=4,
-                          spread_horizons=4, mnist_clips=8),
-    "class": LessonBudget(rollout_clips=8, stabilization_levels=(0, 300), spread_contexts=2, spread_samples=6,
-                          spread_horizons=2, mnist_clips=8),
-    "gpu": LessonBudget(rollout_clips=256, stabilization_levels=(0, 20, 50, 100, 200, 300, 500), spread_contexts=16,
-                        spread_samples=16, spread_horizons=4, mnist_clips=256, threads=None),
-}
+def lesson_budget(profile) -> DiffusionForcingBudget:
+    """What the lesson may cost beyond its models: ``profile.lessons.diffusion_forcing``, a :class:`~dfkit.budgets.DiffusionForcingBudget`."""
+    return profile.lessons.diffusion_forcing
 
 
 @contextlib.contextmanager
@@ -75,13 +50,6 @@ def torch_threads(count: int | None):
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def lesson_budget(profile) -> LessonBudget:
-    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
-    if profile.name not in BUDGETS:
-        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
-    return BUDGETS[profile.name]
 
 
 # ----------------------------------------------------------------------------- reference answers
@@ -402,7 +370,7 @@ def pyramid_snapshot(model, context: torch.Tensor, schedule: NoiseSchedule, step
 
 
 __all__ = [
-    "BUDGETS", "LessonBudget", "angle_curves", "circular_spread", "explorer_frames", "future_spread",
+    "angle_curves", "circular_spread", "explorer_frames", "future_spread",
     "lesson_budget", "matrix_explorer", "matrix_gallery", "model_calls", "noisy_clips",
     "pendulum_rollout_table", "pendulum_summary", "pendulum_truth", "plot_curves", "plot_matrix",
     "pyramid_snapshot", "render_truth", "torch_threads", "show_clips", "stabilized_history", "walk_matrix",

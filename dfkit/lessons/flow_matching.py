@@ -19,46 +19,22 @@ in [-1, 1] inside the models and in [0, 1] whenever they are shown or scored.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
+from dfkit.budgets import FlowMatchingBudget
 from dfkit.diffusion import flow
 from dfkit.diffusion.ddpm import check_same_shape
 from dfkit.diffusion.gaussian import toy_mixture  # noqa: F401  (the lesson's 2-D data)
 from dfkit.metrics.points import sliced_wasserstein  # noqa: F401  (the lesson's distance)
 
-# ----------------------------------------------------------------------------- budgets
+# ----------------------------------------------------------------------------- budget
 
 
-@dataclass(frozen=True)
-class LessonBudget:
-    """What the lesson's own experiments may cost on top of the two image models."""
-
-    points: int                                # 2-D points per toy experiment (samples and references)
-    toy_evaluations: tuple[int, ...]           # velocity evaluations compared on the 2-D mixture
-    mlp_steps: int                             # optimizer steps of the 2-D velocity network
-    digit_samples: int                         # digits scored per sampler (the metric needs at least 20)
-    digit_evaluations: tuple[int, ...]         # model evaluations per digit sampler
-    flow_steps: int = 20                       # Euler steps behind the digit-flow slider
-
-
-BUDGETS = {
-    "quick": LessonBudget(points=500, toy_evaluations=(2, 4, 8, 16, 32), mlp_steps=300,
-                          digit_samples=100, digit_evaluations=(4, 8)),
-    "class": LessonBudget(points=2_000, toy_evaluations=(2, 4, 8, 16, 32, 64), mlp_steps=2_000,
-                          digit_samples=200, digit_evaluations=(4, 8, 16, 32)),
-    "gpu": LessonBudget(points=4_000, toy_evaluations=(2, 4, 8, 16, 32, 64, 128), mlp_steps=5_000,
-                        digit_samples=1_000, digit_evaluations=(4, 8, 16, 32, 64)),
-}
-
-
-def lesson_budget(profile) -> LessonBudget:
-    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
-    if profile.name not in BUDGETS:
-        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
-    return BUDGETS[profile.name]
+def lesson_budget(profile) -> FlowMatchingBudget:
+    """What the lesson may cost beyond its models: ``profile.lessons.flow_matching``, a :class:`~dfkit.budgets.FlowMatchingBudget`."""
+    return profile.lessons.flow_matching
 
 
 # ----------------------------------------------------------------------------- the exact marginal velocity
@@ -460,7 +436,7 @@ def digit_flow(trajectory: torch.Tensor, digits: int = 8):
 # ----------------------------------------------------------------------------- steps against quality on digits
 
 
-def steps_against_quality(flow_model, ddpm_model, budget: LessonBudget, euler_step=flow.euler_step, heun_step=flow.heun_step,
+def steps_against_quality(flow_model, ddpm_model, budget: FlowMatchingBudget, euler_step=flow.euler_step, heun_step=flow.heun_step,
                           classifier=None, seed: int = 0, log=print) -> list[dict]:
     """Sample digits with each solver at each number of model evaluations and score them.
 

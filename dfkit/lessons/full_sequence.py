@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dfkit.budgets import FullSequenceBudget
 from dfkit.diffusion.ddpm import check_parameterization
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.metrics.pendulum import border_inconsistency, frame_surprise  # noqa: F401  (graded: the border measure)
@@ -44,34 +45,12 @@ from dfkit.sequence.rollout import reconstruction_gradient, reconstruction_guide
 from dfkit.sequence.sampler import GuidanceInput, sample_with_matrix
 from dfkit.sequence.scheduling import full_sequence_matrix
 
-# ----------------------------------------------------------------------------- budgets
+# ----------------------------------------------------------------------------- budget
 
 
-@dataclass(frozen=True)
-class LessonBudget:
-    """What the lesson's own experiments may cost on top of loading (or training) the recipe models."""
-
-    sample_clips: int                         # clips sampled from pure noise per dataset
-    weights: tuple[float, ...]                # reconstruction-guidance weights w compared (0: replacement only)
-    weight_clips: int                         # pendulum clips extended per weight
-    plan_clips: int                           # pendulum contexts planned per target kind and scale
-    plan_scales: tuple[float, ...]            # cost-guidance scales compared (0: no guidance)
-    threads: int | None = None                # torch threads (None: torch's choice)
-
-
-# Threads: sampling calls the model hundreds of times on small batches, where a second torch thread mostly
-# waits, so the CPU profiles sample on one thread. The class sizes keep the notebook within its budget with the
-# reference models installed (benchmarks/notebook_times_class.md).
-
-
-BUDGETS = {
-    "quick": LessonBudget(sample_clips=6, weights=(0.0, 1.0, 4.0), weight_clips=8, plan_clips=8,
-                          plan_scales=(0.0, 30.0, 100.0), threads=1),
-    "class": LessonBudget(sample_clips=8, weights=(0.0, 1.0, 4.0), weight_clips=16, plan_clips=16,
-                          plan_scales=(0.0, 30.0, 100.0, 300.0), threads=1),
-    "gpu": LessonBudget(sample_clips=8, weights=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), weight_clips=128, plan_clips=128,
-                        plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0)),
-}
+def lesson_budget(profile) -> FullSequenceBudget:
+    """What the lesson may cost beyond its models: ``profile.lessons.full_sequence``, a :class:`~dfkit.budgets.FullSequenceBudget`."""
+    return profile.lessons.full_sequence
 
 
 @contextmanager
@@ -83,13 +62,6 @@ def torch_threads(count: int):
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def lesson_budget(profile) -> LessonBudget:
-    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
-    if profile.name not in BUDGETS:
-        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
-    return BUDGETS[profile.name]
 
 
 # ----------------------------------------------------------------------------- borders and pixel change

@@ -28,55 +28,23 @@ at level K.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 
+from dfkit.budgets import GuidanceBudget
 from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import cost_guided_x0, history_guidance_terms, raise_level, view_levels  # graded: the library's
 from dfkit.sequence.sampler import GuidanceInput
 
-# --------------------------------------------------------------------------- budgets
+# --------------------------------------------------------------------------- budget
 
 
-@dataclass(frozen=True)
-class LessonBudget:
-    """What the lesson's own experiments may cost on top of loading (or training) the models."""
-
-    plan_clips: int                          # test clips planned per guidance scale
-    plan_scales: tuple[float, ...]           # cost-guidance scales w swept (0: the unguided baseline)
-    rollout_clips: int                       # pendulum clips rolled out per history-guidance setting
-    rollout_multiple: int                    # rollout length in training horizons
-    vanilla_scales: tuple[float, ...]        # w of vanilla history guidance (1: no guidance)
-    fractional_levels: tuple[int, ...]       # k_f of fractional history guidance, above the pendulum k_small
-    mnist_clips: int                         # Moving-MNIST clips rolled out with and without guidance
-    mnist_identity: bool                     # score digit identity (trains the digit classifier once, about a minute)
-    threads: int | None = None               # torch threads while sampling (None: torch's choice)
-
-
-# Sampling runs on one torch thread in the CPU profiles: many small model calls, where a second thread mostly
-# waits. History guidance costs several model calls per frame, so class rolls out 8 pendulum clips, which keeps the
-# notebook within its budget (benchmarks/notebook_times_class.md); quick and gpu roll out as many as the rollout table.
-BUDGETS = {
-    "quick": LessonBudget(plan_clips=16, plan_scales=(0.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
-                          vanilla_scales=(1.0, 2.0, 3.0), fractional_levels=(200,), mnist_clips=8, mnist_identity=False,
-                          threads=1),
-    "class": LessonBudget(plan_clips=32, plan_scales=(0.0, 10.0, 30.0, 100.0), rollout_clips=8, rollout_multiple=4,
-                          vanilla_scales=(1.0, 2.0), fractional_levels=(500,), mnist_clips=8, mnist_identity=True, threads=1),
-    "gpu": LessonBudget(plan_clips=256, plan_scales=(0.0, 10.0, 30.0, 100.0, 300.0, 1000.0), rollout_clips=256,
-                        rollout_multiple=10, vanilla_scales=(1.0, 1.5, 2.0, 3.0), fractional_levels=(100, 300, 500),
-                        mnist_clips=128, mnist_identity=True),
-}
-
-
-def lesson_budget(profile) -> LessonBudget:
-    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
-    if profile.name not in BUDGETS:
-        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
-    return BUDGETS[profile.name]
+def lesson_budget(profile) -> GuidanceBudget:
+    """What the lesson may cost beyond its models: ``profile.lessons.guidance``, a :class:`~dfkit.budgets.GuidanceBudget`."""
+    return profile.lessons.guidance
 
 
 # --------------------------------------------------------------------------- comparing term lists
@@ -274,7 +242,7 @@ def planning_rows(model, context, true_states, target_angle, target_frame: int, 
     return rows, plans
 
 
-def history_settings(budget: LessonBudget, num_context: int) -> dict:
+def history_settings(budget: GuidanceBudget, num_context: int) -> dict:
     """{label: terms or None} of the history-guidance settings the notebook compares (None: no guidance)."""
     settings = {"no history guidance": None}
     for w in budget.vanilla_scales:

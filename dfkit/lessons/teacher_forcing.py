@@ -26,46 +26,19 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dfkit.budgets import TeacherForcingBudget
 from dfkit.data.pendulum import render
 from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_report, rollout_start
 from dfkit.metrics.pendulum import swing_direction  # noqa: F401  (graded: the Markov experiment's)
 from dfkit.sequence.evaluate import MARKOV_MODELS, markov_experiment, markov_table, towards_bottom  # noqa: F401  (the lesson's)
 from dfkit.sequence.objectives import teacher_forcing_input  # noqa: F401  (graded: TeacherForcing's input)
 
-# ----------------------------------------------------------------------------- budgets
+# ----------------------------------------------------------------------------- budget
 
 
-@dataclass(frozen=True)
-class LessonBudget:
-    """What the lesson's own extras cost on top of the benchmark's experiments (whose sizes are the presets').
-
-    Sampling a frame from the teacher-forced diffusion model costs ``sampling_steps`` backbone
-    calls, so its rollouts dominate the run time: the benchmark's pendulum rollout (all
-    ``eval_clips`` clips, 10 H frames) is kept whole, the extras are cut to these sizes.
-    """
-
-    shown_clips: int                    # clips drawn in the strips of the data
-    samples: int                        # next frames drawn from one moment per model (the Markov picture)
-    curve_clips: int                    # clips of the one-step (true history) against free-running curves
-    curve_frames: int | None            # frames of those curves (None: the whole 10 H rollout)
-    mnist_clips: int                    # Moving-MNIST clips rolled out
-    mnist_multiple: int                 # Moving-MNIST rollout length, in training horizons H
-    threads: int | None = None          # torch threads for the sampling loops (None: torch's default)
-
-
-BUDGETS = {
-    "quick": LessonBudget(shown_clips=3, samples=16, curve_clips=8, curve_frames=None, mnist_clips=8, mnist_multiple=10,
-                          threads=1),                                  # tiny models: one thread is fastest
-    "class": LessonBudget(shown_clips=4, samples=16, curve_clips=8, curve_frames=32, mnist_clips=8, mnist_multiple=4),
-    "gpu": LessonBudget(shown_clips=6, samples=32, curve_clips=64, curve_frames=None, mnist_clips=64, mnist_multiple=10),
-}
-
-
-def lesson_budget(profile) -> LessonBudget:
-    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
-    if profile.name not in BUDGETS:
-        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
-    return BUDGETS[profile.name]
+def lesson_budget(profile) -> TeacherForcingBudget:
+    """What the lesson may cost beyond its models: ``profile.lessons.teacher_forcing``, a :class:`~dfkit.budgets.TeacherForcingBudget`."""
+    return profile.lessons.teacher_forcing
 
 
 # ----------------------------------------------------------------------------- the exercises' reference functions

@@ -18,42 +18,20 @@ import copy
 import dataclasses
 import functools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from dfkit.budgets import VAEBudget
 from dfkit.models.vae import VAE, VAEConfig, elbo, iwae_bound, vae_loss
 from dfkit.train import TrainConfig, TrainResult, train
 
-
-# ----------------------------------------------------------------------------- budgets
-
-
-@dataclass(frozen=True)
-class LessonBudget:
-    """What the lesson's own trainings may cost on top of ``image_model("vae", profile)``."""
-
-    frame_clips: int                           # Moving-MNIST training clips whose frames train the frame VAE
-    frame_steps: int                           # optimizer steps of the frame VAE (with the student's loss)
-    beta_steps: int                            # fine-tuning steps for each β of the sweep
-    eval_digits: int                           # held-out digits behind the reconstruction and KL numbers
-    bound_digits: int                          # held-out digits for the ELBO / IWAE comparison (K decodes each)
-    betas: tuple[float, ...] = (0.2, 1.0, 5.0)
+# ----------------------------------------------------------------------------- budget
 
 
-BUDGETS = {
-    "quick": LessonBudget(frame_clips=256, frame_steps=100, beta_steps=25, eval_digits=200, bound_digits=64),
-    "class": LessonBudget(frame_clips=1_000, frame_steps=1_200, beta_steps=300, eval_digits=1_000, bound_digits=200),
-    "gpu": LessonBudget(frame_clips=1_000, frame_steps=5_000, beta_steps=2_000, eval_digits=1_000, bound_digits=1_000),
-}
-
-
-def lesson_budget(profile) -> LessonBudget:
-    """The :class:`LessonBudget` of ``profile`` (a :class:`dfkit.profiles.Profile`)."""
-    if profile.name not in BUDGETS:
-        raise ValueError(f"no lesson budget for profile {profile.name!r}; expected one of {sorted(BUDGETS)}")
-    return BUDGETS[profile.name]
+def lesson_budget(profile) -> VAEBudget:
+    """What the lesson may cost beyond its models: ``profile.lessons.vae``, a :class:`~dfkit.budgets.VAEBudget`."""
+    return profile.lessons.vae
 
 
 # ----------------------------------------------------------------------------- data
@@ -94,7 +72,7 @@ def train_frame_vae(loss_fn, profile, likelihood: str = "bernoulli", progress: b
     ``likelihood`` only tells the model how to turn its output into pixels (sigmoid of logits, or a
     clamped Gaussian mean); the loss function decides what is actually trained.
     """
-    budget = lesson_budget(profile)
+    budget = profile.lessons.vae
     frames = frames_as_images(moving_mnist_clips(profile, "train", budget.frame_clips))   # (N·T, 1, H, W)
     settings = profile.vae_training
     config = TrainConfig(steps=budget.frame_steps, batch_size=settings.batch_size, lr=settings.lr,
@@ -153,7 +131,7 @@ def beta_sweep(vae: VAE, train_images: torch.Tensor, test_images: torch.Tensor, 
     so the rows compare as bounds on log p(x)), ``active`` (latent dimensions carrying more than
     0.05 nats) and the fine-tuned ``model``.
     """
-    budget = lesson_budget(profile)
+    budget = profile.lessons.vae
     rows = []
     for beta in budget.betas:
         if progress:
