@@ -26,6 +26,7 @@ import math
 import numpy as np
 import torch
 
+from dfkit import viz
 from dfkit.budgets import DiffusionForcingBudget
 from dfkit.diffusion.schedules import NoiseSchedule
 from dfkit.sequence.objectives import noisy_clips  # noqa: F401  (graded: Diffusion Forcing's training input)
@@ -69,35 +70,12 @@ def walk_matrix(denoiser, matrix: torch.Tensor, noise: torch.Tensor, schedule: N
 # ----------------------------------------------------------------------------- pictures
 
 
-def _frames_for_display(frames) -> np.ndarray:
-    """(T, C, H, W) or (T, H, W) frames in [0, 1] -> (T, H, W) numpy."""
-    array = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
-    return array[:, 0] if array.ndim == 4 else array
-
-
 def show_clips(rows: dict, title: str | None = None, size: float = 0.9, labels: dict | None = None):
-    """One row of frames per entry of ``rows`` ({name: (T, C, H, W) frames in [0, 1]}); ``labels`` adds a text per frame."""
-    import matplotlib.pyplot as plt
+    """One row of frames per entry of ``rows`` ({name: (T, C, H, W) frames in [0, 1]}); ``labels`` adds a text per frame.
 
-    columns = max(len(frames) for frames in rows.values())
-    figure, axes = plt.subplots(len(rows), columns, figsize=(size * columns + 1.5, size * len(rows) + 0.4), squeeze=False)
-    for r, (name, frames) in enumerate(rows.items()):
-        shown = _frames_for_display(frames)
-        for t in range(columns):
-            ax = axes[r, t]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if t < len(shown):
-                ax.imshow(np.clip(shown[t], 0, 1), cmap="gray", vmin=0, vmax=1)
-                if labels and name in labels:
-                    ax.set_title(str(labels[name][t]), fontsize=7, pad=2)
-            else:
-                ax.axis("off")
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    if title:
-        figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    return figure
+    :func:`dfkit.viz.show_clips` at this lesson's frame size and margins.
+    """
+    return viz.show_clips(rows, title, size=size, margin=(1.5, 0.4), labels=labels)
 
 
 def plot_matrix(matrix: torch.Tensor, ax=None, title: str | None = None, num_levels: int | None = None, annotate: bool | None = None):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dfkit import viz
 from dfkit.budgets import FullSequenceBudget
 from dfkit.diffusion.ddpm import check_parameterization
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
@@ -364,31 +365,12 @@ def _plt():
 
 
 def show_clips(rows: dict, title: str | None = None, highlight=None, max_frames: int = 40):
-    """One row per entry ``name -> (T, 1, H, W)`` frames in [0, 1]; frames in ``highlight`` framed in orange."""
-    plt = _plt()
-    rows = {name: torch.as_tensor(clip)[:max_frames] for name, clip in rows.items()}
-    columns = max(len(clip) for clip in rows.values())
-    figure, axes = plt.subplots(len(rows), columns, figsize=(0.55 * columns + 1.2, 0.7 * len(rows) + 0.4), squeeze=False)
-    for r, (name, clip) in enumerate(rows.items()):
-        for t in range(columns):
-            axis = axes[r, t]
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if t < len(clip):
-                axis.imshow(clip[t, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-                colour = "tab:orange" if highlight is not None and t in highlight else None
-                for spine in axis.spines.values():
-                    spine.set_visible(colour is not None)
-                    if colour:
-                        spine.set_color(colour)
-                        spine.set_linewidth(2)
-            else:
-                axis.set_axis_off()
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    if title:
-        figure.suptitle(title, fontsize=10)
-    figure.subplots_adjust(wspace=0.05, hspace=0.1, left=0.18)
-    return figure
+    """One row per entry ``name -> (T, 1, H, W)`` frames in [0, 1]; frames in ``highlight`` framed in orange.
+
+    :func:`dfkit.viz.show_clips` as a film strip (frames close together, no frame lines) of at most
+    ``max_frames`` frames a row.
+    """
+    return viz.show_clips(rows, title, size=(0.55, 0.7), margin=(1.2, 0.4), highlight=highlight, max_frames=max_frames, film=True)
 
 
 def matrix_figure(matrix: torch.Tensor, title: str = "full-sequence scheduling matrix"):

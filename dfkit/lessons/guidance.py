@@ -38,6 +38,7 @@ from dfkit.diffusion.ddpm import to_x0_eps
 from dfkit.diffusion.schedules import NoiseSchedule, standard_normal
 from dfkit.sequence.guidance import cost_guided_x0, history_guidance_terms, raise_level, view_levels  # graded: the library's
 from dfkit.sequence.sampler import GuidanceInput
+from dfkit.viz import show_clips  # the notebook's
 
 # --------------------------------------------------------------------------- budget
 
@@ -301,30 +302,6 @@ def _cell(value) -> str:
 
 
 # --------------------------------------------------------------------------- pictures
-
-
-def show_clips(rows: dict, title: str | None = None, size: float = 0.8):
-    """One row of frames per entry ({name: (T, 1, H, W) in [0, 1]})."""
-    import matplotlib.pyplot as plt
-
-    columns = max(len(frames) for frames in rows.values())
-    figure, axes = plt.subplots(len(rows), columns, figsize=(size * columns + 2.2, size * len(rows) + 0.5), squeeze=False)
-    for r, (name, frames) in enumerate(rows.items()):
-        shown = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
-        shown = shown[:, 0] if shown.ndim == 4 else shown
-        for t in range(columns):
-            ax = axes[r, t]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if t < len(shown):
-                ax.imshow(np.clip(shown[t], 0, 1), cmap="gray", vmin=0, vmax=1)
-            else:
-                ax.axis("off")
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    if title:
-        figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    return figure
 
 
 def planning_figure(rows: list[dict]):
