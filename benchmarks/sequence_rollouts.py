@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dfkit.metrics.pendulum import pendulum_report, rollout_start
+from dfkit.metrics.pendulum import last_band_report, rollout_start, summary_columns
 from dfkit.metrics.video import digit_truth, format_markdown_table, video_metrics, video_report
 from dfkit.profiles import get_profile
 from dfkit.sequence.recipes import (
@@ -142,16 +142,10 @@ def _timed_rollout(models: Models, name: str, method: str, context, num_frames: 
 # --------------------------------------------------------------------------- pendulum
 
 
-def _pendulum_summary(row: dict, tail: dict, bands, train_minutes=math.nan, rollout_seconds=math.nan) -> dict:
-    """The main-table columns of one pendulum_report row (tail: the same report on the last band only)."""
-    last = f"{bands[-1][0]}-{bands[-1][1]}"
-    summary = {"method": row["method"], "train (min)": train_minutes, "rollout (s)": rollout_seconds}
-    summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
-    summary[f"valid {last}"] = tail["valid frames"]
-    summary[f"energy drift {last}"] = row.get(f"energy drift {last}")
-    summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
-    summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
-    return summary
+def _timed(summary: dict, train_minutes=math.nan, rollout_seconds=math.nan) -> dict:
+    """A row of :func:`dfkit.metrics.pendulum.summary_columns` with the training minutes and rollout seconds after its name."""
+    return {"method": summary["method"], "train (min)": train_minutes, "rollout (s)": rollout_seconds,
+            **{key: value for key, value in summary.items() if key != "method"}}
 
 
 def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = False) -> dict:
@@ -163,21 +157,14 @@ def pendulum_rollouts(profile, models: Models, seed: int = 0, progress: bool = F
     num_frames = bands[-1][1]
     context, truth = rollout_start(clips, chosen.eval_clips, chosen.context, num_frames, config)   # (B, c, 1, H, W), (B, N, 2)
     last = context[:, -1]
-    first = bands[-1][0] - 1                                                              # the last band starts here
-
-    def report(frames, label):
-        full = pendulum_report(frames, truth, last, config, bands, name=label)
-        tail = pendulum_report(frames[:, first:], truth[:, first:], last, config, ((1, num_frames - first),), name=label)
-        return full, tail
-
     rows, details, baselines = [], [], None
     for label, name, method in methods("pendulum", profile):
         frames, seconds = _timed_rollout(models, name, method, context, num_frames, profile, seed)
-        full, tail = report(frames.numpy(), label)
-        rows.append(_pendulum_summary(full[0], tail[0], bands, models.train_minutes(name), seconds))
+        full, tail = last_band_report(frames.numpy(), truth, last, config, bands, name=label)
+        rows.append(_timed(summary_columns(full[0], tail[0], bands), models.train_minutes(name), seconds))
         details.append(full[0])
         if baselines is None:
-            baselines = [(_pendulum_summary(f, t, bands), f) for f, t in zip(full[1:], tail[1:])]
+            baselines = [(_timed(summary_columns(f, t, bands)), f) for f, t in zip(full[1:], tail[1:])]
         print(f"pendulum  {label:55s} angle err° {rows[-1][f'angle err° {bands[-1][0]}-{bands[-1][1]}']:6.1f}  "
               f"{seconds:6.1f} s", flush=True)
     rows += [summary for summary, _ in baselines]

@@ -199,3 +199,21 @@ def test_bad_shapes_raise_clear_errors(rollout):
         continue_physics(np.zeros(3), 4, CONFIG)
     with pytest.raises(ValueError, match="last_context_frame of shape"):
         pendulum_report(frames, states, frames[:, 0, 0], CONFIG)
+
+
+def test_the_rollout_summary_is_the_reports_main_columns_and_one_function_for_every_table():
+    import dfkit.lessons.diffusion_forcing as df_lesson
+    from dfkit.metrics.pendulum import last_band_report, pendulum_summary, summary_columns
+
+    states = continue_physics(np.array([[0.8, 0.0], [-0.5, 1.0]]), 12, CONFIG)       # (2, 12, 2)
+    frames = torch.from_numpy(render(states.reshape(-1, 2)[:, 0], CONFIG.image_size)).reshape(2, 12, 1, CONFIG.image_size, CONFIG.image_size)
+    bands = ((1, 4), (5, 12))
+    full, tail = last_band_report(frames.numpy(), states, frames[:, 0], CONFIG, bands, name="truth again")
+    assert [row["method"] for row in full] == ["truth again", "copy last frame", "hanging still", "true frames"]
+    assert tail[0]["angle err° 1-8"] == pytest.approx(full[0]["angle err° 5-12"])                # the last band alone
+    rows = pendulum_summary(frames.numpy(), states, frames[:, 0], CONFIG, bands, name="truth again")
+    assert rows == [summary_columns(row, end, bands) for row, end in zip(full, tail)]
+    assert list(rows[0]) == ["method", "angle err° 1-4", "angle err° 5-12", "valid 5-12", "energy drift 5-12",
+                             "VPT@10° (frames)", "VPT@20° (frames)"]
+    assert rows[0]["valid 5-12"] == tail[0]["valid frames"] and rows[0]["angle err° 5-12"] < 2
+    assert df_lesson.pendulum_summary is pendulum_summary                     # lesson 06 shows the library's table

@@ -29,6 +29,7 @@ import torch
 from dfkit import viz
 from dfkit.budgets import DiffusionForcingBudget
 from dfkit.diffusion.schedules import NoiseSchedule
+from dfkit.metrics.pendulum import pendulum_summary
 from dfkit.sequence.objectives import noisy_clips  # noqa: F401  (graded: Diffusion Forcing's training input)
 from dfkit.sequence.sampler import sample_with_matrix, stabilized_history  # noqa: F401  (graded: the sampler's own)
 from dfkit.sequence.scheduling import KINDS, scheduling_matrix
@@ -222,39 +223,14 @@ def render_truth(states, image_size: int) -> torch.Tensor:
     return torch.from_numpy(np.asarray(render(np.asarray(states)[..., 0], image_size), dtype=np.float32))[:, None]
 
 
-def pendulum_summary(frames, truth, last_frame, config, bands, name: str) -> list[dict]:
-    """The benchmark's main columns for ``frames`` and its baselines (copy last frame, hanging still, true frames).
-
-    Angle error per band, valid frames in the last band, energy drift in the last band and the
-    valid prediction times, from :func:`dfkit.metrics.pendulum.pendulum_report`, as in
-    ``benchmarks/sequence_rollouts.py``.
-    """
-    from dfkit.metrics.pendulum import pendulum_report
-
-    frames = np.asarray(frames)
-    num_frames = bands[-1][1]
-    first = bands[-1][0] - 1
-    last = f"{bands[-1][0]}-{bands[-1][1]}"
-    full = pendulum_report(frames, truth, last_frame, config, bands, name=name)
-    tail = pendulum_report(frames[:, first:], truth[:, first:], last_frame, config, ((1, num_frames - first),), name=name)
-    rows = []
-    for row, end in zip(full, tail):
-        summary = {"method": row["method"]}
-        summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
-        summary[f"valid {last}"] = end["valid frames"]
-        summary[f"energy drift {last}"] = row.get(f"energy drift {last}")
-        summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
-        summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
-        rows.append(summary)
-    return rows
-
-
 def pendulum_rollout_table(models: dict, profile, context, truth, methods, cache: dict | None = None,
                            log=print) -> tuple[list[dict], dict]:
     """Roll every ``(label, recipe name, method, overrides)`` out from ``context`` for the bands' length.
 
     The columns are those of ``benchmarks/sequence_rollouts.py``'s pendulum table: training minutes
-    (as recorded with the checkpoint), rollout seconds, then :func:`pendulum_summary`. ``models`` maps recipe names to trained models. A rollout whose recipe and resolved
+    (as recorded with the checkpoint), rollout seconds, then those of
+    :func:`dfkit.metrics.pendulum.pendulum_summary`. ``models`` maps recipe names to trained models.
+    A rollout whose recipe and resolved
     :class:`~dfkit.sequence.rollout.RolloutConfig` are already in ``cache`` (a dict the notebook
     keeps) is reused, not run again: the same configuration with the same seed gives the same
     frames. Returns the table rows (methods, then the baselines once) and the frames per label, in [0, 1].

@@ -28,7 +28,7 @@ import torch
 
 from dfkit.budgets import TeacherForcingBudget
 from dfkit.data.pendulum import render
-from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_report, rollout_start
+from dfkit.metrics.pendulum import angle_error, frame_validity, pendulum_summary, rollout_start
 from dfkit.metrics.pendulum import swing_direction  # noqa: F401  (graded: the Markov experiment's)
 from dfkit.sequence.evaluate import MARKOV_MODELS, markov_experiment, markov_table, towards_bottom  # noqa: F401  (the lesson's)
 from dfkit.sequence.objectives import teacher_forcing_input  # noqa: F401  (graded: TeacherForcing's input)
@@ -188,28 +188,13 @@ def rollout_rows(generated: dict, setup: RolloutSetup, profile) -> list[dict]:
     Columns: angle error (degrees) per band, the share of valid frames and the energy drift in the
     last band, and the median valid prediction time at 10° and 20° (frames).
     """
-    bands, N = setup.bands, setup.num_frames
-    first = bands[-1][0] - 1
-    last_band = f"{bands[-1][0]}-{bands[-1][1]}"
     rows, baselines = [], None
     for label, frames in generated.items():
         frames = frames.detach().cpu().numpy() if hasattr(frames, "detach") else np.asarray(frames)
-        full = pendulum_report(frames, setup.states, setup.last, profile.pendulum, bands, name=label)
-        tail = pendulum_report(frames[:, first:], setup.states[:, first:], setup.last, profile.pendulum, ((1, N - first),), name=label)
-        summaries = [_summary(f, t, bands, last_band) for f, t in zip(full, tail)]
+        summaries = pendulum_summary(frames, setup.states, setup.last, profile.pendulum, setup.bands, name=label)
         rows.append(summaries[0])
         baselines = baselines or summaries[1:]
     return rows + (baselines or [])
-
-
-def _summary(row: dict, tail: dict, bands, last_band: str) -> dict:
-    summary = {"method": row["method"]}
-    summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
-    summary[f"valid {last_band}"] = tail["valid frames"]
-    summary[f"energy drift {last_band}"] = row.get(f"energy drift {last_band}")
-    summary["VPT@10° (frames)"] = row["VPT@10° (frames)"]
-    summary["VPT@20° (frames)"] = row["VPT@20° (frames)"]
-    return summary
 
 
 def angle_errors(frames, states) -> np.ndarray:

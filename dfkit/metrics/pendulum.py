@@ -431,3 +431,36 @@ def pendulum_report(frames, true_states, last_context_frame, config: PendulumCon
         "true frames": np.concatenate([render(states[i:i + 64, :, 0], size) for i in range(0, len(states), 64)])[:, :, None],
     }
     return [pendulum_metrics(clip, states, config, bands, method) for method, clip in candidates.items()]
+
+
+def last_band_report(frames, true_states, last_context_frame, config: PendulumConfig = PendulumConfig(),
+                     bands=PENDULUM_BANDS, name: str = "model") -> tuple[list[dict], list[dict]]:
+    """:func:`pendulum_report` over ``bands``, and again over the frames of the last band alone (whose
+    valid-frame share the rollout tables report). frames (B, N, 1, H, W) with N the last band's end."""
+    frames, states = _as_clips(frames), np.asarray(true_states)
+    num_frames, first = bands[-1][1], bands[-1][0] - 1
+    full = pendulum_report(frames, states, last_context_frame, config, bands, name=name)
+    tail = pendulum_report(frames[:, first:], states[:, first:], last_context_frame, config, ((1, num_frames - first),), name=name)
+    return full, tail
+
+
+def summary_columns(row: dict, tail: dict, bands=PENDULUM_BANDS) -> dict:
+    """The rollout tables' main columns from one row of :func:`last_band_report` (``row`` over the bands, ``tail``
+    over the last band): angle error per band, valid frames and energy drift in the last band, VPT at 10° and 20°."""
+    last = f"{bands[-1][0]}-{bands[-1][1]}"
+    summary = {"method": row["method"]}
+    summary.update({f"angle err° {a}-{b}": row.get(f"angle err° {a}-{b}") for a, b in bands})
+    summary[f"valid {last}"] = tail["valid frames"]
+    summary[f"energy drift {last}"] = row.get(f"energy drift {last}")
+    for threshold in VPT_THRESHOLDS:
+        summary[f"VPT@{threshold:g}° (frames)"] = row[f"VPT@{threshold:g}° (frames)"]
+    return summary
+
+
+def pendulum_summary(frames, true_states, last_context_frame, config: PendulumConfig = PendulumConfig(),
+                     bands=PENDULUM_BANDS, name: str = "model") -> list[dict]:
+    """The rollout tables' main columns (:func:`summary_columns`) for ``frames`` and its baselines (copy last
+    frame, hanging still, true frames), as lessons 04 and 06 and ``benchmarks/sequence_rollouts.py`` show them."""
+    full, tail = last_band_report(frames, true_states, last_context_frame, config, bands, name)
+    return [summary_columns(row, end, bands) for row, end in zip(full, tail)]
+
