@@ -46,6 +46,7 @@ VARIANTS = {
     "stacked2": (STACKED, {}),
     "stacked2_res1": ({**STACKED, "res_blocks": 1}, {}),
     "stacked2_clean50": (STACKED, {"clean_history_fraction": 0.5}),
+    "stacked2_clean50_sorted": (STACKED, {"clean_history_fraction": 0.5, "sorted_levels": True}),
 }
 KEY = ("backbone", "model", "steps", "rollout")
 

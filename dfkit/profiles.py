@@ -92,6 +92,7 @@ class SequencePresets:
     reconstruction_weight: float = 1.0     # w of reconstruction guidance (full-sequence extension)
     shared_level_fraction: float = 0.0     # DF training: share of clips with one level for all frames
     clean_history_fraction: float = 0.25   # DF training of diffusion_forcing_clean_history: share of clips with clean first frames
+    sorted_levels: bool = False            # DF training: each clip's levels sorted along time (DiffusionForcing(sorted_levels=True))
     level_shift: float = 1.0               # s of the diffusion objectives' training levels (dfkit.diffusion.shifted_levels; 1: uniform)
     full_sequence_level_shift: float | None = None   # s of full-sequence diffusion alone (None: level_shift)
     rollout_multiples: tuple[int, ...] = (4, 10)

@@ -249,6 +249,16 @@ def test_clean_history_fraction_starts_a_share_of_clips_with_clean_frames():
     assert not DiffusionForcing(COSINE).draw_levels_and_history(50, T, seeded(16))[1].any()
 
 
+def test_sorted_levels_order_each_clips_own_levels_along_time():
+    n, T = 2000, 6
+    independent = DiffusionForcing(COSINE, level_shift=3.0).draw_levels(n, T, seeded(17))
+    ordered = DiffusionForcing(COSINE, level_shift=3.0, sorted_levels=True).draw_levels(n, T, seeded(17))
+    assert torch.equal(ordered, independent.sort(dim=1).values), "the same draws, each clip's sorted"
+    assert bool((ordered[:, 1:] >= ordered[:, :-1]).all()) and not bool((independent[:, 1:] >= independent[:, :-1]).all())
+    levels, history = DiffusionForcing(COSINE, sorted_levels=True, clean_history_fraction=0.5).draw_levels_and_history(n, T, seeded(18))
+    assert history.any() and bool((levels[:, 1:] >= levels[:, :-1]).all()), "a clean history keeps the order"
+
+
 class CleanFrameSaboteur(torch.nn.Module):
     """Predicts 0, except a huge value at frames shown clean: any loss on them would explode."""
 

@@ -355,6 +355,21 @@ def test_a_checkpoint_trained_with_other_training_levels_is_refused(tiny_profile
     recipes.sequence_model("regressor", "pendulum", shifted, progress=False)      # the regressor has no levels: not affected
 
 
+def test_sorted_training_levels_are_a_recorded_option_that_older_checkpoints_lack(tiny_profile):
+    recipes.sequence_model("diffusion_forcing", "pendulum", tiny_profile, progress=False)
+    path = recipes.checkpoint_path("diffusion_forcing", "pendulum", tiny_profile).with_suffix(".json")
+    meta = json.loads(path.read_text())
+    assert meta["extra"]["objective"]["sorted_levels"] is False
+    del meta["extra"]["objective"]["sorted_levels"]                       # a record written before the option existed
+    path.write_text(json.dumps(meta))
+    assert recipes.training_record("diffusion_forcing", "pendulum", tiny_profile)["steps"] == 3   # read as trained unsorted
+    recipes.sequence_model("diffusion_forcing", "pendulum", tiny_profile, progress=False)
+    ordered = dataclasses.replace(tiny_profile, pendulum_sequence=dataclasses.replace(TINY_PRESETS, sorted_levels=True))
+    assert recipes.objective("diffusion_forcing", "pendulum", ordered).sorted_levels
+    with pytest.raises(ValueError, match="retrain"):
+        recipes.sequence_model("diffusion_forcing", "pendulum", ordered, progress=False)
+
+
 def test_a_checkpoint_trained_for_other_steps_is_refused(tiny_profile):
     """A longer preset (the pendulum's diffusion models went from 2,400 to 3,600 steps) must not load old weights."""
     recipes.sequence_model("diffusion_forcing", "pendulum", tiny_profile, progress=False)

@@ -394,6 +394,11 @@ class DiffusionForcing:
     conditioning only and carry no loss, as teacher forcing's history does. ``level_shift = s > 1``
     draws every level (per frame and shared) from :func:`~dfkit.diffusion.schedules.shifted_levels`.
 
+    With ``sorted_levels`` each clip's independent levels are sorted along time, k_1 <= ... <= k_T
+    (the same levels, in another order): every frame is at least as noisy as the frames before
+    it, which is all that autoregressive and pyramid sampling ever ask of a causal model, so no
+    training goes into frames whose past is noisier than they are.
+
     Use a causal transformer or the GRU (the paper's causal DF); a bidirectional backbone
     gives the non-causal Diffusion Forcing Transformer of History-Guided Video Diffusion.
 
@@ -403,6 +408,7 @@ class DiffusionForcing:
         shared_level_fraction: probability that a clip uses one level for all of its frames.
         min_level: lowest level drawn (0 as in Algorithm 1, 1 as in Ho et al.'s Algorithm 1).
         clean_history_fraction: probability that a clip starts with clean history frames.
+        sorted_levels: sort each clip's independent levels along time (non-decreasing).
     """
 
     schedule: NoiseSchedule
@@ -414,6 +420,7 @@ class DiffusionForcing:
     min_snr_gamma: float | None = None
     rescale: bool = True
     level_shift: float = 1.0
+    sorted_levels: bool = False
 
     def __post_init__(self):
         check_parameterization(self.parameterization)
@@ -427,8 +434,8 @@ class DiffusionForcing:
             raise ValueError(f"expected min_level to be an int in [0, {self.schedule.num_levels}], got {self.min_level!r}")
 
     def draw_levels(self, batch_size: int, num_frames: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        """``(B, T)`` levels: independent k_t ~ U{min_level..K}; a ``shared_level_fraction`` of clips share one,
-        a ``clean_history_fraction`` of clips start with clean frames."""
+        """``(B, T)`` levels: independent k_t ~ U{min_level..K} (sorted along time with ``sorted_levels``); a
+        ``shared_level_fraction`` of clips share one, a ``clean_history_fraction`` of clips start with clean frames."""
         return self.draw_levels_and_history(batch_size, num_frames, generator, device)[0]
 
     def draw_levels_and_history(self, batch_size: int, num_frames: int, generator: torch.Generator | None = None,
@@ -437,6 +444,8 @@ class DiffusionForcing:
         K, B, T = self.schedule.num_levels, batch_size, num_frames
         source = generator.device if generator is not None else device
         levels = shifted_levels((B, T), K, self.level_shift, generator, device, low=self.min_level)        # (B, T)
+        if self.sorted_levels:
+            levels = levels.sort(dim=1).values                                                              # k_1 <= ... <= k_T
         if self.shared_level_fraction > 0:
             shared = shifted_levels((B, 1), K, self.level_shift, generator, device, low=max(self.min_level, 1))  # (B, 1)
             use_shared = (torch.rand(B, generator=generator, device=source) < self.shared_level_fraction).to(levels.device)

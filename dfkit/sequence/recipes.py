@@ -199,7 +199,7 @@ def objective(name: str, dataset: str, profile):
         return FullSequenceDiffusion(schedule, parameterization, window=chosen.horizon, level_shift=shift)
     return DiffusionForcing(schedule, parameterization, window=chosen.horizon, shared_level_fraction=chosen.shared_level_fraction,
                             clean_history_fraction=chosen.clean_history_fraction if model_spec.clean_history else 0.0,
-                            level_shift=shift, rescale=rescale)
+                            level_shift=shift, rescale=rescale, sorted_levels=chosen.sorted_levels)
 
 
 def objective_record(loss_fn) -> dict:
@@ -343,9 +343,13 @@ def training_record(name: str, dataset: str, profile, seed: int | None = None) -
 def _check_training(path: Path, meta: dict, name: str, dataset: str, profile, seed: int | None) -> None:
     """Raise a ValueError unless the checkpoint's record (``meta``) holds the objective and the step count the
     presets train now."""
-    recorded, wanted = (meta.get("extra") or {}).get("objective"), objective_record(objective(name, dataset, profile))
+    loss_fn = objective(name, dataset, profile)
+    recorded, wanted = (meta.get("extra") or {}).get("objective"), objective_record(loss_fn)
     if recorded is None:       # written before objectives were recorded, when every training level was uniform
         recorded = {**wanted, "level_shift": 1.0} if "level_shift" in wanted else wanted
+    # an option the objective gained after the record was written was off then: its default
+    defaults = {item.name: item.default for item in dataclasses.fields(loss_fn) if item.default is not dataclasses.MISSING}
+    recorded = {**{key: value for key, value in defaults.items() if key in wanted and key not in recorded}, **recorded}
     if recorded != wanted:
         raise ValueError(f"checkpoint {path} was trained with {recorded}, but the {profile.name} presets train "
                          f"{wanted}; retrain it (retrain=True) or remove the checkpoint")
