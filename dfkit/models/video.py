@@ -215,10 +215,12 @@ class ResidualBlock(nn.Module):
 
 
 def residual_stack(channels: int, config: VideoBackboneConfig) -> nn.ModuleList:
+    """``config.res_blocks`` residual blocks on maps of ``channels`` channels (none by default)."""
     return nn.ModuleList(ResidualBlock(channels, config.d_model) for _ in range(config.res_blocks))
 
 
 def run_stack(blocks: nn.ModuleList, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+    """Maps (N, C, h, w) through each residual block in turn, every one FiLMed by the level embeddings (N, D)."""
     for block in blocks:
         x = block(x, embedding)
     return x
