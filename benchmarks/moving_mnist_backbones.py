@@ -122,14 +122,16 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="only rewrite the markdown from the JSON data")
     args = parse_arguments(parser)
     data = HERE / f"moving_mnist_backbones_{args.profile}.json"
-    rows = json.loads(data.read_text()) if data.exists() else []
+    row = None
     if not args.table:
         classifier = get_classifier()                 # the course's classifier, before the checkpoints move
         os.environ[CHECKPOINTS_ENV] = str(CHECKPOINTS / args.profile / f"{args.backbone}_{args.steps or 'presets'}")
         row = measure(get_profile(args.profile), args.backbone, args.model, args.steps, args.method, args.seed, classifier)
+        print(json.dumps(row))
+    rows = json.loads(data.read_text()) if data.exists() else []      # read now: other runs may have added rows meanwhile
+    if row is not None:
         rows = [old for old in rows if tuple(old[k] for k in KEY) != tuple(row[k] for k in KEY)] + [row]
         data.write_text(json.dumps(rows, indent=1) + "\n")
-        print(json.dumps(row))
     write_table(rows, data.with_suffix(".md"), args.profile)
     print(f"wrote {data.with_suffix('.md')}")
 
