@@ -68,6 +68,7 @@ import torch
 
 from dfkit.diffusion.ddpm import check_parameterization, ddim_step, q_sample, to_x0_eps
 from dfkit.diffusion.schedules import NoiseSchedule, expand_like, standard_normal
+from dfkit.sequence.objectives import check_clips
 from dfkit.sequence.scheduling import validate_matrix
 
 UPDATES = ("ddim", "ddpm")
@@ -129,9 +130,7 @@ def stabilized_history(context: torch.Tensor, k_small: int, schedule: NoiseSched
 
     Returns ``(shown (B, c, C, H, W), levels (B, c) int64)``.
     """
-    if not isinstance(context, torch.Tensor) or context.dim() != 5 or not context.is_floating_point():
-        got = tuple(context.shape) if isinstance(context, torch.Tensor) else type(context).__name__
-        raise ValueError(f"expected context as a float tensor of shape (B, c, C, H, W), got {got}")
+    check_clips(context, "context")
     B, c = context.shape[:2]
     levels = torch.full((B, c), int(k_small), dtype=torch.long, device=context.device)        # (B, c)
     if not add_noise:
